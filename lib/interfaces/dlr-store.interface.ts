@@ -1,0 +1,68 @@
+/**
+ * One report as a store keeps it: the payload exactly as received plus what the store
+ * decided about it. Everything else (`DeliveryStatusChanged`) is derived from this.
+ */
+export interface StoredReport {
+  /** The callback body as received (a plain JSON object). */
+  readonly raw: Readonly<Record<string, unknown>>;
+  /** When the webhook received it, in ms since the epoch. */
+  readonly receivedAt: number;
+  /** The message's status before this report, or null for its first report. */
+  readonly previousStatus: string | null;
+}
+
+/** What the store decided about a report. */
+export type RecordOutcome =
+  /** A change: recorded as the message's latest status; handlers must run. */
+  | 'change'
+  /** `(message_id, status)` was recorded before: nothing to do. */
+  | 'duplicate'
+  /** Lower precedence than the stored status: kept in history only. */
+  | 'stale'
+  /** A duplicate of a change whose handlers have not all succeeded: handlers must run again. */
+  | 'redelivery';
+
+/** The answer of `DlrStore.record()`. */
+export interface RecordResult {
+  readonly outcome: RecordOutcome;
+  /** For `change` and `redelivery`: the report to dispatch (with its `previousStatus`). */
+  readonly report: StoredReport | null;
+}
+
+/** The key of one pending dispatch: a change of one message to one status. */
+export interface PendingKey {
+  readonly messageId: string;
+  readonly status: string;
+}
+
+/**
+ * Where reports are recorded. Every method is atomic with respect to concurrent callers,
+ * also across processes for a shared store: two copies of one report arriving at once
+ * yield one `change` and one `duplicate`.
+ *
+ * A change is recorded as pending and leased to the caller for `leaseMs`; the caller
+ * dispatches it and calls `complete()`. A lease that runs out (the process died) or is
+ * released makes the report claimable by `claimPending()` or by a redelivery.
+ */
+export interface DlrStore {
+  /** Records a report and decides, atomically, whether it is a change, duplicate or stale. */
+  record(raw: Readonly<Record<string, unknown>>, receivedAt: number, leaseMs: number): Promise<RecordResult>;
+  /** Marks a change as fully handled. */
+  complete(key: PendingKey): Promise<void>;
+  /** Gives up the lease of a pending change so that it can be claimed again at once. */
+  release(key: PendingKey): Promise<void>;
+  /** Leases up to `limit` pending changes whose lease has run out, oldest first. */
+  claimPending(limit: number, leaseMs: number): Promise<StoredReport[]>;
+  /** The latest accepted change of a message, or null. */
+  latest(messageId: string): Promise<StoredReport | null>;
+  /** Every report recorded for a message (changes and stale ones), oldest first. */
+  history(messageId: string): Promise<StoredReport[]>;
+  /** The latest change of each message of an omnimessage. */
+  forOmnimessage(omnimessageId: string): Promise<StoredReport[]>;
+  /** Latest changes that are not final and were received before `before` (ms), oldest first. */
+  unsettled(before: number, limit: number): Promise<StoredReport[]>;
+  /** Resolves when the store can serve requests; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Frees connections or timers the store owns. */
+  close?(): Promise<void>;
+}

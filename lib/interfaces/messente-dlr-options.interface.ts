@@ -1,0 +1,73 @@
+import type { DlrStore } from './dlr-store.interface.js';
+
+/** Credentials of a Messente HTTP API key. */
+export interface MessenteCredentials {
+  /** API username. */
+  username: string;
+  /** API password: also accepted as a signature secret. */
+  password: string;
+}
+
+/** When the webhook answers Messente. */
+export type AcknowledgeMode = 'after-store' | 'after-handlers';
+
+/** Options of `MessenteDlrModule.forRoot()` / `forRootAsync()`. Every field is optional. */
+export interface MessenteDlrModuleOptions {
+  /** POST route of the webhook, under the global prefix. Default `'messente/dlr'`. */
+  path?: string;
+  /** IPs and CIDRs (IPv4 and IPv6) allowed to post; `false` turns the check off. Default `MESSENTE_DLR_IPS`. */
+  allowedIps?: readonly string[] | false;
+  /** Secrets for `X-Messente-Signature`; any one matching is enough. */
+  signatureSecrets?: readonly string[];
+  /** API key for the status query API; its password is a signature secret too. */
+  credentials?: MessenteCredentials;
+  /** Accept reports without any check. Required to combine `allowedIps: false` with no secret. */
+  insecure?: boolean;
+  /** Messente API base URL. Default `'https://api.messente.com/v1'`. */
+  apiUrl?: string;
+  /** Timeout of one status-API request, in ms. Default 10 000. */
+  apiTimeoutMs?: number;
+  /** Retries of a status-API request on 5xx, 429 and network errors. Default 3. */
+  apiRetries?: number;
+  /** Where reports are recorded. Default a new `InMemoryDlrStore()`. */
+  store?: DlrStore;
+  /** Answer after recording (default) or after every handler ran. */
+  acknowledge?: AcknowledgeMode;
+  /** Tries of a failing handler per dispatch, the first included. Default 3. */
+  handlerAttempts?: number;
+  /** Delay before the first handler retry, in ms; each next one is 4× longer. Default 250. */
+  handlerRetryDelayMs?: number;
+  /** How long a dispatch owns a pending report before another sweep may take it, in ms. Default 60 000. */
+  pendingLeaseMs?: number;
+  /** Interval of the sweep that dispatches pending reports again, in ms; 0 turns it off. Default 60 000. */
+  pendingSweepIntervalMs?: number;
+  /** How long application shutdown waits for handlers in flight, in ms. Default 10 000. */
+  shutdownTimeoutMs?: number;
+  /** Also publish each change on `@nestjs/cqrs`'s `EventBus`. Default false. */
+  cqrs?: boolean;
+  /** Also emit `messente.dlr.<STATUS>` on `@nestjs/event-emitter`'s `EventEmitter2`. Default false. */
+  eventEmitter?: boolean;
+  /** Poll the API for messages whose latest status is not final; off unless set. */
+  reconcile?: ReconcileScheduleOptions;
+  /**
+   * Decorators applied to the webhook controller, e.g. `[Public(), SkipThrottle()]`, so a global
+   * auth guard or throttler can exempt it.
+   */
+  controllerDecorators?: readonly ClassDecorator[];
+}
+
+/** Options of one reconciliation pass. */
+export interface ReconcileOptions {
+  /** Only messages whose latest report was received longer ago than this, in ms. Default 15 min. */
+  olderThanMs?: number;
+  /** At most this many messages per pass. Default 100. */
+  limit?: number;
+  /** At most this many API requests at once. Default 2. */
+  concurrency?: number;
+}
+
+/** Periodic reconciliation: one pass every `intervalMs`. */
+export interface ReconcileScheduleOptions extends ReconcileOptions {
+  /** Interval between passes, in ms. */
+  intervalMs: number;
+}

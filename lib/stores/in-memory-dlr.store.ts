@@ -1,0 +1,171 @@
+import { LRUCache } from 'lru-cache';
+import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
+import type {
+  DlrStore,
+  PendingKey,
+  RecordResult,
+  StoredReport,
+} from '../interfaces/dlr-store.interface.js';
+
+/** Options of `InMemoryDlrStore`. */
+export interface InMemoryDlrStoreOptions {
+  /** Messages kept at most; the least recently reported are evicted first. Default 100 000. */
+  maxMessages?: number;
+  /** Reports kept per message in `history()`. Default 32. */
+  maxHistory?: number;
+}
+
+interface MessageEntry {
+  latest: StoredReport | null;
+  readonly history: StoredReport[];
+  readonly seen: Set<string>;
+}
+
+interface PendingEntry {
+  readonly report: StoredReport;
+  leaseUntil: number;
+}
+
+/**
+ * The default store: this process's memory, bounded by an LRU of `maxMessages` messages.
+ * JavaScript runs each method to completion between awaits, so every decision is atomic.
+ * Not shared between processes and lost on restart: use `RedisDlrStore` for that.
+ */
+export class InMemoryDlrStore implements DlrStore {
+  private readonly maxHistory: number;
+  private readonly messages: LRUCache<string, MessageEntry>;
+  private readonly byOmnimessage = new Map<string, Set<string>>();
+  // Pending changes are kept apart from the LRU: evicting a message must not lose a report
+  // whose handlers have not run.
+  private readonly pending = new Map<string, PendingEntry>();
+
+  constructor(options: InMemoryDlrStoreOptions = {}) {
+    const maxMessages = options.maxMessages ?? 100_000;
+    if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+      throw new Error(`InMemoryDlrStore: maxMessages must be a positive integer, got ${maxMessages}`);
+    }
+    this.maxHistory = options.maxHistory ?? 32;
+    this.messages = new LRUCache({
+      max: maxMessages,
+      dispose: (entry, messageId) => this.unindex(entry, messageId),
+    });
+  }
+
+  async record(
+    raw: Readonly<Record<string, unknown>>,
+    receivedAt: number,
+    leaseMs: number,
+  ): Promise<RecordResult> {
+    const messageId = String(raw['message_id']);
+    const status = String(raw['status']);
+    let entry = this.messages.get(messageId);
+    if (!entry) {
+      entry = { latest: null, history: [], seen: new Set() };
+      this.messages.set(messageId, entry);
+    }
+    if (entry.seen.has(status)) {
+      return this.redeliveryOrDuplicate(messageId, status, receivedAt, leaseMs);
+    }
+    const previousStatus = entry.latest ? String(entry.latest.raw['status']) : null;
+    const report: StoredReport = { raw, receivedAt, previousStatus };
+    entry.seen.add(status);
+    entry.history.push(report);
+    if (entry.history.length > this.maxHistory) entry.history.shift();
+    if (previousStatus !== null && statusPrecedence(status) < statusPrecedence(previousStatus)) {
+      return { outcome: 'stale', report: null };
+    }
+    entry.latest = report;
+    this.index(raw['omnimessage_id'], messageId);
+    this.pending.set(pendingId({ messageId, status }), { report, leaseUntil: receivedAt + leaseMs });
+    return { outcome: 'change', report };
+  }
+
+  async complete(key: PendingKey): Promise<void> {
+    this.pending.delete(pendingId(key));
+  }
+
+  async release(key: PendingKey): Promise<void> {
+    const entry = this.pending.get(pendingId(key));
+    if (entry) entry.leaseUntil = 0;
+  }
+
+  async claimPending(limit: number, leaseMs: number): Promise<StoredReport[]> {
+    const now = Date.now();
+    const claimed: StoredReport[] = [];
+    // A Map iterates in insertion order, which is the order the changes were accepted.
+    for (const entry of this.pending.values()) {
+      if (claimed.length >= limit) break;
+      if (entry.leaseUntil > now) continue;
+      entry.leaseUntil = now + leaseMs;
+      claimed.push(entry.report);
+    }
+    return claimed;
+  }
+
+  async latest(messageId: string): Promise<StoredReport | null> {
+    return this.messages.peek(messageId)?.latest ?? null;
+  }
+
+  async history(messageId: string): Promise<StoredReport[]> {
+    return [...(this.messages.peek(messageId)?.history ?? [])];
+  }
+
+  async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
+    const ids = this.byOmnimessage.get(omnimessageId) ?? [];
+    const reports: StoredReport[] = [];
+    for (const id of ids) {
+      const latest = this.messages.peek(id)?.latest;
+      if (latest) reports.push(latest);
+    }
+    return reports;
+  }
+
+  async unsettled(before: number, limit: number): Promise<StoredReport[]> {
+    const found: StoredReport[] = [];
+    for (const entry of this.messages.values()) {
+      const latest = entry.latest;
+      if (latest && latest.receivedAt < before && !isFinalStatus(String(latest.raw['status']))) {
+        found.push(latest);
+      }
+    }
+    return found.sort((a, b) => a.receivedAt - b.receivedAt).slice(0, limit);
+  }
+
+  async ping(): Promise<void> {}
+
+  /** Number of messages held now (for diagnostics and tests). */
+  get size(): number {
+    return this.messages.size;
+  }
+
+  private redeliveryOrDuplicate(
+    messageId: string,
+    status: string,
+    now: number,
+    leaseMs: number,
+  ): RecordResult {
+    const pending = this.pending.get(pendingId({ messageId, status }));
+    if (!pending || pending.leaseUntil > now) return { outcome: 'duplicate', report: null };
+    pending.leaseUntil = now + leaseMs;
+    return { outcome: 'redelivery', report: pending.report };
+  }
+
+  private index(omnimessageId: unknown, messageId: string): void {
+    if (typeof omnimessageId !== 'string') return;
+    let ids = this.byOmnimessage.get(omnimessageId);
+    if (!ids) this.byOmnimessage.set(omnimessageId, (ids = new Set()));
+    ids.add(messageId);
+  }
+
+  private unindex(entry: MessageEntry, messageId: string): void {
+    const omnimessageId = entry.latest?.raw['omnimessage_id'];
+    if (typeof omnimessageId !== 'string') return;
+    const ids = this.byOmnimessage.get(omnimessageId);
+    ids?.delete(messageId);
+    if (ids?.size === 0) this.byOmnimessage.delete(omnimessageId);
+  }
+}
+
+function pendingId(key: PendingKey): string {
+  return `${key.messageId}\u0000${key.status}`;
+}
