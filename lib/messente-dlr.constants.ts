@@ -28,3 +28,6 @@ export const ON_DLR_STATUS_METADATA = 'messente-dlr:on-status';
 
 /** Injection token of the resolved `DlrStore`. */
 export const DLR_STORE = Symbol('MESSENTE_DLR_STORE');
+
+/** Injection token of the validated options (`ResolvedDlrOptions`). */
+export const DLR_OPTIONS = Symbol('MESSENTE_DLR_RESOLVED_OPTIONS');

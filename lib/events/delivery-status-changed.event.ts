@@ -2,6 +2,7 @@ import { isFinalStatus } from '../dlr-status.js';
 import type { PriceInfo } from '../interfaces/price-info.interface.js';
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
+import { deepFreeze } from '../utils/deep-freeze.js';
 import { integerOrNull, stringOrNull, toPriceInfo } from '../utils/payload-fields.js';
 
 /**
@@ -53,14 +54,6 @@ export class DeliveryStatusChanged {
     this.receivedAt = new Date(report.receivedAt);
     this.priceInfo = toPriceInfo(raw['price_info']);
     this.isFinal = isFinalStatus(this.status);
-    this.raw = Object.isFrozen(raw) ? raw : deepFreeze(raw);
+    this.raw = deepFreeze(raw);
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

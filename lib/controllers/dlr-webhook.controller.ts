@@ -1,0 +1,46 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { DlrBodyGuard } from '../guards/dlr-body.guard.js';
+import { DlrSignatureGuard } from '../guards/dlr-signature.guard.js';
+import { IpAllowlistGuard } from '../guards/ip-allowlist.guard.js';
+import { DlrPayloadPipe, type DlrPayload } from '../pipes/dlr-payload.pipe.js';
+import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service.js';
+
+/**
+ * The webhook Messente posts to. Guards run in order: source IP (403), body type and
+ * size (415/413), signature (401); then the pipe validates (400).
+ */
+@Controller()
+export class DlrWebhookController {
+  constructor(private readonly intake: DlrIntakeService) {}
+
+  /** Receives one delivery report. */
+  @Post()
+  @HttpCode(200)
+  @UseGuards(IpAllowlistGuard, DlrBodyGuard, DlrSignatureGuard)
+  receive(@Body(DlrPayloadPipe) payload: DlrPayload): Promise<DlrAnswer> {
+    return this.intake.accept(payload);
+  }
+}
+
+/**
+ * A controller class of its own for one module registration. The route and the user's
+ * class decorators are set on it once the (possibly async) options are known, which is
+ * before Nest registers routes; a class per registration keeps two apps in one process
+ * (tests, say) from sharing a path.
+ */
+export function createDlrWebhookController(): typeof DlrWebhookController {
+  @Controller()
+  class MessenteDlrWebhookController extends DlrWebhookController {}
+  return MessenteDlrWebhookController;
+}
+
+/** Applies the resolved path and decorators to a controller made by `createDlrWebhookController`. */
+export function configureDlrWebhookController(
+  controller: typeof DlrWebhookController,
+  path: string,
+  decorators: readonly ClassDecorator[],
+): void {
+  Reflect.defineMetadata(PATH_METADATA, path, controller);
+  for (const decorator of decorators) decorator(controller);
+}

@@ -1,0 +1,86 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { DlrBusBridges } from './dlr-bus-bridges.js';
+import { DlrDispatcher } from './dlr-dispatcher.js';
+import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
+
+const CLAIM_BATCH = 100;
+
+/**
+ * Owns the dispatch lifecycle: wires handlers and buses at bootstrap, dispatches what a
+ * previous run left pending (durable stores), sweeps for pending reports whose lease ran
+ * out, and on shutdown waits for handlers in flight before closing the store.
+ */
+@Injectable()
+export class DlrPendingService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('MessenteDlr');
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | null = null;
+
+  constructor(
+    @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
+    private readonly explorer: DlrHandlersExplorer,
+    private readonly bridges: DlrBusBridges,
+    private readonly dispatcher: DlrDispatcher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.dispatcher.setHandlers(this.explorer.explore());
+    await this.bridges.connect();
+    await this.redispatchPending().catch((error: unknown) =>
+      this.logger.error(`Could not read pending reports at startup: ${String(error)}`),
+    );
+    const interval = this.options.pendingSweepIntervalMs;
+    if (interval > 0) {
+      this.sweepTimer = setInterval(() => void this.redispatchPending().catch(() => undefined), interval);
+      this.sweepTimer.unref();
+    }
+  }
+
+  /**
+   * Dispatches again every pending report whose lease has run out or was released (its
+   * handlers failed, or the process that held it stopped). Resolves with how many were
+   * dispatched, once their handlers have run.
+   */
+  redispatchPending(): Promise<number> {
+    // One sweep at a time: overlapping sweeps would only contend for the same leases.
+    this.sweeping ??= this.sweep().finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    const drained = await this.dispatcher.drain(this.options.shutdownTimeoutMs);
+    if (!drained) {
+      this.logger.warn(
+        `Handlers still running after ${this.options.shutdownTimeoutMs} ms at shutdown; ` +
+          'their reports stay pending and are dispatched again by the next run.',
+      );
+      await this.dispatcher.releaseInFlight();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.options.store.close?.();
+  }
+
+  private async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const reports = await this.options.store.claimPending(CLAIM_BATCH, this.options.pendingLeaseMs);
+      if (reports.length === 0) return total;
+      this.logger.log(`Dispatching ${reports.length} pending delivery report(s) again`);
+      await Promise.all(reports.map((report) => this.dispatcher.dispatch(report)));
+      total += reports.length;
+      if (reports.length < CLAIM_BATCH) return total;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import { MAX_DLR_BODY_BYTES } from '../messente-dlr.constants.js';
+import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Refuses what cannot be a delivery report before any work is spent on it: a body that
+ * is not JSON (415) or is larger than 64 KiB (413).
+ */
+@Injectable()
+export class DlrBodyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<DlrHttpRequest>();
+    if (!JSON_TYPE.test(headerValue(request, 'content-type') ?? '')) {
+      throw new UnsupportedMediaTypeException('Delivery reports must be sent as application/json');
+    }
+    const size = request.rawBody?.length ?? Number(headerValue(request, 'content-length') ?? 0);
+    if (size > MAX_DLR_BODY_BYTES) {
+      throw new PayloadTooLargeException(`Delivery reports are at most ${MAX_DLR_BODY_BYTES} bytes`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,59 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DLR_OPTIONS, SIGNATURE_HEADER } from '../messente-dlr.constants.js';
+import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/i;
+
+/**
+ * Checks `X-Messente-Signature`, the hex HMAC-SHA256 of the raw body keyed with an API
+ * key's password. Any configured secret may match (an account can have several keys).
+ * The IP list only proves Messente sent the request; this proves it concerns our messages.
+ */
+@Injectable()
+export class DlrSignatureGuard implements CanActivate {
+  private readonly logger = new Logger('MessenteDlr');
+  private rawBodyMissingLogged = false;
+
+  constructor(@Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const secrets = this.options.secrets;
+    if (secrets.length === 0) return true;
+    const request = context.switchToHttp().getRequest<DlrHttpRequest>();
+    const signature = headerValue(request, SIGNATURE_HEADER)?.trim() ?? '';
+    if (!HEX_SHA256.test(signature)) throw new UnauthorizedException('Missing or malformed X-Messente-Signature');
+    const rawBody = request.rawBody;
+    if (!Buffer.isBuffer(rawBody)) throw this.rawBodyMissing();
+    const expected = Buffer.from(signature, 'hex');
+    // Every secret is tried, even after a match, so timing does not tell which one matched.
+    let matched = false;
+    for (const secret of secrets) {
+      const actual = createHmac('sha256', secret).update(rawBody).digest();
+      matched = timingSafeEqual(actual, expected) || matched;
+    }
+    if (!matched) throw new UnauthorizedException('Invalid X-Messente-Signature');
+    return true;
+  }
+
+  private rawBodyMissing(): InternalServerErrorException {
+    const message =
+      'Cannot verify X-Messente-Signature: the raw request body is not available. ' +
+      'Create the app with NestFactory.create(AppModule, { rawBody: true }) ' +
+      '(also with a FastifyAdapter). The report was refused.';
+    if (!this.rawBodyMissingLogged) {
+      this.rawBodyMissingLogged = true;
+      this.logger.error(message);
+    }
+    return new InternalServerErrorException(message);
+  }
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+
+export { MessenteDlrModule } from './messente-dlr.module.js';
+export type { MessenteDlrModuleExtras } from './messente-dlr.module-definition.js';
+export { MESSENTE_DLR_IPS, DLR_STORE } from './messente-dlr.constants.js';
+export {
+  DlrStatus,
+  KNOWN_STATUSES,
+  FINAL_STATUSES,
+  FAILURE_STATUSES,
+  isFinalStatus,
+  isKnownStatus,
+  statusPrecedence,
+} from './dlr-status.js';
+export { OnDlrStatus, type DlrStatusSelector } from './decorators/on-dlr-status.decorator.js';
+export { DeliveryStatusChanged } from './events/delivery-status-changed.event.js';
+export { DeliveryStatusEvents } from './events/delivery-status-events.js';
+export { DlrPendingService } from './dispatch/dlr-pending.service.js';
+export { InMemoryDlrStore, type InMemoryDlrStoreOptions } from './stores/in-memory-dlr.store.js';
+export { DlrCallbackDto, DlrPriceInfoDto } from './dto/dlr-callback.dto.js';
+export { MessenteDlrConfigError } from './utils/resolve-options.js';
+export { parseUtcTimestamp } from './utils/parse-utc-timestamp.js';
+export type { DlrAnswer } from './services/dlr-intake.service.js';
+export type { PriceInfo } from './interfaces/price-info.interface.js';
+export type {
+  DlrStore,
+  StoredReport,
+  RecordOutcome,
+  RecordResult,
+  PendingKey,
+} from './interfaces/dlr-store.interface.js';
+export type {
+  MessenteDlrModuleOptions,
+  MessenteCredentials,
+  AcknowledgeMode,
+  ReconcileOptions,
+  ReconcileScheduleOptions,
+} from './interfaces/messente-dlr-options.interface.js';

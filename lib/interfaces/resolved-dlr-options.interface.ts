@@ -1,0 +1,30 @@
+import type { BlockList } from 'node:net';
+import type { DlrStore } from './dlr-store.interface.js';
+import type {
+  AcknowledgeMode,
+  MessenteCredentials,
+  ReconcileScheduleOptions,
+} from './messente-dlr-options.interface.js';
+
+/** The module's options after validation, with every default filled in. Internal. */
+export interface ResolvedDlrOptions {
+  readonly path: string;
+  /** Null when the IP check is off. */
+  readonly allowList: BlockList | null;
+  readonly secrets: readonly Buffer[];
+  readonly credentials: MessenteCredentials | null;
+  readonly apiUrl: string;
+  readonly apiTimeoutMs: number;
+  readonly apiRetries: number;
+  readonly store: DlrStore;
+  readonly acknowledge: AcknowledgeMode;
+  readonly handlerAttempts: number;
+  readonly handlerRetryDelayMs: number;
+  readonly pendingLeaseMs: number;
+  readonly pendingSweepIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly cqrs: boolean;
+  readonly eventEmitter: boolean;
+  readonly reconcile: ReconcileScheduleOptions | null;
+  readonly controllerDecorators: readonly ClassDecorator[];
+}

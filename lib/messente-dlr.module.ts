@@ -1,0 +1,82 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import {
+  configureDlrWebhookController,
+  createDlrWebhookController,
+} from './controllers/dlr-webhook.controller.js';
+import { DlrBusBridges } from './dispatch/dlr-bus-bridges.js';
+import { DlrDispatcher } from './dispatch/dlr-dispatcher.js';
+import { DlrHandlersExplorer } from './dispatch/dlr-handlers.explorer.js';
+import { DlrPendingService } from './dispatch/dlr-pending.service.js';
+import { DeliveryStatusEvents } from './events/delivery-status-events.js';
+import type { MessenteDlrModuleOptions } from './interfaces/messente-dlr-options.interface.js';
+import { DLR_OPTIONS, DLR_STORE } from './messente-dlr.constants.js';
+import {
+  ConfigurableMessenteDlrModule,
+  MESSENTE_DLR_ASYNC_OPTIONS_TYPE,
+  MESSENTE_DLR_MODULE_OPTIONS,
+  MESSENTE_DLR_OPTIONS_TYPE,
+} from './messente-dlr.module-definition.js';
+import type { ResolvedDlrOptions } from './interfaces/resolved-dlr-options.interface.js';
+import { DlrIntakeService } from './services/dlr-intake.service.js';
+import { StoreAvailability } from './services/store-availability.js';
+import { InMemoryDlrStore } from './stores/in-memory-dlr.store.js';
+import { resolveOptions } from './utils/resolve-options.js';
+
+/**
+ * Receives Messente's delivery reports: registers the webhook, validates and records
+ * each report, and calls `@OnDlrStatus` handlers for every change.
+ *
+ * @example
+ * ```ts
+ * MessenteDlrModule.forRoot({ signatureSecrets: [process.env.MESSENTE_API_PASSWORD!] })
+ * ```
+ */
+@Module({})
+export class MessenteDlrModule extends ConfigurableMessenteDlrModule {
+  /** Registers the module with options known now. */
+  static override forRoot(options: typeof MESSENTE_DLR_OPTIONS_TYPE = {}): DynamicModule {
+    return withInternals(super.forRoot(options));
+  }
+
+  /** Registers the module with options from a factory, class or existing provider. */
+  static override forRootAsync(options: typeof MESSENTE_DLR_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withInternals(super.forRootAsync(options));
+  }
+}
+
+function withInternals(base: DynamicModule): DynamicModule {
+  const controller = createDlrWebhookController();
+  const resolved: Provider = {
+    provide: DLR_OPTIONS,
+    inject: [MESSENTE_DLR_MODULE_OPTIONS],
+    useFactory: (options: MessenteDlrModuleOptions) => {
+      const resolvedOptions = resolveOptions(options, () => new InMemoryDlrStore());
+      configureDlrWebhookController(controller, resolvedOptions.path, resolvedOptions.controllerDecorators);
+      return resolvedOptions;
+    },
+  };
+  const store: Provider = {
+    provide: DLR_STORE,
+    inject: [DLR_OPTIONS],
+    useFactory: (options: ResolvedDlrOptions) => options.store,
+  };
+  return {
+    ...base,
+    imports: [...(base.imports ?? []), DiscoveryModule],
+    controllers: [controller],
+    providers: [
+      ...(base.providers ?? []),
+      resolved,
+      store,
+      DeliveryStatusEvents,
+      DlrBusBridges,
+      DlrDispatcher,
+      DlrHandlersExplorer,
+      DlrPendingService,
+      StoreAvailability,
+      DlrIntakeService,
+    ],
+    exports: [DeliveryStatusEvents, DlrPendingService, DLR_STORE],
+  };
+}
