@@ -87,14 +87,18 @@ export class DlrDispatcher {
     const event = new DeliveryStatusChanged(report);
     const key: PendingKey = { messageId: event.messageId, status: event.status };
     let ok = this.publish(event);
-    const results = await Promise.all(this.handlersFor(event.status).map((handler) => this.callWithRetries(handler, event)));
+    const results = await Promise.all(
+      this.handlersFor(event.status).map((handler) => this.callWithRetries(handler, event)),
+    );
     ok = ok && results.every(Boolean);
     try {
       if (ok) await this.options.store.complete(key);
       else await this.options.store.release(key);
     } catch (error) {
       // The change stays pending under its lease; a later sweep picks it up.
-      this.logger.error(`Could not update pending state of ${key.messageId} ${key.status}: ${describe(error)}`);
+      this.logger.error(
+        `Could not update pending state of ${key.messageId} ${key.status}: ${describe(error)}`,
+      );
     }
     return ok;
   }

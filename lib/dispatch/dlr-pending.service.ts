@@ -20,7 +20,9 @@ const CLAIM_BATCH = 100;
  * out, and on shutdown waits for handlers in flight before closing the store.
  */
 @Injectable()
-export class DlrPendingService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class DlrPendingService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('MessenteDlr');
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | null = null;

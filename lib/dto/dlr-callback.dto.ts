@@ -1,6 +1,5 @@
-import { Type } from 'class-transformer';
+import { Expose, Type } from 'class-transformer';
 import {
-  IsISO8601,
   IsInt,
   IsNotEmpty,
   IsObject,
@@ -8,35 +7,59 @@ import {
   IsString,
   Matches,
   MaxLength,
+  ValidateBy,
   ValidateNested,
+  type ValidationOptions,
 } from 'class-validator';
+import { isIsoDateTime } from '../utils/parse-utc-timestamp.js';
+
+/**
+ * An ISO date-time with or without an offset: exactly what `DeliveryStatusChanged` can
+ * turn into a `Date`, so a report never passes validation with a timestamp lost later.
+ */
+export function IsIsoDateTime(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isIsoDateTime',
+      validator: {
+        validate: (value: unknown) => isIsoDateTime(value),
+        defaultMessage: () => '$property must be an ISO date-time such as 2020-02-04T08:09:42.389630',
+      },
+    },
+    options,
+  );
+}
 
 /** `price_info` of a callback: prices are decimal strings. */
 export class DlrPriceInfoDto {
-  @IsOptional() @IsString() part_price?: string;
-  @IsOptional() @IsInt() parts_count?: number;
-  @IsOptional() @IsString() total_price?: string;
+  @Expose() @IsOptional() @IsString() part_price?: string;
+  @Expose() @IsOptional() @IsInt() parts_count?: number;
+  @Expose() @IsOptional() @IsString() total_price?: string;
 }
 
 /**
  * A delivery-report callback as Messente posts it. Only what SPEC requires is required;
  * every other known field is type-checked when present and unknown fields are kept.
+ * Every field is `@Expose()`d so that transformation can skip unknown fields: a deeply
+ * nested extra field must cost nothing and must not be walked recursively.
  */
 export class DlrCallbackDto {
-  @IsString() @IsNotEmpty() @MaxLength(255) message_id!: string;
+  @Expose() @IsString() @IsNotEmpty() @MaxLength(255) message_id!: string;
 
+  @Expose()
   @Matches(/^[A-Z_]{1,32}$/, { message: 'status must be 1 to 32 upper-case letters or underscores' })
   @IsString()
   status!: string;
 
-  @IsOptional() @IsString() @MaxLength(255) omnimessage_id?: string;
-  @IsOptional() @IsString() channel?: string;
-  @IsOptional() @IsString() to?: string;
-  @IsOptional() @IsString() sender?: string;
-  @IsOptional() @IsInt() err?: number | null;
-  @IsOptional() @IsString() error?: string | null;
-  @IsOptional() @IsISO8601({ strict: true }) timestamp?: string;
+  @Expose() @IsOptional() @IsString() @MaxLength(255) omnimessage_id?: string;
+  @Expose() @IsOptional() @IsString() channel?: string;
+  @Expose() @IsOptional() @IsString() to?: string;
+  @Expose() @IsOptional() @IsString() sender?: string;
+  @Expose() @IsOptional() @IsInt() err?: number | null;
+  @Expose() @IsOptional() @IsString() error?: string | null;
+  @Expose() @IsOptional() @IsIsoDateTime() timestamp?: string;
 
+  @Expose()
   @IsOptional()
   @IsObject()
   @ValidateNested()

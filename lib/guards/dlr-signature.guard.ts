@@ -31,7 +31,8 @@ export class DlrSignatureGuard implements CanActivate {
     if (secrets.length === 0) return true;
     const request = context.switchToHttp().getRequest<DlrHttpRequest>();
     const signature = headerValue(request, SIGNATURE_HEADER)?.trim() ?? '';
-    if (!HEX_SHA256.test(signature)) throw new UnauthorizedException('Missing or malformed X-Messente-Signature');
+    if (!HEX_SHA256.test(signature))
+      throw new UnauthorizedException('Missing or malformed X-Messente-Signature');
     const rawBody = request.rawBody;
     if (!Buffer.isBuffer(rawBody)) throw this.rawBodyMissing();
     const expected = Buffer.from(signature, 'hex');

@@ -21,7 +21,9 @@ export class DlrPayloadPipe implements PipeTransform<unknown, DlrPayload> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new BadRequestException(['body must be a JSON object']);
     }
-    const errors = validateSync(plainToInstance(DlrCallbackDto, body), { forbidUnknownValues: false });
+    const errors = validateSync(plainToInstance(DlrCallbackDto, body, { excludeExtraneousValues: true }), {
+      forbidUnknownValues: false,
+    });
     if (errors.length > 0) throw new BadRequestException(flatten(errors));
     const payload = body as Record<string, unknown>;
     const status = payload['status'] as string;

@@ -32,7 +32,9 @@ export class DlrIntakeService {
     if (!report) return { outcome };
     const handled = this.dispatcher.dispatch(report);
     if (this.options.acknowledge === 'after-handlers' && !(await handled)) {
-      throw new InternalServerErrorException('A handler failed; the report stays pending and runs again when redelivered');
+      throw new InternalServerErrorException(
+        'A handler failed; the report stays pending and runs again when redelivered',
+      );
     }
     return { outcome };
   }

@@ -21,7 +21,10 @@ export class StoreAvailability {
   async call<T>(operation: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${STORE_DEADLINE_MS} ms`)), STORE_DEADLINE_MS);
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${STORE_DEADLINE_MS} ms`)),
+        STORE_DEADLINE_MS,
+      );
     });
     try {
       const result = await Promise.race([operation(), deadline]);

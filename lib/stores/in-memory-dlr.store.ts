@@ -1,11 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
-import type {
-  DlrStore,
-  PendingKey,
-  RecordResult,
-  StoredReport,
-} from '../interfaces/dlr-store.interface.js';
+import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
 
 /** Options of `InMemoryDlrStore`. */
 export interface InMemoryDlrStoreOptions {

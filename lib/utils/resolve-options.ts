@@ -21,7 +21,8 @@ export function resolveOptions(
   defaultStore: () => DlrStore,
 ): ResolvedDlrOptions {
   const path = resolvePath(options.path);
-  const allowList = options.allowedIps === false ? null : buildAllowList(options.allowedIps ?? MESSENTE_DLR_IPS);
+  const allowList =
+    options.allowedIps === false ? null : buildAllowList(options.allowedIps ?? MESSENTE_DLR_IPS);
   const secrets = resolveSecrets(options);
   if (!allowList && secrets.length === 0 && options.insecure !== true) {
     throw new MessenteDlrConfigError(
@@ -57,12 +58,14 @@ export function resolveOptions(
 function resolvePath(path: string | undefined): string {
   if (path === undefined) return DEFAULT_DLR_PATH;
   const trimmed = typeof path === 'string' ? path.trim().replace(/^\/+|\/+$/g, '') : '';
-  if (trimmed === '') throw new MessenteDlrConfigError('path', 'must be a non-empty route such as "messente/dlr"');
+  if (trimmed === '')
+    throw new MessenteDlrConfigError('path', 'must be a non-empty route such as "messente/dlr"');
   return trimmed;
 }
 
 function buildAllowList(entries: readonly string[]): BlockList {
-  if (!Array.isArray(entries)) throw new MessenteDlrConfigError('allowedIps', 'must be an array of IPs/CIDRs or false');
+  if (!Array.isArray(entries))
+    throw new MessenteDlrConfigError('allowedIps', 'must be an array of IPs/CIDRs or false');
   const list = new BlockList();
   for (const entry of entries) {
     const [address, prefix, extra] = String(entry).trim().split('/');
@@ -100,18 +103,25 @@ function resolveCredentials(options: MessenteDlrModuleOptions): ResolvedDlrOptio
   return { username: credentials.username, password: credentials.password };
 }
 
-function resolveAcknowledge(mode: MessenteDlrModuleOptions['acknowledge']): ResolvedDlrOptions['acknowledge'] {
+function resolveAcknowledge(
+  mode: MessenteDlrModuleOptions['acknowledge'],
+): ResolvedDlrOptions['acknowledge'] {
   if (mode === undefined) return 'after-store';
   if (mode === 'after-store' || mode === 'after-handlers') return mode;
-  throw new MessenteDlrConfigError('acknowledge', `must be 'after-store' or 'after-handlers', got ${String(mode)}`);
+  throw new MessenteDlrConfigError(
+    'acknowledge',
+    `must be 'after-store' or 'after-handlers', got ${String(mode)}`,
+  );
 }
 
 function positive(option: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new MessenteDlrConfigError(option, `must be a positive number, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new MessenteDlrConfigError(option, `must be a positive number, got ${value}`);
   return value;
 }
 
 function nonNegative(option: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0) throw new MessenteDlrConfigError(option, `must be zero or more, got ${value}`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new MessenteDlrConfigError(option, `must be zero or more, got ${value}`);
   return value;
 }

@@ -1,5 +1,15 @@
 import { jest } from '@jest/globals';
-import { Controller, Get, Injectable, Req, Logger, Module, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Req,
+  Logger,
+  Module,
+  SetMetadata,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import {
@@ -65,7 +75,9 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
       { path: '/hooks/messente/', signatureSecrets: [SECRET], allowedIps: LOOPBACK },
       { globalPrefix: 'api' },
     );
-    expect((await postDlr(baseUrl, dlrPayload(), { secret: SECRET, path: 'api/hooks/messente' })).status).toBe(200);
+    expect(
+      (await postDlr(baseUrl, dlrPayload(), { secret: SECRET, path: 'api/hooks/messente' })).status,
+    ).toBe(200);
     expect((await postDlr(baseUrl, dlrPayload(), { secret: SECRET, path: 'messente/dlr' })).status).toBe(404);
     expect(events).toHaveLength(1);
   });
@@ -111,7 +123,11 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
 
   it('answers 400 with class-validator messages and no stack trace', async () => {
     const { baseUrl, events } = await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
-    const answer = await postDlr(baseUrl, { status: 'delivered', err: 'x', price_info: { parts_count: 1.5 } }, { secret: SECRET });
+    const answer = await postDlr(
+      baseUrl,
+      { status: 'delivered', err: 'x', price_info: { parts_count: 1.5 } },
+      { secret: SECRET },
+    );
     expect(answer.status).toBe(400);
     const message = (answer.body as { message: string[] }).message;
     expect(message).toEqual(
@@ -153,7 +169,9 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
 
   it('accepts an undocumented status and keeps it for wildcard consumers', async () => {
     const { baseUrl, events } = await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
-    expect((await postDlr(baseUrl, dlrPayload({ status: 'NEW_THING' }), { secret: SECRET })).status).toBe(200);
+    expect((await postDlr(baseUrl, dlrPayload({ status: 'NEW_THING' }), { secret: SECRET })).status).toBe(
+      200,
+    );
     expect(events.map((event) => event.status)).toEqual(['NEW_THING']);
     expect(events[0]!.isFinal).toBe(false);
   });
@@ -207,7 +225,10 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
     });
 
     it('matches IPv6 entries', async () => {
-      const { baseUrl } = await start({ signatureSecrets: [SECRET], allowedIps: ['::1/128'] }, { host: '::1' });
+      const { baseUrl } = await start(
+        { signatureSecrets: [SECRET], allowedIps: ['::1/128'] },
+        { host: '::1' },
+      );
       expect((await postDlr(baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
     });
 
@@ -237,7 +258,12 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
       running = await startApp(adapter, {
         imports: [
           MessenteDlrModule.forRootAsync({
-            imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ DLR_SECRET: 'from-config', DLR_PATH: 'cfg/dlr' })] })],
+            imports: [
+              ConfigModule.forRoot({
+                ignoreEnvFile: true,
+                load: [() => ({ DLR_SECRET: 'from-config', DLR_PATH: 'cfg/dlr' })],
+              }),
+            ],
             inject: [ConfigService],
             useFactory: (config: ConfigService) => ({
               path: config.getOrThrow<string>('DLR_PATH'),
@@ -248,8 +274,12 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
         ],
       });
       const events = collect(running.app.get(DeliveryStatusEvents));
-      expect((await postDlr(running.baseUrl, dlrPayload(), { secret: 'from-config', path: 'cfg/dlr' })).status).toBe(200);
-      expect((await postDlr(running.baseUrl, dlrPayload(), { secret: SECRET, path: 'cfg/dlr' })).status).toBe(401);
+      expect(
+        (await postDlr(running.baseUrl, dlrPayload(), { secret: 'from-config', path: 'cfg/dlr' })).status,
+      ).toBe(200);
+      expect((await postDlr(running.baseUrl, dlrPayload(), { secret: SECRET, path: 'cfg/dlr' })).status).toBe(
+        401,
+      );
       expect(events).toHaveLength(1);
     });
 
@@ -267,7 +297,10 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
       @Module({ providers: [Consumer] })
       class FeatureModule {}
       running = await startApp(adapter, {
-        imports: [MessenteDlrModule.forRootAsync({ useClass: DlrOptionsFactory, isGlobal: true }), FeatureModule],
+        imports: [
+          MessenteDlrModule.forRootAsync({ useClass: DlrOptionsFactory, isGlobal: true }),
+          FeatureModule,
+        ],
       });
       const events = collect(running.app.get(Consumer).events);
       expect((await postDlr(running.baseUrl, dlrPayload(), { secret: 'class-secret' })).status).toBe(200);
@@ -281,7 +314,10 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
     class AuthGuard implements CanActivate {
       constructor(private readonly reflector: Reflector) {}
       canActivate(context: ExecutionContext): boolean {
-        return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) === true;
+        return (
+          this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) ===
+          true
+        );
       }
     }
     @Controller('private')
@@ -309,18 +345,30 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
 describe('misconfiguration fails the bootstrap', () => {
   it.each<[string, MessenteDlrModuleOptions, RegExp]>([
     ['open endpoint', { allowedIps: false }, /`allowedIps` is false and no signature secret/],
-    ['malformed CIDR', { signatureSecrets: [SECRET], allowedIps: ['10.0.0.0/33'] }, /`allowedIps` has a malformed IP or CIDR: "10.0.0.0\/33"/],
-    ['malformed IP', { signatureSecrets: [SECRET], allowedIps: ['999.1.1.1'] }, /`allowedIps` has a malformed/],
+    [
+      'malformed CIDR',
+      { signatureSecrets: [SECRET], allowedIps: ['10.0.0.0/33'] },
+      /`allowedIps` has a malformed IP or CIDR: "10.0.0.0\/33"/,
+    ],
+    [
+      'malformed IP',
+      { signatureSecrets: [SECRET], allowedIps: ['999.1.1.1'] },
+      /`allowedIps` has a malformed/,
+    ],
     ['empty path', { signatureSecrets: [SECRET], path: ' / ' }, /`path` must be a non-empty route/],
     ['empty secret', { signatureSecrets: [''] }, /`signatureSecrets\[0\]` must be a non-empty string/],
   ])('%s', async (_case, options, message) => {
     @Module({ imports: [MessenteDlrModule.forRoot(options)] })
     class BadModule {}
-    await expect(NestFactory.create(BadModule, { logger: false, abortOnError: false })).rejects.toThrow(message);
+    await expect(NestFactory.create(BadModule, { logger: false, abortOnError: false })).rejects.toThrow(
+      message,
+    );
   });
 
   it('allows an open endpoint only with insecure: true', async () => {
-    const running = await startApp('express', { imports: [MessenteDlrModule.forRoot({ allowedIps: false, insecure: true })] });
+    const running = await startApp('express', {
+      imports: [MessenteDlrModule.forRoot({ allowedIps: false, insecure: true })],
+    });
     try {
       expect((await postDlr(running.baseUrl, dlrPayload())).status).toBe(200);
     } finally {
@@ -328,4 +376,3 @@ describe('misconfiguration fails the bootstrap', () => {
     }
   });
 });
-

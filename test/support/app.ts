@@ -36,8 +36,7 @@ export async function startApp(
   @Module(metadata)
   class TestAppModule {}
   const trustProxy = options.trustProxy ?? false;
-  const httpAdapter =
-    adapter === 'fastify' ? new FastifyAdapter({ trustProxy }) : new ExpressAdapter();
+  const httpAdapter = adapter === 'fastify' ? new FastifyAdapter({ trustProxy }) : new ExpressAdapter();
   const app = await NestFactory.create(TestAppModule, httpAdapter, {
     rawBody: options.rawBody ?? true,
     logger: process.env.TEST_LOGS ? undefined : false,
@@ -82,7 +81,7 @@ export async function postDlr(
     body: raw,
   });
   const text = await response.text();
-  let parsed: unknown = null;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {

@@ -1,0 +1,146 @@
+import { HttpService } from '@nestjs/axios';
+import { Injectable } from '@nestjs/common';
+import { isAxiosError, type AxiosResponse } from 'axios';
+import { TimeoutError, catchError, defer, lastValueFrom, map, retry, throwError, timeout, timer } from 'rxjs';
+import { MessenteApiError } from '../errors/messente-api.error.js';
+import type { DeliveryReport, DeliveryResult } from '../interfaces/delivery-report.interface.js';
+import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
+import { integerOrNull, stringOrNull, toPriceInfo } from '../utils/payload-fields.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DEFAULT_RETRY_BASE_DELAY_MS = 250;
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/** How `MessenteApiClient` reaches Messente's status query API. */
+export interface MessenteApiConfig {
+  /** Base URL, e.g. `'https://api.messente.com/v1'`. */
+  apiUrl: string;
+  /** API key; null refuses every query without a request. */
+  credentials: { username: string; password: string } | null;
+  /** Upper bound of one attempt, in ms. */
+  timeoutMs: number;
+  /** Retries after the first attempt, on 5xx, 429, network errors and timeouts. */
+  retries: number;
+  /** Backoff before the first retry, in ms (doubled for each next one, with jitter). Default 250. */
+  retryBaseDelayMs?: number;
+}
+
+/**
+ * A typed client of Messente's `GET /omnimessage/{id}/status`, with a timeout per attempt,
+ * retries with backoff on transient failures and `MessenteApiError` for everything else.
+ */
+@Injectable()
+export class MessenteApiClient {
+  constructor(
+    private readonly http: HttpService,
+    private readonly config: MessenteApiConfig,
+  ) {}
+
+  /**
+   * Asks Messente for the delivery state of every message of an omnimessage.
+   * @throws TypeError when `omnimessageId` is not a UUID, Error when no credentials are
+   * configured (neither sends a request), `MessenteApiError` when the API refused or failed.
+   */
+  async query(omnimessageId: string): Promise<DeliveryReport> {
+    if (typeof omnimessageId !== 'string' || !UUID.test(omnimessageId)) {
+      throw new TypeError(`omnimessageId must be a UUID, got ${JSON.stringify(omnimessageId)}`);
+    }
+    const { credentials, timeoutMs, retries } = this.config;
+    if (!credentials) {
+      throw new Error(
+        'Messente credentials are not configured: set `credentials` in MessenteDlrModule options',
+      );
+    }
+    const url = `${this.config.apiUrl.replace(/\/+$/, '')}/omnimessage/${omnimessageId}/status`;
+
+    const attempt$ = defer(() =>
+      this.http.get<unknown>(url, {
+        auth: credentials,
+        headers: { Accept: 'application/json' },
+        // axios's timeout only bounds socket idleness; the rxjs timeout below bounds the whole
+        // attempt (a server trickling bytes) and, by unsubscribing, cancels the request.
+        timeout: timeoutMs,
+        validateStatus: () => true,
+      }),
+    ).pipe(
+      timeout({ first: timeoutMs }),
+      map((response) => toReport(response, omnimessageId)),
+      catchError((error: unknown) => throwError(() => toApiError(error, timeoutMs))),
+    );
+
+    return lastValueFrom(
+      attempt$.pipe(
+        retry({
+          count: Math.max(0, retries),
+          delay: (error: MessenteApiError, retryCount) =>
+            isRetryable(error) ? timer(this.retryDelay(error, retryCount)) : throwError(() => error),
+        }),
+      ),
+    );
+  }
+
+  private retryDelay(error: MessenteApiError, retryCount: number): number {
+    if (error.retryAfterMs !== null) return Math.min(error.retryAfterMs, MAX_RETRY_DELAY_MS);
+    const backoff = (this.config.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS) * 2 ** (retryCount - 1);
+    // Jitter spreads the retries of many callers failing together (e.g. a reconcile pass).
+    return Math.min(backoff / 2 + (Math.random() * backoff) / 2, MAX_RETRY_DELAY_MS);
+  }
+}
+
+function isRetryable(error: MessenteApiError): boolean {
+  return error.status === null || error.status === 429 || error.status >= 500;
+}
+
+function toReport(response: AxiosResponse<unknown>, omnimessageId: string): DeliveryReport {
+  const { status, statusText, data } = response;
+  if (status < 200 || status >= 300) {
+    throw MessenteApiError.fromResponse(status, statusText, data, retryAfterMs(response));
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw MessenteApiError.fromResponse(status, 'Unexpected response body', data);
+  }
+  const body = data as Record<string, unknown>;
+  const statuses = Array.isArray(body['statuses']) ? (body['statuses'] as unknown[]) : [];
+  return {
+    omnimessageId: stringOrNull(body['omnimessage_id']) ?? omnimessageId,
+    to: stringOrNull(body['to']),
+    statuses: statuses.map(toResult),
+  };
+}
+
+function toResult(value: unknown): DeliveryResult {
+  const item = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  return {
+    messageId: stringOrNull(item['message_id']),
+    status: stringOrNull(item['status']),
+    channel: stringOrNull(item['channel']),
+    err: integerOrNull(item['err']),
+    error: stringOrNull(item['error']),
+    timestamp: parseUtcTimestamp(item['timestamp']),
+    sender: stringOrNull(item['sender']),
+    priceInfo: toPriceInfo(item['price_info']),
+  };
+}
+
+/** `Retry-After` of a 429, in seconds or as an HTTP date; null when absent or unreadable. */
+function retryAfterMs(response: AxiosResponse<unknown>): number | null {
+  if (response.status !== 429) return null;
+  const header: unknown = response.headers['retry-after'];
+  if (typeof header !== 'string' || header.trim() === '') return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+function toApiError(error: unknown, timeoutMs: number): MessenteApiError {
+  if (error instanceof MessenteApiError) return error;
+  if (error instanceof TimeoutError) {
+    return MessenteApiError.fromNoResponse('timeout', `no answer within ${timeoutMs} ms`, error);
+  }
+  if (isAxiosError(error) && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT')) {
+    return MessenteApiError.fromNoResponse('timeout', error.message, error);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return MessenteApiError.fromNoResponse('network error', message, error);
+}

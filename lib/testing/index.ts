@@ -1,0 +1,9 @@
+/** Helpers for testing apps that use nestjs-messente-dlr: callback bodies, signatures, a fake status API. */
+export { dlrPayload } from './dlr-payload.js';
+export { signDlr } from './sign-dlr.js';
+export {
+  FakeMessenteApi,
+  type FailNextOptions,
+  type FakeMessenteApiOptions,
+  type FakeMessenteApiRequest,
+} from './fake-messente-api.js';
