@@ -133,15 +133,13 @@ describe.each(ADAPTERS)(`intake fuzzing on %s (seed ${seed})`, (adapter) => {
       .map((status, index) => ({ status, index }))
       .filter(({ status }) => status !== 400 && status !== 413);
     expect(
-      unexpected
-        .slice(0, 5)
-        .map(({ status, index }) => ({
-          status,
-          body: (typeof bodies[index] === 'string'
-            ? (bodies[index] as string)
-            : JSON.stringify(bodies[index])
-          ).slice(0, 200),
-        })),
+      unexpected.slice(0, 5).map(({ status, index }) => ({
+        status,
+        body: (typeof bodies[index] === 'string'
+          ? (bodies[index] as string)
+          : JSON.stringify(bodies[index])
+        ).slice(0, 200),
+      })),
     ).toEqual([]);
     expect(events).toBe(0);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
