@@ -16,6 +16,9 @@ export { OnDlrStatus, type DlrStatusSelector } from './decorators/on-dlr-status.
 export { DeliveryStatusChanged } from './events/delivery-status-changed.event.js';
 export { DeliveryStatusEvents } from './events/delivery-status-events.js';
 export { DlrPendingService } from './dispatch/dlr-pending.service.js';
+export { DeliveryStatusService, type ReconcileResult } from './services/delivery-status.service.js';
+export { MessenteApiError } from './errors/messente-api.error.js';
+export type { DeliveryReport, DeliveryResult } from './interfaces/delivery-report.interface.js';
 export { InMemoryDlrStore, type InMemoryDlrStoreOptions } from './stores/in-memory-dlr.store.js';
 export { DlrCallbackDto, DlrPriceInfoDto } from './dto/dlr-callback.dto.js';
 export { MessenteDlrConfigError } from './utils/resolve-options.js';

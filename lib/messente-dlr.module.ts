@@ -1,3 +1,4 @@
+import { HttpModule, HttpService } from '@nestjs/axios';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import {
@@ -18,7 +19,10 @@ import {
   MESSENTE_DLR_OPTIONS_TYPE,
 } from './messente-dlr.module-definition.js';
 import type { ResolvedDlrOptions } from './interfaces/resolved-dlr-options.interface.js';
+import { DeliveryStatusService } from './services/delivery-status.service.js';
 import { DlrIntakeService } from './services/dlr-intake.service.js';
+import { MessenteApiClient } from './services/messente-api.client.js';
+import { ReconcileScheduleService } from './services/reconcile-schedule.service.js';
 import { StoreAvailability } from './services/store-availability.js';
 import { InMemoryDlrStore } from './stores/in-memory-dlr.store.js';
 import { resolveOptions } from './utils/resolve-options.js';
@@ -61,9 +65,21 @@ function withInternals(base: DynamicModule): DynamicModule {
     inject: [DLR_OPTIONS],
     useFactory: (options: ResolvedDlrOptions) => options.store,
   };
+  // A module-local HttpService: the user's own axios interceptors and defaults stay theirs.
+  const apiClient: Provider = {
+    provide: MessenteApiClient,
+    inject: [HttpService, DLR_OPTIONS],
+    useFactory: (http: HttpService, options: ResolvedDlrOptions) =>
+      new MessenteApiClient(http, {
+        apiUrl: options.apiUrl,
+        credentials: options.credentials,
+        timeoutMs: options.apiTimeoutMs,
+        retries: options.apiRetries,
+      }),
+  };
   return {
     ...base,
-    imports: [...(base.imports ?? []), DiscoveryModule],
+    imports: [...(base.imports ?? []), DiscoveryModule, HttpModule.register({})],
     controllers: [controller],
     providers: [
       ...(base.providers ?? []),
@@ -76,7 +92,10 @@ function withInternals(base: DynamicModule): DynamicModule {
       DlrPendingService,
       StoreAvailability,
       DlrIntakeService,
+      apiClient,
+      DeliveryStatusService,
+      ReconcileScheduleService,
     ],
-    exports: [DeliveryStatusEvents, DlrPendingService, DLR_STORE],
+    exports: [DeliveryStatusEvents, DeliveryStatusService, DlrPendingService, DLR_STORE],
   };
 }

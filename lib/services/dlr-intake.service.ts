@@ -11,6 +11,13 @@ export interface DlrAnswer {
   readonly outcome: RecordOutcome;
 }
 
+/** A report the store has decided about. */
+export interface RecordedReport {
+  readonly outcome: RecordOutcome;
+  /** Settles when the change's handlers have run; null when it was not a change. */
+  readonly handled: Promise<boolean> | null;
+}
+
 /**
  * The step between the validated body and the handlers: record the report, then dispatch
  * it, answering before or after the handlers as `acknowledge` says.
@@ -23,15 +30,23 @@ export class DlrIntakeService {
     private readonly dispatcher: DlrDispatcher,
   ) {}
 
-  /** Records one validated report; throws 503 when the store cannot record it. */
-  async accept(payload: DlrPayload): Promise<DlrAnswer> {
+  /**
+   * Records one report and starts its dispatch when it is a change. `handled` settles when
+   * the handlers have run: true when all succeeded, null when nothing was dispatched.
+   * Throws 503 when the store cannot record it.
+   */
+  async record(payload: DlrPayload): Promise<RecordedReport> {
     const { store, pendingLeaseMs } = this.options;
     const { outcome, report } = await this.availability.call(() =>
       store.record(payload, Date.now(), pendingLeaseMs),
     );
-    if (!report) return { outcome };
-    const handled = this.dispatcher.dispatch(report);
-    if (this.options.acknowledge === 'after-handlers' && !(await handled)) {
+    return { outcome, handled: report ? this.dispatcher.dispatch(report) : null };
+  }
+
+  /** Records one validated report and answers as `acknowledge` says. */
+  async accept(payload: DlrPayload): Promise<DlrAnswer> {
+    const { outcome, handled } = await this.record(payload);
+    if (this.options.acknowledge === 'after-handlers' && handled && !(await handled)) {
       throw new InternalServerErrorException(
         'A handler failed; the report stays pending and runs again when redelivered',
       );

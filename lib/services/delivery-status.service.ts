@@ -1,0 +1,128 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { from, lastValueFrom, mergeMap, reduce } from 'rxjs';
+import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
+import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
+import type { StoredReport } from '../interfaces/dlr-store.interface.js';
+import type { ReconcileOptions } from '../interfaces/messente-dlr-options.interface.js';
+import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import { toCallbackPayload } from '../utils/to-callback-payload.js';
+import { DlrIntakeService } from './dlr-intake.service.js';
+import { MessenteApiClient } from './messente-api.client.js';
+import { StoreAvailability } from './store-availability.js';
+
+/** What one reconciliation pass did. */
+export interface ReconcileResult {
+  /** Omnimessages queried. */
+  readonly queried: number;
+  /** Reports the answers held that the store accepted as changes (handlers ran for them). */
+  readonly changes: number;
+  /** Queries that failed (logged; the messages are tried again by the next pass). */
+  readonly failed: number;
+}
+
+/**
+ * Answers "what is the status of this message": from the store of received reports, or
+ * from Messente's status API. Statuses learnt from the API are recorded like callbacks, so
+ * a callback that never arrived still reaches the handlers.
+ */
+@Injectable()
+export class DeliveryStatusService {
+  private readonly logger = new Logger('MessenteDlr');
+
+  constructor(
+    @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
+    private readonly api: MessenteApiClient,
+    private readonly availability: StoreAvailability,
+    private readonly intake: DlrIntakeService,
+  ) {}
+
+  /** Messente's answer for an omnimessage, straight from the API; records nothing. */
+  query(omnimessageId: string): Promise<DeliveryReport> {
+    return this.api.query(omnimessageId);
+  }
+
+  /** The latest accepted change of a message, from the store, or null. No API call. */
+  async latest(messageId: string): Promise<DeliveryStatusChanged | null> {
+    const report = await this.availability.call(() => this.options.store.latest(messageId));
+    return report ? new DeliveryStatusChanged(report) : null;
+  }
+
+  /** The latest change of each known message of an omnimessage, from the store. No API call. */
+  async forOmnimessage(omnimessageId: string): Promise<DeliveryStatusChanged[]> {
+    const reports = await this.availability.call(() => this.options.store.forOmnimessage(omnimessageId));
+    return reports.map((report) => new DeliveryStatusChanged(report));
+  }
+
+  /**
+   * The latest change of each message of an omnimessage: from the store when every known
+   * message is final, otherwise from the API, whose answer is recorded first (firing the
+   * handlers for real changes).
+   */
+  async current(omnimessageId: string): Promise<DeliveryStatusChanged[]> {
+    const known = await this.forOmnimessage(omnimessageId);
+    if (known.length > 0 && known.every((event) => event.isFinal)) return known;
+    await this.recordAnswer(await this.api.query(omnimessageId));
+    return this.forOmnimessage(omnimessageId);
+  }
+
+  /**
+   * Queries the API for messages whose latest status is not final and older than
+   * `olderThanMs`, with at most `concurrency` requests at once, and records the answers.
+   * Messente calls polling costly: keep `limit` small and the interval long.
+   */
+  async reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    const { olderThanMs = 15 * 60_000, limit = 100, concurrency = 2 } = options;
+    const unsettled = await this.availability.call(() =>
+      this.options.store.unsettled(Date.now() - olderThanMs, limit),
+    );
+    const omnimessageIds = [
+      ...new Set(unsettled.map(omnimessageIdOf).filter((id): id is string => id !== null)),
+    ];
+    const result = await lastValueFrom(
+      from(omnimessageIds).pipe(
+        mergeMap((id) => this.reconcileOne(id), concurrency),
+        reduce(
+          (total, changes) => ({
+            queried: total.queried + 1,
+            changes: total.changes + Math.max(changes, 0),
+            failed: total.failed + (changes < 0 ? 1 : 0),
+          }),
+          { queried: 0, changes: 0, failed: 0 },
+        ),
+      ),
+    );
+    this.logger.log(
+      `Reconciled ${result.queried} omnimessage(s) with the status API: ${result.changes} change(s), ${result.failed} failed`,
+    );
+    return result;
+  }
+
+  /** Changes recorded for one omnimessage, or -1 when its query failed. */
+  private async reconcileOne(omnimessageId: string): Promise<number> {
+    try {
+      return await this.recordAnswer(await this.api.query(omnimessageId));
+    } catch (error) {
+      this.logger.warn(
+        `Reconciling ${omnimessageId} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return -1;
+    }
+  }
+
+  private async recordAnswer(report: DeliveryReport): Promise<number> {
+    let changes = 0;
+    for (const result of report.statuses) {
+      const payload = toCallbackPayload(report, result);
+      if (!payload) continue;
+      const { outcome } = await this.intake.record(payload);
+      if (outcome === 'change') changes++;
+    }
+    return changes;
+  }
+}
+
+function omnimessageIdOf(report: StoredReport): string | null {
+  const id = report.raw['omnimessage_id'];
+  return typeof id === 'string' ? id : null;
+}
