@@ -1,0 +1,130 @@
+/**
+ * Sends the running sample a realistic stream of signed delivery reports and prints what
+ * was sent, what the sample answered, and what GET /messages/:omnimessageId says now.
+ * Usage: `npm run simulate` (PORT and MESSENTE_API_PASSWORD as for `npm start`).
+ */
+import { randomUUID } from 'node:crypto';
+import { dlrPayload, signDlr } from 'nestjs-messente-dlr/testing';
+import { readSampleConfig } from './sample-config.js';
+
+interface Step {
+  readonly omnimessage: string;
+  readonly message: string;
+  readonly channel: string;
+  readonly status: string;
+  readonly note: string;
+  readonly err?: number;
+  readonly error?: string;
+  readonly unsigned?: boolean;
+  readonly forwardedFor?: string;
+}
+
+const config = readSampleConfig();
+const baseUrl = `http://127.0.0.1:${config.port}`;
+
+/** Three omnimessages: delivered and seen, failed, and one whose reports arrive out of order. */
+function scenario(): Step[] {
+  const seen = { omnimessage: randomUUID(), message: randomUUID(), channel: 'viber' };
+  const failed = { omnimessage: randomUUID(), message: randomUUID(), channel: 'sms' };
+  const fallback = { omnimessage: seen.omnimessage, message: randomUUID(), channel: 'sms' };
+  const late = { omnimessage: randomUUID(), message: randomUUID(), channel: 'whatsapp' };
+  const undeliv = { omnimessage: randomUUID(), message: randomUUID(), channel: 'sms' };
+  return [
+    { ...seen, status: 'ACCEPTD', note: '' },
+    { ...seen, status: 'DELIVRD', note: '' },
+    { ...seen, status: 'DELIVRD', note: 'duplicate' },
+    { ...seen, status: 'SEEN', note: '' },
+    { ...fallback, status: 'ACCEPTD', note: '' },
+    { ...fallback, status: 'EXPIRED', note: 'err 2', err: 2, error: 'Sending message expired' },
+    { ...failed, status: 'ACCEPTD', note: '' },
+    { ...failed, status: 'FAILED', note: 'err 1', err: 1, error: 'Delivery failure' },
+    { ...failed, status: 'FAILED', note: 'duplicate', err: 1, error: 'Delivery failure' },
+    { ...undeliv, status: 'UNDELIV', note: 'err 3', err: 3, error: 'Invalid number' },
+    { ...late, status: 'DELIVRD', note: 'arrives first' },
+    { ...late, status: 'ACCEPTD', note: 'out of order' },
+    { ...late, status: 'SEEN', note: 'unsigned', unsigned: true },
+    { ...late, status: 'SEEN', note: 'from 203.0.113.9 (XFF)', forwardedFor: '203.0.113.9' },
+  ];
+}
+
+async function send(step: Step): Promise<string> {
+  const body = JSON.stringify(
+    dlrPayload({
+      message_id: step.message,
+      omnimessage_id: step.omnimessage,
+      status: step.status,
+      channel: step.channel,
+      err: step.err ?? 0,
+      error: step.error ?? null,
+    }),
+  );
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (!step.unsigned) headers['x-messente-signature'] = signDlr(body, config.secret);
+  if (step.forwardedFor) headers['x-forwarded-for'] = step.forwardedFor;
+  const response = await fetch(`${baseUrl}/messente/dlr`, { method: 'POST', headers, body });
+  const answer = (await response.json().catch(() => null)) as { outcome?: string } | null;
+  return `${response.status}${answer?.outcome ? ` ${answer.outcome}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  const steps = scenario();
+  const short = (id: string) => id.slice(0, 8);
+  const sent: string[][] = [];
+  for (const [index, step] of steps.entries()) {
+    sent.push([
+      String(index + 1),
+      short(step.omnimessage),
+      short(step.message),
+      step.channel,
+      step.status,
+      step.note,
+      await send(step),
+    ]);
+  }
+  console.log('\nSent to POST /messente/dlr');
+  printTable(['#', 'omnimessage', 'message', 'channel', 'status', 'note', 'answer'], sent);
+
+  // Handlers run after the 200; give them a moment before reading the store.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const now: string[][] = [];
+  for (const omnimessage of [...new Set(steps.map((step) => step.omnimessage))]) {
+    const response = await fetch(`${baseUrl}/messages/${omnimessage}`);
+    const body = (await response.json()) as {
+      messages?: Array<{
+        messageId: string;
+        channel: string;
+        status: string;
+        previousStatus: string | null;
+        err: number | null;
+      }>;
+    };
+    for (const message of body.messages ?? []) {
+      now.push([
+        short(omnimessage),
+        short(message.messageId),
+        message.channel,
+        message.status,
+        message.previousStatus ?? '-',
+        String(message.err ?? '-'),
+      ]);
+    }
+  }
+  console.log('\nNow at GET /messages/:omnimessageId');
+  printTable(['omnimessage', 'message', 'channel', 'status', 'previous', 'err'], now);
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
+  console.log(line(header));
+  console.log(line(widths.map((width) => '-'.repeat(width))));
+  for (const row of rows) console.log(line(row));
+}
+
+main().catch((error: unknown) => {
+  console.error(`Simulation failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`Is the sample running on ${baseUrl}? Start it with: npm start`);
+  process.exitCode = 1;
+});
