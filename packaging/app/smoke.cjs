@@ -1,0 +1,115 @@
+'use strict';
+// Shared smoke test, run by packaging/check.sh inside a throwaway app (ESM/Nest 12 and
+// CommonJS/Nest 11). It takes already-loaded modules so it resolves nothing itself: the app's
+// own import()/require() is what is being tested.
+
+const SECRET = 's';
+
+async function runSmoke({ label, common, core, dlr, testing }) {
+  const { Module, Injectable } = common;
+  const { NestFactory } = core;
+  const { MessenteDlrModule, OnDlrStatus, DeliveryStatusEvents } = dlr;
+  const { signDlr, dlrPayload } = testing;
+
+  for (const [name, value] of Object.entries({
+    MessenteDlrModule,
+    OnDlrStatus,
+    DeliveryStatusEvents,
+    signDlr,
+    dlrPayload,
+  })) {
+    if (typeof value !== 'function')
+      throw new Error(`export ${name} is ${typeof value}, expected a function`);
+  }
+
+  // What `@Injectable() class DlrHandler { @OnDlrStatus('*') onAny(e) {} }` compiles to.
+  class DlrHandler {
+    constructor() {
+      this.calls = [];
+    }
+    onAny(event) {
+      this.calls.push(event);
+    }
+  }
+  Reflect.decorate(
+    [OnDlrStatus('*')],
+    DlrHandler.prototype,
+    'onAny',
+    Object.getOwnPropertyDescriptor(DlrHandler.prototype, 'onAny'),
+  );
+  Injectable()(DlrHandler);
+
+  class AppModule {}
+  Module({
+    imports: [MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], allowedIps: ['127.0.0.1'] })],
+    providers: [DlrHandler],
+  })(AppModule);
+
+  const app = await NestFactory.create(AppModule, { rawBody: true, logger: ['error', 'warn'] });
+  try {
+    const streamed = [];
+    app.get(DeliveryStatusEvents).changes$.subscribe((e) => streamed.push(e));
+
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address();
+
+    const payload = dlrPayload({ status: 'DELIVRD' });
+    const body = JSON.stringify(payload);
+    const url = `http://127.0.0.1:${port}/messente/dlr`;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-messente-signature': signDlr(body, SECRET) },
+      body,
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`signed report: expected 200, got ${res.status}: ${text}`);
+
+    const handler = app.get(DlrHandler);
+    if (handler.calls.length !== 1)
+      throw new Error(`handler called ${handler.calls.length} times, expected 1`);
+    const event = handler.calls[0];
+    if (event.messageId !== payload.message_id || event.status !== 'DELIVRD') {
+      throw new Error(
+        `handler got unexpected event: ${JSON.stringify({ messageId: event.messageId, status: event.status })}`,
+      );
+    }
+    if (streamed.length !== 1)
+      throw new Error(`DeliveryStatusEvents.changes$ emitted ${streamed.length} times, expected 1`);
+
+    // A wrong signature must be refused, so we know the 200 above was a verified one.
+    const bad = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-messente-signature': signDlr(body, 'wrong') },
+      body: JSON.stringify(dlrPayload()),
+    });
+    await bad.text();
+    if (bad.status !== 401) throw new Error(`wrongly signed report: expected 401, got ${bad.status}`);
+    if (handler.calls.length !== 1) throw new Error('handler was called for a wrongly signed report');
+
+    console.log(`  [${label}] POST /messente/dlr -> 200, handler called once; bad signature -> 401`);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Exits 0 on success, 1 with the error otherwise; never hangs for more than 60 s. */
+function main(label, load) {
+  const timer = setTimeout(() => {
+    console.error(`  [${label}] timed out`);
+    process.exit(1);
+  }, 60_000);
+  timer.unref();
+  Promise.resolve()
+    .then(load)
+    .then((mods) => runSmoke({ label, ...mods }))
+    .then(
+      () => process.exit(0),
+      (err) => {
+        console.error(`  [${label}] ${err && err.stack ? err.stack : err}`);
+        if (err && err.code) console.error(`  [${label}] error code: ${err.code}`);
+        process.exit(1);
+      },
+    );
+}
+
+module.exports = { main, runSmoke };
