@@ -1,0 +1,148 @@
+// Shared by run.mjs and profile.mjs: bench server child processes, the traffic and the load.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { dlrPayload, signDlr } from 'nestjs-messente-dlr/testing';
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const ROOT_DIR = join(BENCH_DIR, '..');
+export const SERVER_JS = join(BENCH_DIR, 'dist', 'server.js');
+export const SECRET = 'bench-api-password';
+export const DLR_PATH = '/messente/dlr';
+
+export const ADAPTERS = ['fastify', 'express'];
+export const SERVERS = ['bare', 'hand-written', 'package'];
+export const LABELS = { bare: '(a) bare', 'hand-written': '(b) hand-written', package: '(c) this package' };
+
+/** Starts `bench/dist/server.js <adapter> <server>` in its own process; resolves once it listens. */
+export async function startServer(adapter, server, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_JS, adapter, server], {
+    cwd: ROOT_DIR,
+    env: { ...process.env, BENCH_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const line = await Promise.race([
+    once(createInterface({ input: child.stdout }), 'line').then(([text]) => text),
+    exited.then(([code]) => {
+      throw new Error(`${adapter} ${server} server exited with ${code} before listening`);
+    }),
+  ]);
+  const port = Number(/^PORT (\d+)$/.exec(line)?.[1]);
+  if (!port) throw new Error(`${adapter} ${server} server printed ${JSON.stringify(line)}`);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * The traffic: a fresh, validly signed report per request, made in autocannon's setupRequest.
+ * Ids come from a counter, so every server gets byte-identical traffic and no id repeats.
+ * `built` counts bodies handed to autocannon (an upper bound of what the server received).
+ */
+export function createTraffic() {
+  const template = dlrPayload({ timestamp: '2024-05-01T12:00:00.000000' });
+  let built = 0;
+  const request = {
+    method: 'POST',
+    path: DLR_PATH,
+    setupRequest(req) {
+      const hex = (built++).toString(16).padStart(12, '0');
+      const body = JSON.stringify({
+        ...template,
+        message_id: `6f0c1a52-2d4e-4b7a-9c3d-${hex}`,
+        omnimessage_id: `0b8e7c2f-5a61-4f0e-8d29-${hex}`,
+      });
+      req.body = body;
+      req.headers = {
+        ...req.headers,
+        'content-type': 'application/json',
+        'x-messente-signature': signDlr(body, SECRET),
+      };
+      return req;
+    },
+  };
+  return {
+    request,
+    get built() {
+      return built;
+    },
+  };
+}
+
+/** One autocannon phase against `url`. */
+export function load(url, traffic, seconds, connections) {
+  return autocannon({
+    url,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    requests: [traffic.request],
+  });
+}
+
+/** The handler count of a server, read until it stops moving (handlers may run after the answer). */
+export async function handledCount(url) {
+  let previous = -1;
+  for (let tries = 0; tries < 50; tries++) {
+    const response = await globalThis.fetch(`${url}/count`);
+    const { count } = await response.json();
+    if (count === previous) return count;
+    previous = count;
+    await sleep(100);
+  }
+  return previous;
+}
+
+/** Warm-up then measured load on one fresh server; checks every 2xx fired exactly one handler. */
+export async function benchServer(adapter, server, { warmupSeconds, seconds, connections, nodeArgs }) {
+  const instance = await startServer(adapter, server, nodeArgs);
+  try {
+    const traffic = createTraffic();
+    const warmup = await load(instance.url, traffic, warmupSeconds, connections);
+    const measured = await load(instance.url, traffic, seconds, connections);
+    const count = await handledCount(instance.url);
+    const ok2xx = warmup['2xx'] + measured['2xx'];
+    const failures = {
+      non2xx: warmup.non2xx + measured.non2xx,
+      errors: warmup.errors + measured.errors,
+      timeouts: warmup.timeouts + measured.timeouts,
+    };
+    // Every body autocannon builds is sent at once. When a phase ends it drops its connections,
+    // so the requests then in flight (one per connection) may reach the handler unanswered:
+    // 2xx <= handled <= bodies sent - non-2xx.
+    const cutOff = count - ok2xx;
+    const inFlight = traffic.built - ok2xx - failures.non2xx;
+    const problems = [];
+    if (failures.non2xx) problems.push(`${failures.non2xx} non-2xx answers`);
+    if (failures.errors || failures.timeouts) {
+      problems.push(`${failures.errors} errors, ${failures.timeouts} timeouts`);
+    }
+    if (cutOff < 0) problems.push(`${-cutOff} 2xx answers without a handler call`);
+    if (cutOff > inFlight) {
+      problems.push(`${cutOff - inFlight} handler calls more than reports sent without a non-2xx`);
+    }
+    return {
+      adapter,
+      server,
+      reqPerSec: measured.requests.average,
+      p99: measured.latency.p99,
+      non2xx: measured.non2xx,
+      total2xx: ok2xx,
+      handled: count,
+      cutOff,
+      inFlight,
+      problems,
+    };
+  } finally {
+    await instance.stop();
+  }
+}

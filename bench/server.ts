@@ -1,0 +1,41 @@
+/**
+ * One bench server in a child process of `run.mjs`:
+ * `node bench/dist/server.js <fastify|express> <bare|hand-written|package>`, secret in BENCH_SECRET.
+ * Prints `PORT <n>` once listening on 127.0.0.1; closes the app and exits on SIGTERM (which
+ * also lets `--cpu-prof` write its profile).
+ */
+import 'reflect-metadata';
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { setTimeout } from 'node:timers';
+import { BareAppModule } from './apps/bare.js';
+import { HandWrittenAppModule } from './apps/hand-written.js';
+import { PackageAppModule } from './apps/package.js';
+
+const [adapterName, server] = process.argv.slice(2);
+const secret = process.env.BENCH_SECRET ?? 'bench-secret';
+
+function appModule(): unknown {
+  if (server === 'bare') return BareAppModule;
+  if (server === 'hand-written') return HandWrittenAppModule;
+  if (server === 'package') return PackageAppModule.register(secret);
+  throw new Error(`unknown server ${server}`);
+}
+
+const httpAdapter = adapterName === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+if (adapterName !== 'fastify' && adapterName !== 'express') throw new Error(`unknown adapter ${adapterName}`);
+const app: INestApplication = await NestFactory.create(appModule() as never, httpAdapter, {
+  rawBody: true,
+  logger: false,
+});
+if (server === 'hand-written') app.useGlobalPipes(new ValidationPipe());
+await app.listen(0, '127.0.0.1');
+const { port } = app.getHttpServer().address() as { port: number };
+process.stdout.write(`PORT ${port}\n`);
+
+process.once('SIGTERM', () => {
+  setTimeout(() => process.exit(0), 3_000).unref();
+  void app.close().finally(() => process.exit(0));
+});
