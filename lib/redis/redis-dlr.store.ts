@@ -1,0 +1,337 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import { FINAL_STATUSES, KNOWN_STATUSES, statusPrecedence } from '../dlr-status.js';
+import type {
+  DlrStore,
+  PendingKey,
+  RecordOutcome,
+  RecordResult,
+  StoredReport,
+} from '../interfaces/dlr-store.interface.js';
+
+/** Options of `RedisDlrStore`. Give exactly one of `client` and `url`. */
+export interface RedisDlrStoreOptions {
+  /**
+   * An ioredis client to use. The store never closes it, and its own `keyPrefix`, if any, is
+   * honoured. Consider `enableOfflineQueue: false` so that calls fail at once during an outage.
+   */
+  client?: Redis;
+  /**
+   * A Redis URL (`redis://…`, `rediss://…`). The store creates a client that fails fast while
+   * Redis is down, reconnects by itself, and is closed by `close()`.
+   */
+  url?: string;
+  /** Prefix of every key the store writes. Default `'messente-dlr:'`. */
+  keyPrefix?: string;
+  /** Lifetime, in seconds, of every key written for a message, renewed on each new report. Default 30 days. */
+  ttlSeconds?: number;
+  /** Reports kept per message in `history()`. Default 32. */
+  maxHistory?: number;
+  /** Every call rejects after this many ms, so that a hung or unreachable Redis fails fast. Default 1500. */
+  commandTimeoutMs?: number;
+}
+
+/** A Lua script with its SHA1, sent with EVALSHA and re-sent with EVAL after a NOSCRIPT. */
+interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+function script(body: string): Script {
+  // The tables come from dlr-status.ts so that Lua and TypeScript can never disagree.
+  const lua = `local PRECEDENCE = { ${KNOWN_STATUSES.map((s) => `${s} = ${statusPrecedence(s)}`).join(', ')} }
+local FINAL = { ${FINAL_STATUSES.map((s) => `${s} = true`).join(', ')} }
+${body}`;
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+// Numbers reach Lua as the caller's strings and are written back unchanged: Lua's own number
+// formatting keeps 14 digits only, which would corrupt millisecond timestamps.
+const RECORD = script(`
+local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl = unpack(ARGV)
+local msg, hist, omni, leases, pending, unsettled = unpack(KEYS)
+if redis.call('HSETNX', msg, 'seen:' .. status, '1') == 0 then
+  local lease = redis.call('ZSCORE', leases, member)
+  if not lease or tonumber(lease) > tonumber(now) then return { 'duplicate' } end
+  local report = redis.call('HGET', pending, member)
+  if not report then return { 'duplicate' } end
+  redis.call('ZADD', leases, leaseUntil, member)
+  return { 'redelivery', report }
+end
+local previous = redis.call('HGET', msg, 'status')
+local report = '{"raw":' .. raw .. ',"receivedAt":' .. now .. ',"previousStatus":'
+  .. (previous and cjson.encode(previous) or 'null') .. '}'
+redis.call('RPUSH', hist, report)
+redis.call('LTRIM', hist, -tonumber(maxHistory), -1)
+redis.call('EXPIRE', msg, ttl)
+redis.call('EXPIRE', hist, ttl)
+if previous and (PRECEDENCE[status] or 2) < (PRECEDENCE[previous] or 2) then return { 'stale' } end
+redis.call('HSET', msg, 'status', status, 'latest', report)
+if hasOmni == '1' then
+  redis.call('ZADD', omni, 'NX', now, id)
+  redis.call('EXPIRE', omni, ttl)
+end
+redis.call('ZADD', leases, leaseUntil, member)
+redis.call('HSET', pending, member, report)
+if FINAL[status] then redis.call('ZREM', unsettled, id) else redis.call('ZADD', unsettled, now, id) end
+for i = 4, 6 do redis.call('EXPIRE', KEYS[i], ttl) end
+return { 'change', report }
+`);
+
+const CLAIM = script(`
+local leases, pending = unpack(KEYS)
+local claimed = {}
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])) do
+  local report = redis.call('HGET', pending, member)
+  if report then
+    redis.call('ZADD', leases, ARGV[2], member)
+    claimed[#claimed + 1] = report
+  else
+    redis.call('ZREM', leases, member)
+  end
+end
+return claimed
+`);
+
+const COMPLETE = script(`
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+`);
+
+// Message keys are built here from ids held in an index; ARGV[1] carries their full prefix.
+const FOR_OMNIMESSAGE = script(`
+local reports = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local report = redis.call('HGET', ARGV[1] .. id, 'latest')
+  if report then reports[#reports + 1] = report end
+end
+return reports
+`);
+
+const UNSETTLED = script(`
+local limit, reports = tonumber(ARGV[3]), {}
+while #reports < limit do
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', #reports, limit - #reports)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local report = redis.call('HGET', ARGV[1] .. id, 'latest')
+    -- A message whose keys expired leaves its id behind: drop it so it cannot clog the index.
+    if report then reports[#reports + 1] = report else redis.call('ZREM', KEYS[1], id) end
+  end
+end
+return reports
+`);
+
+/**
+ * A `DlrStore` on Redis (ioredis 5), shared safely by any number of app instances and kept
+ * across restarts. Every decision is one Lua script, so it is atomic and one round trip; the
+ * semantics are exactly those of `InMemoryDlrStore`.
+ *
+ * Every call rejects within `commandTimeoutMs` with an error saying Redis is unavailable, so
+ * that the webhook can answer 503 and Messente retries later.
+ */
+export class RedisDlrStore implements DlrStore {
+  /** Recorded reports survive a restart of the app, so pending ones are dispatched again. */
+  readonly durable = true;
+
+  private readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly scriptKeyPrefix: string;
+  private readonly ttlSeconds: number;
+  private readonly maxHistory: number;
+  private readonly commandTimeoutMs: number;
+  private lastConnectionError: string | null = null;
+  private connecting: Promise<unknown> | null = null;
+
+  constructor(options: RedisDlrStoreOptions) {
+    if (!options.client === !options.url) {
+      throw new Error('RedisDlrStore: give exactly one of the options `client` and `url`');
+    }
+    this.prefix = options.keyPrefix ?? 'messente-dlr:';
+    this.ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds ?? 30 * 24 * 60 * 60);
+    this.maxHistory = positiveInteger('maxHistory', options.maxHistory ?? 32);
+    this.commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? 1500);
+    this.ownsClient = !options.client;
+    this.client = options.client ?? this.createClient(options.url!);
+    // ioredis prefixes declared KEYS only, not the keys a script builds itself.
+    this.scriptKeyPrefix = `${this.client.options.keyPrefix ?? ''}${this.prefix}msg:`;
+  }
+
+  async record(
+    raw: Readonly<Record<string, unknown>>,
+    receivedAt: number,
+    leaseMs: number,
+  ): Promise<RecordResult> {
+    if (!Number.isFinite(receivedAt) || !Number.isFinite(leaseMs)) {
+      throw new TypeError(`RedisDlrStore: receivedAt and leaseMs must be finite numbers`);
+    }
+    const messageId = String(raw['message_id']);
+    const status = String(raw['status']);
+    const omnimessageId = typeof raw['omnimessage_id'] === 'string' ? raw['omnimessage_id'] : null;
+    const keys = [
+      this.key('msg', messageId),
+      this.key('hist', messageId),
+      this.key('omni', omnimessageId ?? ''),
+      ...this.pendingKeys(),
+      this.key('unsettled'),
+    ];
+    const args = [
+      JSON.stringify(raw),
+      messageId,
+      status,
+      pendingMember({ messageId, status }),
+      String(receivedAt),
+      String(receivedAt + leaseMs),
+      omnimessageId === null ? '0' : '1',
+      String(this.maxHistory),
+      String(this.ttlSeconds),
+    ];
+    const [outcome, report] = (await this.run(RECORD, keys, args)) as [RecordOutcome, string?];
+    return { outcome, report: report === undefined ? null : parseReport(report) };
+  }
+
+  async complete(key: PendingKey): Promise<void> {
+    await this.run(COMPLETE, this.pendingKeys(), [pendingMember(key)]);
+  }
+
+  async release(key: PendingKey): Promise<void> {
+    // XX: releasing a report that was completed meanwhile must not resurrect it.
+    await this.call(() => this.client.zadd(this.pendingKeys()[0], 'XX', 0, pendingMember(key)));
+  }
+
+  async claimPending(limit: number, leaseMs: number): Promise<StoredReport[]> {
+    if (limit < 1) return [];
+    const now = Date.now();
+    const args = [String(now), String(now + leaseMs), String(Math.floor(limit))];
+    return parseReports(await this.run(CLAIM, this.pendingKeys(), args));
+  }
+
+  async latest(messageId: string): Promise<StoredReport | null> {
+    const report = await this.call(() => this.client.hget(this.key('msg', messageId), 'latest'));
+    return report === null ? null : parseReport(report);
+  }
+
+  async history(messageId: string): Promise<StoredReport[]> {
+    return parseReports(await this.call(() => this.client.lrange(this.key('hist', messageId), 0, -1)));
+  }
+
+  async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
+    const keys = [this.key('omni', omnimessageId)];
+    return parseReports(await this.run(FOR_OMNIMESSAGE, keys, [this.scriptKeyPrefix]));
+  }
+
+  async unsettled(before: number, limit: number): Promise<StoredReport[]> {
+    if (limit < 1) return [];
+    const args = [this.scriptKeyPrefix, String(before), String(Math.floor(limit))];
+    return parseReports(await this.run(UNSETTLED, [this.key('unsettled')], args));
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => this.client.ping());
+  }
+
+  /** Closes the client if the store created it from `url`; a client passed in stays open. */
+  async close(): Promise<void> {
+    if (!this.ownsClient || this.client.status === 'end') return;
+    try {
+      await this.call(() => this.client.quit());
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private createClient(url: string): Redis {
+    const client = new Redis(url, {
+      // Queued commands would hold a webhook request until Redis returns; failing lets it answer 503.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: this.commandTimeoutMs,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    });
+    // Without a listener ioredis logs every failed reconnect; the reason goes into call errors instead.
+    client.on('error', (error: Error) => (this.lastConnectionError = error.message));
+    client.on('ready', () => (this.lastConnectionError = null));
+    return client;
+  }
+
+  private key(kind: 'msg' | 'hist' | 'omni' | 'unsettled', id?: string): string {
+    return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
+  }
+
+  /** Leases (sorted set scored by lease end, ms) and reports (hash) of pending changes. */
+  private pendingKeys(): [string, string] {
+    return [`${this.prefix}pending`, `${this.prefix}pending-reports`];
+  }
+
+  private run(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    return this.call(async () => {
+      try {
+        return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return this.client.eval(script.lua, keys.length, ...keys, ...args);
+      }
+    });
+  }
+
+  /** Runs one Redis operation, bounded by `commandTimeoutMs`, with errors that name the cause. */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)),
+        this.commandTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.whenConnected().then(operation), timeout]);
+    } catch (error) {
+      const reason = this.lastConnectionError ?? (error instanceof Error ? error.message : String(error));
+      throw new Error(`RedisDlrStore: Redis is unavailable (${reason})`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // A client that is still connecting would refuse commands without an offline queue: wait for
+  // it, but not for one that is reconnecting, since during an outage calls must fail at once.
+  // Callers share one wait, so that a burst of calls adds one listener, not one each.
+  private async whenConnected(): Promise<void> {
+    const { status } = this.client;
+    if (status === 'wait') {
+      this.connecting ??= this.client.connect();
+    } else if (status === 'connecting' || status === 'connect') {
+      this.connecting ??= once(this.client, 'ready');
+    } else {
+      return;
+    }
+    const connecting = this.connecting;
+    try {
+      await connecting;
+    } finally {
+      if (this.connecting === connecting) this.connecting = null;
+    }
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`RedisDlrStore: ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** Injective, unlike a separator that could occur in a message id. */
+function pendingMember(key: PendingKey): string {
+  return JSON.stringify([key.messageId, key.status]);
+}
+
+function parseReport(json: string): StoredReport {
+  return JSON.parse(json) as StoredReport;
+}
+
+function parseReports(reply: unknown): StoredReport[] {
+  return (reply as string[]).map(parseReport);
+}

@@ -1,0 +1,211 @@
+import { Redis } from 'ioredis';
+import type { DlrStore, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
+import { RedisDlrStore } from '../../lib/redis/index.js';
+import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
+import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
+
+/** How a suite gets a fresh, empty store of one kind for every test. */
+interface Subject {
+  readonly name: string;
+  readonly describe: (name: string, fn: () => void) => void;
+  setup(): { create(): DlrStore };
+}
+
+const inMemory: Subject = {
+  name: 'InMemoryDlrStore',
+  describe,
+  setup: () => ({ create: () => new InMemoryDlrStore() }),
+};
+
+const redis: Subject = {
+  name: 'RedisDlrStore',
+  describe: describeWithRedis,
+  setup() {
+    let server: RedisServer;
+    let client: Redis;
+    let suite = 0;
+    beforeAll(async () => {
+      server = await startRedisServer();
+      client = new Redis(server.url);
+    });
+    afterAll(async () => {
+      await client.quit();
+      await server.stop();
+    });
+    return { create: () => new RedisDlrStore({ client, keyPrefix: `contract-${++suite}:` }) };
+  },
+};
+
+// Far enough in the past that every lease taken "then" has run out by Date.now().
+const T = Date.now() - 3_600_000;
+const LONG = 3_600_000;
+
+function dlr(
+  messageId: string,
+  status: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { message_id: messageId, status, omnimessage_id: 'omni-1', to: '+37200000000', ...extra };
+}
+
+function ids(reports: readonly StoredReport[]): string[] {
+  return reports.map((report) => `${String(report.raw['message_id'])}/${String(report.raw['status'])}`);
+}
+
+describe.each([inMemory, redis])('DlrStore contract: $name', (subject) => {
+  subject.describe(subject.name, () => {
+    const stores = subject.setup();
+    let store: DlrStore;
+    beforeEach(() => (store = stores.create()));
+    afterEach(() => store.close?.());
+
+    it('records a first report as a change without previous status', async () => {
+      const raw = dlr('m1', 'ACCEPTD', { price_info: { part_price: '0.05' } });
+      const result = await store.record(raw, T, LONG);
+      expect(result).toEqual({ outcome: 'change', report: { raw, receivedAt: T, previousStatus: null } });
+      expect(await store.latest('m1')).toEqual({ raw, receivedAt: T, previousStatus: null });
+    });
+
+    it('records higher and equal precedence as changes with the previous status', async () => {
+      await store.record(dlr('m1', 'ACCEPTD'), T, LONG);
+      const delivered = await store.record(dlr('m1', 'DELIVRD'), T + 1, LONG);
+      expect(delivered.outcome).toBe('change');
+      expect(delivered.report?.previousStatus).toBe('ACCEPTD');
+      const failed = await store.record(dlr('m1', 'FAILED'), T + 2, LONG);
+      expect(failed.outcome).toBe('change');
+      expect(failed.report?.previousStatus).toBe('DELIVRD');
+      expect((await store.latest('m1'))?.raw['status']).toBe('FAILED');
+    });
+
+    it('keeps a lower-precedence report in history only, as stale', async () => {
+      await store.record(dlr('m1', 'DELIVRD'), T, 1000);
+      expect(await store.record(dlr('m1', 'ACK'), T + 1, 1000)).toEqual({ outcome: 'stale', report: null });
+      expect((await store.latest('m1'))?.raw['status']).toBe('DELIVRD');
+      const history = await store.history('m1');
+      expect(ids(history)).toEqual(['m1/DELIVRD', 'm1/ACK']);
+      expect(history[1]).toMatchObject({ receivedAt: T + 1, previousStatus: 'DELIVRD' });
+      expect(await store.claimPending(10, LONG)).toHaveLength(1);
+    });
+
+    it('answers duplicate for a report seen before, a stale one included', async () => {
+      await store.record(dlr('m1', 'DELIVRD'), T, LONG);
+      await store.record(dlr('m1', 'ACCEPTD'), T + 1, LONG);
+      expect(await store.record(dlr('m1', 'DELIVRD'), T + 2, LONG)).toEqual({
+        outcome: 'duplicate',
+        report: null,
+      });
+      expect(await store.record(dlr('m1', 'ACCEPTD'), T + 3, LONG)).toEqual({
+        outcome: 'duplicate',
+        report: null,
+      });
+      expect(await store.history('m1')).toHaveLength(2);
+    });
+
+    it('redelivers a pending change once its lease has run out, and re-leases it', async () => {
+      const first = await store.record(dlr('m1', 'ACCEPTD'), T, 100);
+      await store.record(dlr('m1', 'DELIVRD'), T + 1, 100);
+      expect((await store.record(dlr('m1', 'ACCEPTD'), T + 99, 100)).outcome).toBe('duplicate');
+      expect(await store.record(dlr('m1', 'ACCEPTD'), T + 100, 100)).toEqual({
+        outcome: 'redelivery',
+        report: first.report,
+      });
+      expect((await store.record(dlr('m1', 'ACCEPTD'), T + 199, 100)).outcome).toBe('duplicate');
+      expect((await store.record(dlr('m1', 'ACCEPTD'), T + 200, 100)).outcome).toBe('redelivery');
+    });
+
+    it('redelivers a released change at once, and never a completed one', async () => {
+      await store.record(dlr('m1', 'DELIVRD'), T, LONG);
+      expect((await store.record(dlr('m1', 'DELIVRD'), T + 1, LONG)).outcome).toBe('duplicate');
+      await store.release({ messageId: 'm1', status: 'DELIVRD' });
+      expect((await store.record(dlr('m1', 'DELIVRD'), T + 2, LONG)).outcome).toBe('redelivery');
+      await store.complete({ messageId: 'm1', status: 'DELIVRD' });
+      await store.release({ messageId: 'm1', status: 'DELIVRD' });
+      expect((await store.record(dlr('m1', 'DELIVRD'), T + LONG * 2, LONG)).outcome).toBe('duplicate');
+      expect(await store.claimPending(10, LONG)).toEqual([]);
+    });
+
+    it('claims pending changes whose lease ran out, oldest first, up to the limit', async () => {
+      const now = Date.now();
+      await store.record(dlr('a', 'ACCEPTD'), T, 1000);
+      await store.record(dlr('leased', 'ACCEPTD'), now, LONG);
+      await store.record(dlr('b', 'ACCEPTD'), T + 1, 1000);
+      await store.record(dlr('c', 'ACCEPTD'), T + 2, 1000);
+      await store.record(dlr('done', 'ACCEPTD'), T + 3, 1000);
+      await store.complete({ messageId: 'done', status: 'ACCEPTD' });
+      expect(ids(await store.claimPending(2, LONG))).toEqual(['a/ACCEPTD', 'b/ACCEPTD']);
+      expect(ids(await store.claimPending(10, LONG))).toEqual(['c/ACCEPTD']);
+      expect(await store.claimPending(10, LONG)).toEqual([]);
+      await store.release({ messageId: 'b', status: 'ACCEPTD' });
+      expect(await store.claimPending(10, LONG)).toEqual([
+        { raw: dlr('b', 'ACCEPTD'), receivedAt: T + 1, previousStatus: null },
+      ]);
+    });
+
+    it('accepts exactly one of 50 concurrent copies of a report', async () => {
+      const raw = dlr('m1', 'DELIVRD');
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.record(raw, T, LONG)));
+      const outcomes = results.map((result) => result.outcome);
+      expect(outcomes.filter((outcome) => outcome === 'change')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(49);
+      expect(await store.history('m1')).toHaveLength(1);
+    });
+
+    it('answers latest, history and forOmnimessage, and nothing for unknown ids', async () => {
+      await store.record(dlr('m1', 'ACCEPTD'), T, LONG);
+      await store.record(dlr('m2', 'ACCEPTD'), T + 1, LONG);
+      await store.record(dlr('m1', 'DELIVRD'), T + 2, LONG);
+      await store.record(dlr('m3', 'ACCEPTD', { omnimessage_id: 'omni-2' }), T + 3, LONG);
+      await store.record({ message_id: 'm4', status: 'ACCEPTD' }, T + 4, LONG);
+      expect(ids(await store.forOmnimessage('omni-1'))).toEqual(['m1/DELIVRD', 'm2/ACCEPTD']);
+      expect(ids(await store.forOmnimessage('omni-2'))).toEqual(['m3/ACCEPTD']);
+      expect(ids(await store.history('m1'))).toEqual(['m1/ACCEPTD', 'm1/DELIVRD']);
+      expect(await store.latest('m1')).toEqual({
+        raw: dlr('m1', 'DELIVRD'),
+        receivedAt: T + 2,
+        previousStatus: 'ACCEPTD',
+      });
+      expect(await store.latest('nope')).toBeNull();
+      expect(await store.history('nope')).toEqual([]);
+      expect(await store.forOmnimessage('nope')).toEqual([]);
+    });
+
+    it('lists unsettled messages: latest change not final and older than `before`', async () => {
+      await store.record(dlr('m1', 'ACCEPTD'), T + 1, LONG);
+      await store.record(dlr('m2', 'DELIVRD'), T + 2, LONG);
+      await store.record(dlr('m3', 'SOMETHING_NEW'), T + 3, LONG);
+      await store.record(dlr('m4', 'ACK'), T + 10, LONG);
+      expect(ids(await store.unsettled(T + 5, 10))).toEqual(['m1/ACCEPTD', 'm3/SOMETHING_NEW']);
+      expect(ids(await store.unsettled(T + 5, 1))).toEqual(['m1/ACCEPTD']);
+      await store.record(dlr('m1', 'UNDELIV'), T + 6, LONG);
+      await store.record(dlr('m3', 'ACK'), T + 7, LONG);
+      expect(ids(await store.unsettled(T + 100, 10))).toEqual(['m3/SOMETHING_NEW', 'm4/ACK']);
+    });
+
+    it('ranks an unknown status with UNKNOWN (2)', async () => {
+      await store.record(dlr('m1', 'SOMETHING_NEW'), T, LONG);
+      expect((await store.record(dlr('m1', 'ACK'), T + 1, LONG)).outcome).toBe('stale');
+      expect((await store.record(dlr('m1', 'UNKNOWN'), T + 2, LONG)).outcome).toBe('change');
+      expect((await store.record(dlr('m1', 'OTHER_NEW'), T + 3, LONG)).outcome).toBe('change');
+      expect((await store.record(dlr('m1', 'DELIVRD'), T + 4, LONG)).outcome).toBe('change');
+      expect((await store.record(dlr('m1', 'YET_ANOTHER'), T + 5, LONG)).outcome).toBe('stale');
+    });
+
+    it('treats __proto__ and constructor as plain ids, statuses and keys', async () => {
+      const raw = JSON.parse(
+        '{"message_id":"__proto__","status":"constructor","omnimessage_id":"__proto__","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+      ) as Record<string, unknown>;
+      expect((await store.record(raw, T, LONG)).outcome).toBe('change');
+      expect((await store.record(dlr('__proto__', '__proto__'), T + 1, LONG)).outcome).toBe('change');
+      expect((await store.record(dlr('__proto__', 'constructor'), T + 2, LONG)).outcome).toBe('duplicate');
+      expect((await store.record(dlr('constructor', 'toString'), T + 3, LONG)).outcome).toBe('change');
+      const first = (await store.history('__proto__'))[0]!;
+      expect(JSON.stringify(first.raw)).toBe(JSON.stringify(raw));
+      expect(Object.getPrototypeOf(first.raw)).toBe(Object.prototype);
+      expect(Object.hasOwn(first.raw, '__proto__')).toBe(true);
+      expect(ids(await store.forOmnimessage('__proto__'))).toEqual(['__proto__/__proto__']);
+      expect((await store.latest('constructor'))?.raw['status']).toBe('toString');
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      expect(await store.latest('toString')).toBeNull();
+    });
+  });
+});

@@ -1,0 +1,201 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RecordResult, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
+import { RedisDlrStore, type RedisDlrStoreOptions } from '../../lib/redis/index.js';
+import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
+
+const LONG = 3_600_000;
+const past = () => Date.now() - LONG;
+
+function dlr(messageId: string, status = 'DELIVRD'): Record<string, unknown> {
+  return { message_id: messageId, status, omnimessage_id: `omni-${messageId}` };
+}
+
+/** `calls` per command from `INFO commandstats`. */
+async function commandCalls(admin: Redis): Promise<Map<string, number>> {
+  const info = await admin.info('commandstats');
+  return new Map(
+    [...info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)].map(([, name, calls]) => [name!, Number(calls)]),
+  );
+}
+
+function delta(before: Map<string, number>, after: Map<string, number>, name: string): number {
+  return (after.get(name) ?? 0) - (before.get(name) ?? 0);
+}
+
+/**
+ * Commands each client sent while `action` ran, seen through MONITOR. INFO commandstats cannot
+ * tell this: it also counts the commands a script runs, and not who sent them.
+ */
+async function commandsByClient(url: string, action: () => Promise<void>): Promise<Map<string, string[]>> {
+  const echo = new Redis(url);
+  await echo.ping();
+  const monitor = await echo.monitor();
+  const seen = new Map<string, string[]>();
+  const marker = `end-${Math.random()}`;
+  const done = new Promise<void>((resolve) => {
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (args[1] === marker) {
+        monitor.removeAllListeners('monitor');
+        return resolve();
+      }
+      seen.set(source, [...(seen.get(source) ?? []), args[0]!.toLowerCase()]);
+    });
+  });
+  await action();
+  // MONITOR feeds commands in the order Redis ran them: once the marker arrives, all have.
+  await echo.echo(marker);
+  await done;
+  echo.disconnect();
+  monitor.disconnect();
+  return seen;
+}
+
+describeWithRedis('RedisDlrStore', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  let prefixes = 0;
+  const prefix = () => `spec-${++prefixes}:`;
+  let cleanups: (() => Promise<unknown>)[] = [];
+  function store(
+    options: Omit<RedisDlrStoreOptions, 'url' | 'client'> & { client?: Redis } = {},
+  ): RedisDlrStore {
+    const created = new RedisDlrStore(
+      options.client ? options : { url: server.url, keyPrefix: prefix(), ...options },
+    );
+    cleanups.push(() => created.close());
+    return created;
+  }
+  function client(options: RedisOptions = {}): Redis {
+    const created = new Redis(server.url, options);
+    cleanups.push(() => created.quit());
+    return created;
+  }
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+  });
+  afterEach(async () => {
+    await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
+    cleanups = [];
+  });
+  afterAll(async () => {
+    await admin.quit();
+    await server.stop();
+  });
+
+  it('records each report in one round trip: one EVALSHA, no other command', async () => {
+    const dlrStore = store();
+    await dlrStore.record(dlr('warm-up'), past(), LONG);
+    const before = await commandCalls(admin);
+    let results: RecordResult[] = [];
+    const byClient = await commandsByClient(server.url, async () => {
+      results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => dlrStore.record(dlr(`rt-${i}`), past(), LONG)),
+      );
+    });
+    const after = await commandCalls(admin);
+    expect(results.every((result) => result.outcome === 'change')).toBe(true);
+    expect(delta(before, after, 'evalsha') + delta(before, after, 'eval')).toBe(200);
+    const { lua, ...clients } = Object.fromEntries(byClient);
+    expect(lua?.length).toBeGreaterThan(200);
+    expect(Object.values(clients)).toEqual([Array(200).fill('evalsha')]);
+  });
+
+  it('falls back to EVAL when Redis has lost the script', async () => {
+    const dlrStore = store();
+    await dlrStore.record(dlr('before-flush'), past(), LONG);
+    await admin.script('FLUSH');
+    const before = await commandCalls(admin);
+    const receivedAt = past();
+    expect((await dlrStore.record(dlr('after-flush'), receivedAt, 10)).outcome).toBe('change');
+    expect((await dlrStore.record(dlr('after-flush'), receivedAt + 10, 10)).outcome).toBe('redelivery');
+    const after = await commandCalls(admin);
+    expect(delta(before, after, 'eval')).toBe(1);
+    expect(delta(before, after, 'evalsha')).toBe(2);
+  });
+
+  it('yields one change per report across two instances recording concurrently', async () => {
+    const keyPrefix = prefix();
+    const stores = [store({ keyPrefix }), store({ keyPrefix })];
+    const receivedAt = Date.now();
+    const reports = Array.from({ length: 500 }, (_, i) => dlr(`twin-${i}`));
+    const results = await Promise.all(
+      reports.flatMap((raw) => stores.map((dlrStore) => dlrStore.record(raw, receivedAt, LONG))),
+    );
+    const changes = results.filter((result) => result.outcome === 'change');
+    expect(changes).toHaveLength(500);
+    expect(new Set(changes.map((change) => change.report?.raw['message_id'])).size).toBe(500);
+    expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(500);
+  });
+
+  it('never lets two instances claim the same pending report', async () => {
+    const keyPrefix = prefix();
+    const stores = [store({ keyPrefix }), store({ keyPrefix })];
+    for (let i = 0; i < 200; i++) await stores[0]!.record(dlr(`claim-${i}`), past(), 1000);
+    const batches = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => stores[i % 2]!.claimPending(10, LONG)),
+    );
+    const claimed = batches.flat().map((report) => report.raw['message_id']);
+    expect(claimed).toHaveLength(200);
+    expect(new Set(claimed).size).toBe(200);
+  });
+
+  it('applies ttlSeconds to every key it writes', async () => {
+    const keyPrefix = prefix();
+    const dlrStore = store({ keyPrefix, ttlSeconds: 120 });
+    await dlrStore.record(dlr('ttl-1', 'ACCEPTD'), Date.now(), LONG);
+    await dlrStore.record(dlr('ttl-1', 'DELIVRD'), Date.now(), LONG);
+    const keys = await admin.keys(`${keyPrefix}*`);
+    expect(keys.filter((key) => key.includes('ttl-1')).length).toBeGreaterThanOrEqual(3);
+    for (const key of keys) {
+      const ttl = await admin.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120);
+    }
+  });
+
+  it('honours the keyPrefix of a client it is given, and leaves that client open', async () => {
+    const given = client({ keyPrefix: 'app:' });
+    const dlrStore = store({ client: given, keyPrefix: 'dlr:' });
+    await dlrStore.record(dlr('prefixed', 'ACCEPTD'), past(), LONG);
+    expect(await admin.exists('app:dlr:msg:prefixed')).toBe(1);
+    const messageIds = (reports: StoredReport[]) => reports.map((report) => report.raw['message_id']);
+    expect(messageIds(await dlrStore.forOmnimessage('omni-prefixed'))).toEqual(['prefixed']);
+    expect(messageIds(await dlrStore.unsettled(Date.now(), 10))).toEqual(['prefixed']);
+    await dlrStore.close();
+    expect(given.status).toBe('ready');
+  });
+
+  it('fails within commandTimeoutMs when Redis does not answer a client it was given', async () => {
+    const dlrStore = store({ client: client(), keyPrefix: prefix(), commandTimeoutMs: 200 });
+    await dlrStore.ping();
+    await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
+    await expect(dlrStore.record(dlr('paused'), past(), LONG)).rejects.toThrow(/Redis is unavailable/);
+  });
+
+  it('rejects within 2 s while Redis is down and recovers by itself', async () => {
+    const own = await startRedisServer();
+    cleanups.push(() => own.stop());
+    const dlrStore = new RedisDlrStore({ url: own.url });
+    cleanups.unshift(() => dlrStore.close());
+    expect((await dlrStore.record(dlr('outage-1'), past(), LONG)).outcome).toBe('change');
+
+    await own.kill();
+    const started = Date.now();
+    await expect(dlrStore.record(dlr('outage-2'), past(), LONG)).rejects.toThrow(/Redis is unavailable/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await expect(dlrStore.ping()).rejects.toThrow(/Redis is unavailable/);
+
+    await own.restart();
+    const deadline = Date.now() + 10_000;
+    let outcome: string | undefined;
+    while (outcome === undefined && Date.now() < deadline) {
+      outcome = await dlrStore.record(dlr('outage-3'), past(), LONG).then(
+        (result) => result.outcome,
+        () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100)),
+      );
+    }
+    expect(outcome).toBe('change');
+  });
+});
