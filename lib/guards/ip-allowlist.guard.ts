@@ -11,6 +11,8 @@ import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrHttpRequest } from '../utils/http-request.js';
 
+const VERDICT_CACHE_SIZE = 1_024;
+
 /**
  * Lets only the configured IPs and CIDRs post reports. The client IP is `request.ip`
  * alone: the app's `trust proxy` (Express) or `trustProxy` (Fastify) setting decides
@@ -21,15 +23,28 @@ import type { DlrHttpRequest } from '../utils/http-request.js';
 export class IpAllowlistGuard implements CanActivate {
   private readonly logger = new Logger('MessenteDlr');
 
+  // Reports come from a handful of Messente IPs: remembering each verdict spares building a
+  // SocketAddress per request. Bounded, so a flood of distinct addresses cannot grow it.
+  private readonly verdicts = new Map<string, boolean>();
+
   constructor(@Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const allowList = this.options.allowList;
-    if (!allowList) return true;
+    if (!this.options.allowList) return true;
     const ip = context.switchToHttp().getRequest<DlrHttpRequest>().ip ?? '';
-    const family = isIP(ip);
-    if (family !== 0 && allowList.check(ip, family === 6 ? 'ipv6' : 'ipv4')) return true;
+    if (this.isAllowed(ip)) return true;
     this.logger.warn(`Refused a delivery report from ${ip || 'an unknown address'}: not in allowedIps`);
     throw new ForbiddenException();
+  }
+
+  private isAllowed(ip: string): boolean {
+    let verdict = this.verdicts.get(ip);
+    if (verdict === undefined) {
+      const family = isIP(ip);
+      verdict = family !== 0 && this.options.allowList!.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+      if (this.verdicts.size >= VERDICT_CACHE_SIZE) this.verdicts.clear();
+      this.verdicts.set(ip, verdict);
+    }
+    return verdict;
   }
 }

@@ -1,51 +1,51 @@
-import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { DLR_OPTIONS } from '../messente-dlr.constants.js';
-import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { Injectable, Logger, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 
 /** How long intake waits for the store before answering 503: Messente must hear back within 2 s. */
 export const STORE_DEADLINE_MS = 1_500;
+const WATCHDOG_INTERVAL_MS = 100;
+
+interface Waiting {
+  readonly deadline: number;
+  readonly reject: (error: Error) => void;
+}
 
 /**
  * Runs store calls under a deadline and turns failures into 503s. An outage is logged once
  * when it starts and once when it ends, not once per request, so a Redis restart does not
- * flood the logs.
+ * flood the logs. One watchdog timer enforces every deadline: a timer per report would cost
+ * more than an in-memory store's whole decision.
  */
 @Injectable()
-export class StoreAvailability {
+export class StoreAvailability implements OnApplicationShutdown {
   private readonly logger = new Logger('MessenteDlr');
+  private readonly waiting = new Set<Waiting>();
+  private readonly watchdog: NodeJS.Timeout;
   private down = false;
 
-  constructor(@Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions) {}
+  constructor() {
+    this.watchdog = setInterval(() => this.expire(), WATCHDOG_INTERVAL_MS);
+    this.watchdog.unref();
+  }
 
   /** The result of `operation`, or a 503 when the store failed or missed the deadline. */
-  async call<T>(operation: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${STORE_DEADLINE_MS} ms`)),
-        STORE_DEADLINE_MS,
+  call<T>(operation: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Waiting = {
+        deadline: Date.now() + STORE_DEADLINE_MS,
+        reject: (error) => this.fail(error, reject),
+      };
+      this.waiting.add(entry);
+      operation().then(
+        (result) => {
+          if (!this.waiting.delete(entry)) return;
+          this.recovered();
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (this.waiting.delete(entry)) this.fail(error, reject);
+        },
       );
     });
-    try {
-      const result = await Promise.race([operation(), deadline]);
-      if (this.down) {
-        this.down = false;
-        this.logger.log('The delivery-report store is available again');
-      }
-      return result;
-    } catch (error) {
-      if (!this.down) {
-        this.down = true;
-        this.logger.error(
-          `The delivery-report store is unavailable; reports are answered with 503 until it is back: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        );
-      }
-      throw new ServiceUnavailableException('Delivery-report store unavailable, try again later');
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** True while the last store call failed. */
@@ -53,8 +53,34 @@ export class StoreAvailability {
     return this.down;
   }
 
-  /** The store the options resolved to. */
-  get store(): ResolvedDlrOptions['store'] {
-    return this.options.store;
+  onApplicationShutdown(): void {
+    clearInterval(this.watchdog);
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const entry of this.waiting) {
+      if (entry.deadline > now) continue;
+      this.waiting.delete(entry);
+      entry.reject(new Error(`no answer within ${STORE_DEADLINE_MS} ms`));
+    }
+  }
+
+  private recovered(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.logger.log('The delivery-report store is available again');
+  }
+
+  private fail(error: unknown, reject: (error: Error) => void): void {
+    if (!this.down) {
+      this.down = true;
+      this.logger.error(
+        `The delivery-report store is unavailable; reports are answered with 503 until it is back: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+    reject(new ServiceUnavailableException('Delivery-report store unavailable, try again later'));
   }
 }

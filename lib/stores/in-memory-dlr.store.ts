@@ -13,7 +13,8 @@ export interface InMemoryDlrStoreOptions {
 interface MessageEntry {
   latest: StoredReport | null;
   readonly history: StoredReport[];
-  readonly seen: Set<string>;
+  /** Statuses recorded for the message: a handful at most, so an array beats a Set. */
+  readonly seen: string[];
 }
 
 interface PendingEntry {
@@ -55,15 +56,15 @@ export class InMemoryDlrStore implements DlrStore {
     const status = String(raw['status']);
     let entry = this.messages.get(messageId);
     if (!entry) {
-      entry = { latest: null, history: [], seen: new Set() };
+      entry = { latest: null, history: [], seen: [] };
       this.messages.set(messageId, entry);
     }
-    if (entry.seen.has(status)) {
+    if (entry.seen.includes(status)) {
       return this.redeliveryOrDuplicate(messageId, status, receivedAt, leaseMs);
     }
     const previousStatus = entry.latest ? String(entry.latest.raw['status']) : null;
     const report: StoredReport = { raw, receivedAt, previousStatus };
-    entry.seen.add(status);
+    entry.seen.push(status);
     entry.history.push(report);
     if (entry.history.length > this.maxHistory) entry.history.shift();
     if (previousStatus !== null && statusPrecedence(status) < statusPrecedence(previousStatus)) {
