@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -12,8 +13,17 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Kills it with SIGKILL, as in a crash. */
   kill(): Promise<void>;
-  /** Starts it again, empty, on the same port. */
+  /** Starts it again on the same port: empty, or with what it had written when `durable`. */
   restart(): Promise<void>;
+}
+
+/** Options of `startRedisServer`. */
+export interface RedisServerOptions {
+  /**
+   * Write every command to an append-only file, fsynced each time, so that a SIGKILL loses
+   * nothing Redis acknowledged: lets a test check what survived a crash.
+   */
+  durable?: boolean;
 }
 
 /** True when a `redis-server` executable is on PATH. */
@@ -51,9 +61,12 @@ export function describeWithRedis(name: string, fn: () => void): void {
  * Starts `redis-server` on a free loopback port, without persistence, and resolves once it
  * answers PING. Never the machine's own Redis: tests may flush, kill and restart it.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
-  let child = await launch(port);
+  const persistence = options.durable
+    ? ['--dir', mkdtempSync(join(tmpdir(), 'dlr-redis-')), '--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no'];
+  let child = await launch(port, persistence);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -61,7 +74,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     kill: () => terminate(child, 'SIGKILL'),
     async restart() {
       await terminate(child, 'SIGTERM');
-      child = await launch(port);
+      child = await launch(port, persistence);
     },
   };
 }
@@ -70,8 +83,8 @@ const running = new Set<ChildProcess>();
 // A test run that dies halfway must not leave servers behind.
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
-async function launch(port: number): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+async function launch(port: number, persistence: string[]): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';

@@ -1,0 +1,250 @@
+import { jest } from '@jest/globals';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  DeliveryStatusChanged,
+  DeliveryStatusService,
+  MessenteDlrModule,
+  OnDlrStatus,
+  type MessenteDlrModuleOptions,
+} from '../../lib/index.js';
+import { RedisDlrStore } from '../../lib/redis/index.js';
+import { dlrPayload } from '../../lib/testing/index.js';
+import { delay, postDlr, startApp, waitFor, type AdapterName, type TestApp } from '../support/app.js';
+import { ChangeModel } from '../support/change-model.js';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
+
+const SECRET = 'redis-secret';
+const STATUSES = ['ACCEPTD', 'ACK', 'UNKNOWN', 'DELIVRD', 'FAILED', 'SEEN'];
+
+/** Handler calls of every app in this file, as `messageId:status`. */
+const calls: string[] = [];
+
+@Injectable()
+class Recorder {
+  @OnDlrStatus('*') on(event: DeliveryStatusChanged) {
+    calls.push(`${event.messageId}:${event.status}`);
+  }
+}
+
+function startOn(
+  adapter: AdapterName,
+  store: RedisDlrStore,
+  options: MessenteDlrModuleOptions = {},
+  providers: unknown[] = [Recorder],
+) {
+  return startApp(adapter, {
+    imports: [
+      MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], allowedIps: ['127.0.0.1'], store, ...options }),
+    ],
+    providers: providers as never[],
+  });
+}
+
+describeWithRedis('several instances on one Redis', () => {
+  let redis: RedisServer;
+  const apps: TestApp[] = [];
+  beforeAll(async () => {
+    redis = await startRedisServer({ durable: true });
+  });
+  afterAll(() => redis.stop());
+  beforeEach(() => {
+    calls.length = 0;
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
+  });
+
+  it('two instances receiving every report at the same instant fire each change exactly once', async () => {
+    const keyPrefix = `two-${Date.now()}:`;
+    const one = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
+    const two = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }));
+    apps.push(one, two);
+    const messages = Array.from({ length: 1_250 }, () => crypto.randomUUID());
+    const model = new ChangeModel();
+    let next = 0;
+    const failures: number[] = [];
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < messages.length) {
+          const id = messages[next++]!;
+          // Four reports per message, shuffled; both instances get each one at once.
+          const order = [...STATUSES].sort(() => Math.random() - 0.5).slice(0, 4);
+          for (const status of order) {
+            model.apply(id, status);
+            const body = dlrPayload({ message_id: id, status });
+            const answers = await Promise.all(
+              [one, two].map((app) => postDlr(app.baseUrl, body, { secret: SECRET })),
+            );
+            for (const answer of answers) if (answer.status !== 200) failures.push(answer.status);
+          }
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    const expected = [...model.changes].flatMap(([id, statuses]) =>
+      statuses.map((status) => `${id}:${status}`),
+    );
+    expect(expected.length).toBeGreaterThan(2_500);
+    await waitFor(() => calls.length >= expected.length, 20_000);
+    await delay(200);
+    expect(calls.length).toBe(expected.length);
+    expect(new Set(calls)).toEqual(new Set(expected));
+
+    // Either instance sees every change.
+    const sample = messages.slice(0, 200);
+    for (const app of [one, two]) {
+      const statuses = app.app.get(DeliveryStatusService);
+      const latest = await Promise.all(sample.map((id) => statuses.latest(id)));
+      expect(latest.map((event) => event?.status)).toEqual(sample.map((id) => model.changes.get(id)!.at(-1)));
+    }
+  });
+
+  it('a pending report left by a stopped instance reaches the next instance', async () => {
+    const keyPrefix = `restart-${Date.now()}:`;
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const blockedCalls: string[] = [];
+    @Injectable()
+    class Blocking {
+      @OnDlrStatus('*') async on(event: DeliveryStatusChanged) {
+        blockedCalls.push(event.messageId);
+        await blocked;
+      }
+    }
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const first = await startOn(
+        'fastify',
+        new RedisDlrStore({ url: redis.url, keyPrefix }),
+        { shutdownTimeoutMs: 100 },
+        [Blocking],
+      );
+      const ids = Array.from({ length: 5 }, () => crypto.randomUUID());
+      for (const id of ids) {
+        expect(
+          (
+            await postDlr(first.baseUrl, dlrPayload({ message_id: id, status: 'DELIVRD' }), {
+              secret: SECRET,
+            })
+          ).status,
+        ).toBe(200);
+      }
+      await waitFor(() => blockedCalls.length === 5);
+      await first.close();
+
+      const second = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
+      apps.push(second);
+      await waitFor(() => calls.length === 5);
+      expect(calls.sort()).toEqual(ids.map((id) => `${id}:DELIVRD`).sort());
+    } finally {
+      release();
+      warn.mockRestore();
+    }
+  });
+
+  it('a crashed instance’s pending reports are claimed by another once their lease runs out', async () => {
+    const keyPrefix = `crash-${Date.now()}:`;
+    const stuck: string[] = [];
+    @Injectable()
+    class NeverFinishes {
+      @OnDlrStatus('*') on(event: DeliveryStatusChanged) {
+        stuck.push(event.messageId);
+        return new Promise(() => undefined);
+      }
+    }
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      // The first instance holds its leases for 300 ms and never finishes: as if it had crashed.
+      const crashed = await startOn(
+        'express',
+        new RedisDlrStore({ url: redis.url, keyPrefix }),
+        { pendingLeaseMs: 300, shutdownTimeoutMs: 0 },
+        [NeverFinishes],
+      );
+      const ids = Array.from({ length: 3 }, () => crypto.randomUUID());
+      for (const id of ids)
+        await postDlr(crashed.baseUrl, dlrPayload({ message_id: id, status: 'FAILED' }), { secret: SECRET });
+      await waitFor(() => stuck.length === 3);
+      const survivor = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }), {
+        pendingLeaseMs: 300,
+        pendingSweepIntervalMs: 100,
+      });
+      apps.push(survivor);
+      // Not before the lease runs out...
+      expect(calls).toEqual([]);
+      // ...then exactly once.
+      await waitFor(() => calls.length === 3, 5_000);
+      await delay(400);
+      expect(calls.sort()).toEqual(ids.map((id) => `${id}:FAILED`).sort());
+      apps.push(crashed);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('a Redis outage answers 503 within 2 s, fires nothing, logs once, and recovers without a restart', async () => {
+    const keyPrefix = `outage-${Date.now()}:`;
+    const store = new RedisDlrStore({ url: redis.url, keyPrefix });
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const app = await startOn('fastify', store);
+      apps.push(app);
+      const answers: Array<{ id: string; status: number; ms: number; outcome?: string }> = [];
+      let stop = false;
+      const senders = Array.from({ length: 8 }, async () => {
+        while (!stop) {
+          const id = crypto.randomUUID();
+          const started = Date.now();
+          const answer = await postDlr(app.baseUrl, dlrPayload({ message_id: id, status: 'DELIVRD' }), {
+            secret: SECRET,
+          });
+          answers.push({
+            id,
+            status: answer.status,
+            ms: Date.now() - started,
+            outcome: (answer.body as { outcome?: string } | null)?.outcome,
+          });
+        }
+      });
+      await delay(300);
+      await redis.kill();
+      const killedAt = answers.length;
+      await delay(1_500);
+      stop = true;
+      await Promise.all(senders);
+
+      expect(answers.length - killedAt).toBeGreaterThan(0);
+      expect(answers.filter((answer) => answer.status !== 200 && answer.status !== 503)).toEqual([]);
+      expect(answers.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
+      expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(2_000);
+      const outageLogs = errors.mock.calls.filter(([message]) =>
+        String(message).includes('store is unavailable'),
+      );
+      expect(outageLogs).toHaveLength(1);
+      await expect(store.ping()).rejects.toThrow(/unavailable/);
+
+      await redis.restart();
+      // Intake recovers by itself: no new store, no app restart.
+      let recovered = 0;
+      for (let attempt = 0; attempt < 100 && recovered === 0; attempt++) {
+        const answer = await postDlr(app.baseUrl, dlrPayload(), { secret: SECRET });
+        if (answer.status === 200) recovered = attempt + 1;
+        else await delay(50);
+      }
+      expect(recovered).toBeGreaterThan(0);
+      await expect(store.ping()).resolves.toBeUndefined();
+
+      // Every report answered 200 is in Redis (the server was durable: nothing acknowledged is lost).
+      const accepted = answers.filter((answer) => answer.status === 200);
+      const statuses = app.app.get(DeliveryStatusService);
+      const found = await Promise.all(accepted.map((answer) => statuses.latest(answer.id)));
+      expect(found.filter((event) => event === null)).toHaveLength(0);
+      // And no handler ran for a report that was refused.
+      const refused = new Set(answers.filter((answer) => answer.status === 503).map((answer) => answer.id));
+      await delay(100);
+      expect(calls.filter((call) => refused.has(call.split(':')[0]!))).toEqual([]);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
