@@ -35,14 +35,9 @@ export const FINAL_STATUSES: readonly DlrStatus[] = Object.freeze([
 ]);
 
 /** Final statuses that mean the message did not reach the recipient. */
-export const FAILURE_STATUSES: readonly DlrStatus[] = Object.freeze([
-  'UNDELIV',
-  'FAILED',
-  'REJECTD',
-  'EXPIRED',
-  'NACK',
-  'DELETED',
-]);
+export const FAILURE_STATUSES: readonly DlrStatus[] = Object.freeze(
+  FINAL_STATUSES.filter((status) => status !== 'DELIVRD' && status !== 'SEEN'),
+);
 
 const finalSet = new Set<string>(FINAL_STATUSES);
 const knownSet = new Set<string>(KNOWN_STATUSES);

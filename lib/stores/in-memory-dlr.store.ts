@@ -30,7 +30,9 @@ interface PendingEntry {
 export class InMemoryDlrStore implements DlrStore {
   private readonly maxHistory: number;
   private readonly messages: LRUCache<string, MessageEntry>;
-  private readonly byOmnimessage = new Map<string, Set<string>>();
+  // Most omnimessages have one message: it is kept as a plain id, and only a second message
+  // turns the entry into a list, sparing an allocation per report.
+  private readonly byOmnimessage = new Map<string, string | string[]>();
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
@@ -109,7 +111,7 @@ export class InMemoryDlrStore implements DlrStore {
   async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
     const ids = this.byOmnimessage.get(omnimessageId) ?? [];
     const reports: StoredReport[] = [];
-    for (const id of ids) {
+    for (const id of typeof ids === 'string' ? [ids] : ids) {
       const latest = this.messages.peek(id)?.latest;
       if (latest) reports.push(latest);
     }
@@ -148,17 +150,23 @@ export class InMemoryDlrStore implements DlrStore {
 
   private index(omnimessageId: unknown, messageId: string): void {
     if (typeof omnimessageId !== 'string') return;
-    let ids = this.byOmnimessage.get(omnimessageId);
-    if (!ids) this.byOmnimessage.set(omnimessageId, (ids = new Set()));
-    ids.add(messageId);
+    const ids = this.byOmnimessage.get(omnimessageId);
+    if (ids === undefined) this.byOmnimessage.set(omnimessageId, messageId);
+    else if (typeof ids === 'string') {
+      if (ids !== messageId) this.byOmnimessage.set(omnimessageId, [ids, messageId]);
+    } else if (!ids.includes(messageId)) ids.push(messageId);
   }
 
   private unindex(entry: MessageEntry, messageId: string): void {
     const omnimessageId = entry.latest?.raw['omnimessage_id'];
     if (typeof omnimessageId !== 'string') return;
     const ids = this.byOmnimessage.get(omnimessageId);
-    ids?.delete(messageId);
-    if (ids?.size === 0) this.byOmnimessage.delete(omnimessageId);
+    if (ids === messageId) this.byOmnimessage.delete(omnimessageId);
+    else if (Array.isArray(ids)) {
+      const remaining = ids.filter((id) => id !== messageId);
+      if (remaining.length === 0) this.byOmnimessage.delete(omnimessageId);
+      else this.byOmnimessage.set(omnimessageId, remaining.length === 1 ? remaining[0]! : remaining);
+    }
   }
 }
 

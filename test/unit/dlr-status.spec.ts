@@ -1,9 +1,16 @@
-import { FINAL_STATUSES, KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../../lib/dlr-status.js';
+import {
+  FAILURE_STATUSES,
+  FINAL_STATUSES,
+  KNOWN_STATUSES,
+  isFinalStatus,
+  statusPrecedence,
+} from '../../lib/dlr-status.js';
 
 describe('dlr-status', () => {
   it('knows eleven statuses, eight of them final', () => {
     expect(KNOWN_STATUSES).toHaveLength(11);
     expect(FINAL_STATUSES).toHaveLength(8);
+    expect(FAILURE_STATUSES).toEqual(['UNDELIV', 'FAILED', 'REJECTD', 'EXPIRED', 'NACK', 'DELETED']);
     expect(isFinalStatus('DELIVRD')).toBe(true);
     expect(isFinalStatus('ACK')).toBe(false);
     expect(isFinalStatus('UNKNOWN')).toBe(false);
