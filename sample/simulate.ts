@@ -4,6 +4,7 @@
  * Usage: `npm run simulate` (PORT and MESSENTE_API_PASSWORD as for `npm start`).
  */
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { dlrPayload, signDlr } from 'nestjs-messente-dlr/testing';
 import { readSampleConfig } from './sample-config.js';
 
@@ -18,9 +19,6 @@ interface Step {
   readonly unsigned?: boolean;
   readonly forwardedFor?: string;
 }
-
-const config = readSampleConfig();
-const baseUrl = `http://127.0.0.1:${config.port}`;
 
 /** Three omnimessages: delivered and seen, failed, and one whose reports arrive out of order. */
 function scenario(): Step[] {
@@ -47,7 +45,7 @@ function scenario(): Step[] {
   ];
 }
 
-async function send(step: Step): Promise<string> {
+async function send(baseUrl: string, secret: string, step: Step): Promise<string> {
   const body = JSON.stringify(
     dlrPayload({
       message_id: step.message,
@@ -59,18 +57,26 @@ async function send(step: Step): Promise<string> {
     }),
   );
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (!step.unsigned) headers['x-messente-signature'] = signDlr(body, config.secret);
+  if (!step.unsigned) headers['x-messente-signature'] = signDlr(body, secret);
   if (step.forwardedFor) headers['x-forwarded-for'] = step.forwardedFor;
   const response = await fetch(`${baseUrl}/messente/dlr`, { method: 'POST', headers, body });
   const answer = (await response.json().catch(() => null)) as { outcome?: string } | null;
   return `${response.status}${answer?.outcome ? ` ${answer.outcome}` : ''}`;
 }
 
-async function main(): Promise<void> {
+/** What the simulation sent and what the sample says afterwards, as table rows. */
+export interface SimulationResult {
+  readonly sent: string[][];
+  readonly now: string[][];
+}
+
+/** Runs the scenario against a sample at `baseUrl` signing with `secret`. */
+export async function simulate(baseUrl: string, secret: string): Promise<SimulationResult> {
   const steps = scenario();
   const short = (id: string) => id.slice(0, 8);
   const sent: string[][] = [];
   for (const [index, step] of steps.entries()) {
+    const answer = await send(baseUrl, secret, step);
     sent.push([
       String(index + 1),
       short(step.omnimessage),
@@ -78,12 +84,9 @@ async function main(): Promise<void> {
       step.channel,
       step.status,
       step.note,
-      await send(step),
+      answer,
     ]);
   }
-  console.log('\nSent to POST /messente/dlr');
-  printTable(['#', 'omnimessage', 'message', 'channel', 'status', 'note', 'answer'], sent);
-
   // Handlers run after the 200; give them a moment before reading the store.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const now: string[][] = [];
@@ -109,8 +112,23 @@ async function main(): Promise<void> {
       ]);
     }
   }
-  console.log('\nNow at GET /messages/:omnimessageId');
-  printTable(['omnimessage', 'message', 'channel', 'status', 'previous', 'err'], now);
+  return { sent, now };
+}
+
+async function main(): Promise<void> {
+  const config = readSampleConfig();
+  const baseUrl = `http://127.0.0.1:${config.port}`;
+  try {
+    const { sent, now } = await simulate(baseUrl, config.secret);
+    console.log('\nSent to POST /messente/dlr');
+    printTable(['#', 'omnimessage', 'message', 'channel', 'status', 'note', 'answer'], sent);
+    console.log('\nNow at GET /messages/:omnimessageId');
+    printTable(['omnimessage', 'message', 'channel', 'status', 'previous', 'err'], now);
+  } catch (error) {
+    console.error(`Simulation failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`Is the sample running on ${baseUrl}? Start it with: npm start`);
+    process.exitCode = 1;
+  }
 }
 
 function printTable(header: string[], rows: string[][]): void {
@@ -123,8 +141,5 @@ function printTable(header: string[], rows: string[][]): void {
   for (const row of rows) console.log(line(row));
 }
 
-main().catch((error: unknown) => {
-  console.error(`Simulation failed: ${error instanceof Error ? error.message : String(error)}`);
-  console.error(`Is the sample running on ${baseUrl}? Start it with: npm start`);
-  process.exitCode = 1;
-});
+// Run only as a script: the tests import `simulate` without running it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

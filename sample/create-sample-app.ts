@@ -1,0 +1,26 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DlrStore } from 'nestjs-messente-dlr';
+import { AppModule } from './app.module.js';
+import type { SampleConfig } from './sample-config.js';
+
+async function createStore(redisUrl: string | null): Promise<DlrStore | undefined> {
+  if (!redisUrl) return undefined;
+  // Loaded only when asked for: the in-memory store needs no Redis client.
+  const { RedisDlrStore } = await import('nestjs-messente-dlr/redis');
+  return new RedisDlrStore({ url: redisUrl });
+}
+
+/** Builds the sample app (not listening yet) from its configuration. */
+export async function createSampleApp(
+  config: SampleConfig,
+  options: { logger?: false } = {},
+): Promise<NestFastifyApplication> {
+  return NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, await createStore(config.redisUrl)),
+    // SAMPLE ONLY: X-Forwarded-For is trusted from loopback, as behind a local reverse
+    // proxy, so the simulator can show a report from a wrong IP being refused.
+    new FastifyAdapter({ trustProxy: ['127.0.0.1', '::1'] }),
+    { rawBody: true, ...options },
+  );
+}
