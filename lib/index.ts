@@ -21,7 +21,7 @@ export { MessenteApiError } from './errors/messente-api.error.js';
 export type { DeliveryReport, DeliveryResult } from './interfaces/delivery-report.interface.js';
 export { InMemoryDlrStore, type InMemoryDlrStoreOptions } from './stores/in-memory-dlr.store.js';
 export { DlrCallbackDto, DlrPriceInfoDto } from './dto/dlr-callback.dto.js';
-export { MessenteDlrConfigError } from './utils/resolve-options.js';
+export { MessenteDlrConfigError } from './errors/messente-dlr-config.error.js';
 export { parseUtcTimestamp } from './utils/parse-utc-timestamp.js';
 export type { DlrAnswer } from './services/dlr-intake.service.js';
 export type { PriceInfo } from './interfaces/price-info.interface.js';

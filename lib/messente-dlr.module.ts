@@ -1,5 +1,5 @@
 import { HttpModule, HttpService } from '@nestjs/axios';
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import {
   configureDlrWebhookController,
@@ -56,6 +56,13 @@ function withInternals(base: DynamicModule): DynamicModule {
     inject: [MESSENTE_DLR_MODULE_OPTIONS],
     useFactory: (options: MessenteDlrModuleOptions) => {
       const resolvedOptions = resolveOptions(options, () => new InMemoryDlrStore());
+      if (resolvedOptions.secrets.length === 0 && resolvedOptions.allowList) {
+        // Legal, but weaker than it looks: any Messente customer can post from these IPs.
+        new Logger('MessenteDlr').warn(
+          'No signature secret is set: reports are checked by source IP only. Set `signatureSecrets` ' +
+            'or `credentials` so that only reports about your own messages are accepted.',
+        );
+      }
       configureDlrWebhookController(controller, resolvedOptions.path, resolvedOptions.controllerDecorators);
       return resolvedOptions;
     },

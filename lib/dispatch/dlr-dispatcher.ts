@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isKnownStatus } from '../dlr-status.js';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
@@ -8,92 +8,137 @@ import type { PendingKey, StoredReport } from '../interfaces/dlr-store.interface
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridges } from './dlr-bus-bridges.js';
+import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/** What this process remembers of a change whose handlers have not all succeeded yet. */
+interface Progress {
+  /** The running dispatch, while there is one. */
+  running: Promise<boolean> | null;
+  /** Handlers that already succeeded for this change, once one failed: a redispatch skips them. */
+  succeeded: ReadonlySet<DlrHandler> | null;
+}
 
 /**
  * Runs the handlers of each change the store accepted. Changes of one message run one
  * after another, in the order they were handed in; different messages run concurrently.
  * A failing handler is retried with backoff without stopping the others; a change whose
  * handlers all succeeded is completed in the store, otherwise its lease is released so
- * that a sweep, a redelivery or `redispatchPending()` runs it again.
+ * that a sweep, a redelivery or `redispatchPending()` runs it again. Within one process a
+ * change is never dispatched twice at once, and a redispatch runs only the handlers that
+ * have not succeeded yet.
  */
 @Injectable()
-export class DlrDispatcher {
+export class DlrDispatcher implements OnModuleInit {
   private readonly logger = new Logger('MessenteDlr');
   private byStatus = new Map<string, DlrHandler[]>();
   private wildcard: DlrHandler[] = [];
   /** Tail of each message's chain; removed when the chain drains. */
   private readonly chains = new Map<string, Promise<boolean>>();
-  private readonly inFlight = new Map<Promise<boolean>, PendingKey>();
+  /** Changes dispatched by this process and not completed, by `messageId\0status`. */
+  private readonly progress = new Map<string, Progress>();
   private stopping = false;
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
+    private readonly explorer: DlrHandlersExplorer,
     private readonly events: DeliveryStatusEvents,
     private readonly bridges: DlrBusBridges,
   ) {}
 
-  /** Installs the discovered handlers. */
-  setHandlers(handlers: readonly DlrHandler[]): void {
-    this.wildcard = handlers.filter((handler) => handler.statuses.has('*'));
-    const byStatus = new Map<string, DlrHandler[]>();
-    for (const handler of handlers) {
-      for (const status of handler.statuses) {
-        if (status === '*') continue;
-        // A handler listening to both '*' and a status must still run once per change.
-        if (handler.statuses.has('*')) continue;
-        byStatus.set(status, [...(byStatus.get(status) ?? []), handler]);
-      }
-    }
-    this.byStatus = byStatus;
+  /**
+   * Installs the handlers and buses once every provider exists, before any module's
+   * bootstrap hook could record a change (e.g. by calling `DeliveryStatusService.current`).
+   */
+  async onModuleInit(): Promise<void> {
+    this.setHandlers(this.explorer.explore());
+    await this.bridges.connect();
   }
 
-  /** Number of dispatches not finished yet. */
-  get pendingDispatches(): number {
-    return this.inFlight.size;
+  /** True once shutdown began: intake then refuses new reports so Messente retries them. */
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
   /**
    * Queues a change behind the earlier changes of its message. Resolves true when every
-   * handler succeeded (the change is then completed in the store), false otherwise.
+   * handler succeeded (the change is then completed in the store), false otherwise; never
+   * rejects.
    */
   dispatch(report: StoredReport): Promise<boolean> {
     const messageId = String(report.raw['message_id']);
+    const id = progressId(messageId, String(report.raw['status']));
+    let progress = this.progress.get(id);
+    if (progress?.running) return progress.running;
+    const firstDispatch = !progress;
+    if (!progress) this.progress.set(id, (progress = { running: null, succeeded: null }));
     const previous = this.chains.get(messageId);
-    const run = previous ? previous.then(() => this.run(report)) : this.run(report);
+    const current = progress;
+    const run = previous
+      ? previous.then(() => this.run(report, current, firstDispatch))
+      : this.run(report, current, firstDispatch);
+    current.running = run;
     this.chains.set(messageId, run);
-    this.inFlight.set(run, { messageId, status: String(report.raw['status']) });
-    void run.finally(() => {
-      this.inFlight.delete(run);
+    const cleanUp = () => {
+      current.running = null;
       if (this.chains.get(messageId) === run) this.chains.delete(messageId);
-    });
+    };
+    run.then(cleanUp, cleanUp);
     return run;
   }
 
   /** Waits for dispatches in flight, at most `timeoutMs`; true when all finished. */
   async drain(timeoutMs: number): Promise<boolean> {
     this.stopping = true;
-    const all = Promise.allSettled([...this.inFlight.keys()]).then(() => true);
-    const timer = sleep(timeoutMs, false, { ref: false });
-    return Promise.race([all, timer]);
+    const running = [...this.progress.values()].map((progress) => progress.running).filter(Boolean);
+    const all = Promise.allSettled(running).then(() => true);
+    return Promise.race([all, sleep(timeoutMs, false, { ref: false })]);
   }
 
   /** Gives up the leases of dispatches still running, so another process can take them at once. */
   async releaseInFlight(): Promise<void> {
-    const keys = [...this.inFlight.values()];
+    const keys = [...this.progress.entries()]
+      .filter(([, progress]) => progress.running)
+      .map(([id]) => fromProgressId(id));
     await Promise.allSettled(keys.map((key) => this.options.store.release(key)));
   }
 
-  private async run(report: StoredReport): Promise<boolean> {
-    const event = new DeliveryStatusChanged(report);
-    const key: PendingKey = { messageId: event.messageId, status: event.status };
-    let ok = this.publish(event);
-    const results = await Promise.all(
-      this.handlersFor(event.status).map((handler) => this.callWithRetries(handler, event)),
-    );
-    ok = ok && results.every(Boolean);
+  private setHandlers(handlers: readonly DlrHandler[]): void {
+    this.wildcard = handlers.filter((handler) => handler.statuses.has('*'));
+    const byStatus = new Map<string, DlrHandler[]>();
+    for (const handler of handlers) {
+      // A handler listening to both '*' and a status must still run once per change.
+      if (handler.statuses.has('*')) continue;
+      for (const status of handler.statuses) byStatus.set(status, [...(byStatus.get(status) ?? []), handler]);
+    }
+    this.byStatus = byStatus;
+  }
+
+  private async run(report: StoredReport, progress: Progress, firstDispatch: boolean): Promise<boolean> {
+    const key: PendingKey = {
+      messageId: String(report.raw['message_id']),
+      status: String(report.raw['status']),
+    };
+    let ok: boolean;
     try {
-      if (ok) await this.options.store.complete(key);
-      else await this.options.store.release(key);
+      const event = new DeliveryStatusChanged(report);
+      // The streams see each change once per process; only handlers are retried.
+      ok = firstDispatch ? this.publish(event) : true;
+      const done = progress.succeeded;
+      const handlers = this.handlersFor(event.status).filter((handler) => !done?.has(handler));
+      const results = await Promise.all(handlers.map((handler) => this.callWithRetries(handler, event)));
+      if (!results.every(Boolean)) {
+        ok = false;
+        progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
+      }
+    } catch (error) {
+      this.logger.error(`Dispatching ${key.messageId} ${key.status} failed`, stackOf(error));
+      ok = false;
+    }
+    if (ok) this.progress.delete(progressId(key.messageId, key.status));
+    try {
+      await (ok ? this.options.store.complete(key) : this.options.store.release(key));
     } catch (error) {
       // The change stays pending under its lease; a later sweep picks it up.
       this.logger.error(
@@ -133,10 +178,19 @@ export class DlrDispatcher {
           stackOf(error),
         );
         if (last) return false;
-        await sleep(this.options.handlerRetryDelayMs * 4 ** (attempt - 1));
+        await sleep(Math.min(this.options.handlerRetryDelayMs * 4 ** (attempt - 1), MAX_RETRY_DELAY_MS));
       }
     }
   }
+}
+
+function progressId(messageId: string, status: string): string {
+  return `${messageId}\u0000${status}`;
+}
+
+function fromProgressId(id: string): PendingKey {
+  const separator = id.indexOf('\u0000');
+  return { messageId: id.slice(0, separator), status: id.slice(separator + 1) };
 }
 
 function stackOf(error: unknown): string {

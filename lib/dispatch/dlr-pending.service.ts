@@ -8,16 +8,14 @@ import {
 } from '@nestjs/common';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { DlrBusBridges } from './dlr-bus-bridges.js';
 import { DlrDispatcher } from './dlr-dispatcher.js';
-import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
 
 const CLAIM_BATCH = 100;
 
 /**
- * Owns the dispatch lifecycle: wires handlers and buses at bootstrap, dispatches what a
- * previous run left pending (durable stores), sweeps for pending reports whose lease ran
- * out, and on shutdown waits for handlers in flight before closing the store.
+ * Owns the pending reports: dispatches what a previous run left pending (durable stores),
+ * sweeps for pending reports whose lease ran out, and on shutdown waits for handlers in
+ * flight before closing the store.
  */
 @Injectable()
 export class DlrPendingService
@@ -29,15 +27,12 @@ export class DlrPendingService
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
-    private readonly explorer: DlrHandlersExplorer,
-    private readonly bridges: DlrBusBridges,
     private readonly dispatcher: DlrDispatcher,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.dispatcher.setHandlers(this.explorer.explore());
-    await this.bridges.connect();
-    await this.redispatchPending().catch((error: unknown) =>
+  onApplicationBootstrap(): void {
+    // In the background: a large backlog left by a previous run must not delay startup.
+    void this.redispatchPending().catch((error: unknown) =>
       this.logger.error(`Could not read pending reports at startup: ${String(error)}`),
     );
     const interval = this.options.pendingSweepIntervalMs;
@@ -75,14 +70,21 @@ export class DlrPendingService
   }
 
   private async sweep(): Promise<number> {
+    // Only leases that ended before this sweep began: a report whose handlers fail again is
+    // released during the sweep and must wait for the next one, not loop in this one.
+    const startedAt = Date.now();
     let total = 0;
     for (;;) {
-      const reports = await this.options.store.claimPending(CLAIM_BATCH, this.options.pendingLeaseMs);
-      if (reports.length === 0) return total;
-      this.logger.log(`Dispatching ${reports.length} pending delivery report(s) again`);
-      await Promise.all(reports.map((report) => this.dispatcher.dispatch(report)));
-      total += reports.length;
-      if (reports.length < CLAIM_BATCH) return total;
+      const claimed = await this.options.store.claimPending(
+        CLAIM_BATCH,
+        this.options.pendingLeaseMs,
+        startedAt,
+      );
+      if (claimed.length === 0) return total;
+      this.logger.log(`Dispatching ${claimed.length} pending delivery report(s) again`);
+      await Promise.all(claimed.map((report) => this.dispatcher.dispatch(report)));
+      total += claimed.length;
+      if (claimed.length < CLAIM_BATCH) return total;
     }
   }
 }

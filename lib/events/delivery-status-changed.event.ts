@@ -55,5 +55,7 @@ export class DeliveryStatusChanged {
     this.priceInfo = toPriceInfo(raw['price_info']);
     this.isFinal = isFinalStatus(this.status);
     this.raw = deepFreeze(raw);
+    // One handler must not be able to change what the next one sees.
+    Object.freeze(this);
   }
 }

@@ -8,7 +8,8 @@ import {
 import { MAX_DLR_BODY_BYTES } from '../messente-dlr.constants.js';
 import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+// Only what Nest's JSON parsers on both adapters parse (and so keep the raw body of).
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
 
 /**
  * Refuses what cannot be a delivery report before any work is spent on it: a body that

@@ -12,6 +12,7 @@ import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.inte
 import type { DlrHttpRequest } from '../utils/http-request.js';
 
 const VERDICT_CACHE_SIZE = 1_024;
+const WARN_INTERVAL_MS = 60_000;
 
 /**
  * Lets only the configured IPs and CIDRs post reports. The client IP is `request.ip`
@@ -26,6 +27,7 @@ export class IpAllowlistGuard implements CanActivate {
   // Reports come from a handful of Messente IPs: remembering each verdict spares building a
   // SocketAddress per request. Bounded, so a flood of distinct addresses cannot grow it.
   private readonly verdicts = new Map<string, boolean>();
+  private readonly lastWarned = new Map<string, number>();
 
   constructor(@Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions) {}
 
@@ -33,8 +35,17 @@ export class IpAllowlistGuard implements CanActivate {
     if (!this.options.allowList) return true;
     const ip = context.switchToHttp().getRequest<DlrHttpRequest>().ip ?? '';
     if (this.isAllowed(ip)) return true;
-    this.logger.warn(`Refused a delivery report from ${ip || 'an unknown address'}: not in allowedIps`);
+    this.warnOnce(ip);
     throw new ForbiddenException();
+  }
+
+  /** Logs a refused IP at most once a minute, so a flood of requests cannot flood the log. */
+  private warnOnce(ip: string): void {
+    const now = Date.now();
+    if ((this.lastWarned.get(ip) ?? -Infinity) > now - WARN_INTERVAL_MS) return;
+    if (this.lastWarned.size >= VERDICT_CACHE_SIZE) this.lastWarned.clear();
+    this.lastWarned.set(ip, now);
+    this.logger.warn(`Refused a delivery report from ${ip || 'an unknown address'}: not in allowedIps`);
   }
 
   private isAllowed(ip: string): boolean {

@@ -49,10 +49,14 @@ export interface DlrStore {
   record(raw: Readonly<Record<string, unknown>>, receivedAt: number, leaseMs: number): Promise<RecordResult>;
   /** Marks a change as fully handled. */
   complete(key: PendingKey): Promise<void>;
-  /** Gives up the lease of a pending change so that it can be claimed again at once. */
+  /** Gives up the lease of a pending change: it ends now, so the change can be claimed again. */
   release(key: PendingKey): Promise<void>;
-  /** Leases up to `limit` pending changes whose lease has run out, oldest first. */
-  claimPending(limit: number, leaseMs: number): Promise<StoredReport[]>;
+  /**
+   * Leases up to `limit` pending changes whose lease ended before `endedBefore` (default:
+   * now). A sweep passes its own start time, so that changes it releases itself are left for
+   * the next sweep instead of being claimed again in a loop.
+   */
+  claimPending(limit: number, leaseMs: number, endedBefore?: number): Promise<StoredReport[]>;
   /** The latest accepted change of a message, or null. */
   latest(messageId: string): Promise<StoredReport | null>;
   /** Every report recorded for a message (changes and stale ones), oldest first. */

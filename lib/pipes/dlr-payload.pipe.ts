@@ -4,7 +4,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import { isKnownStatus } from '../dlr-status.js';
 import { DlrCallbackDto } from '../dto/dlr-callback.dto.js';
 import { deepFreeze } from '../utils/deep-freeze.js';
-import { isValidDlrCallback } from './dlr-payload.fast-check.js';
+import { isValidDlrCallback } from './is-valid-dlr-callback.js';
 
 /** A callback body that passed validation: the JSON object exactly as received, frozen. */
 export type DlrPayload = Readonly<Record<string, unknown>>;

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
@@ -82,7 +83,7 @@ return { 'change', report }
 const CLAIM = script(`
 local leases, pending = unpack(KEYS)
 local claimed = {}
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])) do
   local report = redis.call('HGET', pending, member)
   if report then
     redis.call('ZADD', leases, ARGV[2], member)
@@ -155,6 +156,13 @@ export class RedisDlrStore implements DlrStore {
     this.commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? 1500);
     this.ownsClient = !options.client;
     this.client = options.client ?? this.createClient(options.url!);
+    if (options.client && options.client.options.enableOfflineQueue !== false) {
+      // Calls still fail within commandTimeoutMs, but the queued ones would run later.
+      new Logger('MessenteDlr').warn(
+        'RedisDlrStore: the given ioredis client queues commands while Redis is down ' +
+          '(enableOfflineQueue); create it with { enableOfflineQueue: false }.',
+      );
+    }
     // ioredis prefixes declared KEYS only, not the keys a script builds itself.
     this.scriptKeyPrefix = `${this.client.options.keyPrefix ?? ''}${this.prefix}msg:`;
   }
@@ -198,13 +206,13 @@ export class RedisDlrStore implements DlrStore {
 
   async release(key: PendingKey): Promise<void> {
     // XX: releasing a report that was completed meanwhile must not resurrect it.
-    await this.call(() => this.client.zadd(this.pendingKeys()[0], 'XX', 0, pendingMember(key)));
+    await this.call(() => this.client.zadd(this.pendingKeys()[0], 'XX', Date.now(), pendingMember(key)));
   }
 
-  async claimPending(limit: number, leaseMs: number): Promise<StoredReport[]> {
+  async claimPending(limit: number, leaseMs: number, endedBefore = Date.now() + 1): Promise<StoredReport[]> {
     if (limit < 1) return [];
     const now = Date.now();
-    const args = [String(now), String(now + leaseMs), String(Math.floor(limit))];
+    const args = [String(endedBefore), String(now + leaseMs), String(Math.floor(limit))];
     return parseReports(await this.run(CLAIM, this.pendingKeys(), args));
   }
 

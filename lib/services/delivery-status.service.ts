@@ -6,7 +6,9 @@ import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ReconcileOptions } from '../interfaces/messente-dlr-options.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import { isValidDlrCallback } from '../pipes/is-valid-dlr-callback.js';
 import { toCallbackPayload } from '../utils/to-callback-payload.js';
+import { validateReconcileOptions } from '../utils/resolve-options.js';
 import { DlrIntakeService } from './dlr-intake.service.js';
 import { MessenteApiClient } from './messente-api.client.js';
 import { StoreAvailability } from './store-availability.js';
@@ -72,6 +74,7 @@ export class DeliveryStatusService {
    * Messente calls polling costly: keep `limit` small and the interval long.
    */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
+    validateReconcileOptions(options);
     const { olderThanMs = 15 * 60_000, limit = 100, concurrency = 2 } = options;
     const unsettled = await this.availability.call(() =>
       this.options.store.unsettled(Date.now() - olderThanMs, limit),
@@ -114,7 +117,8 @@ export class DeliveryStatusService {
     let changes = 0;
     for (const result of report.statuses) {
       const payload = toCallbackPayload(report, result);
-      if (!payload) continue;
+      // Held to the same rules as a callback: a status the API wrote oddly is not recorded.
+      if (!payload || !isValidDlrCallback(payload)) continue;
       const { outcome } = await this.intake.record(payload);
       if (outcome === 'change') changes++;
     }

@@ -1,4 +1,9 @@
-import { Inject, Injectable, InternalServerErrorException } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import { DlrDispatcher } from '../dispatch/dlr-dispatcher.js';
 import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
@@ -36,9 +41,15 @@ export class DlrIntakeService {
    * Throws 503 when the store cannot record it.
    */
   async record(payload: DlrPayload): Promise<RecordedReport> {
+    if (this.dispatcher.isStopping) {
+      // Handlers could no longer run here: refuse, so Messente tries again (another instance).
+      throw new ServiceUnavailableException('Shutting down, try again later');
+    }
     const { store, pendingLeaseMs } = this.options;
-    const { outcome, report } = await this.availability.call(() =>
-      store.record(payload, Date.now(), pendingLeaseMs),
+    const { outcome, report } = await this.availability.call(
+      () => store.record(payload, Date.now(), pendingLeaseMs),
+      // Recorded after the 503 went out: the change is real, so its handlers run anyway.
+      (late) => late.report && void this.dispatcher.dispatch(late.report),
     );
     return { outcome, handled: report ? this.dispatcher.dispatch(report) : null };
   }

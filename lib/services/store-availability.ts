@@ -27,24 +27,31 @@ export class StoreAvailability implements OnApplicationShutdown {
     this.watchdog.unref();
   }
 
-  /** The result of `operation`, or a 503 when the store failed or missed the deadline. */
-  call<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * The result of `operation`, or a 503 when the store failed or missed the deadline. A
+   * result that arrives after the deadline goes to `late`: the store did its work, and the
+   * caller may still have to act on it (dispatch a change it recorded, say).
+   */
+  call<T>(operation: () => Promise<T>, late?: (result: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Waiting = {
         deadline: Date.now() + STORE_DEADLINE_MS,
         reject: (error) => this.fail(error, reject),
       };
       this.waiting.add(entry);
-      operation().then(
-        (result) => {
-          if (!this.waiting.delete(entry)) return;
-          this.recovered();
-          resolve(result);
-        },
-        (error: unknown) => {
-          if (this.waiting.delete(entry)) this.fail(error, reject);
-        },
-      );
+      // Promise.resolve().then: a store that throws synchronously fails like one that rejects.
+      Promise.resolve()
+        .then(operation)
+        .then(
+          (result) => {
+            if (!this.waiting.delete(entry)) return late?.(result);
+            this.recovered();
+            resolve(result);
+          },
+          (error: unknown) => {
+            if (this.waiting.delete(entry)) this.fail(error, reject);
+          },
+        );
     });
   }
 

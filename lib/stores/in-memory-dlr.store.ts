@@ -12,6 +12,8 @@ export interface InMemoryDlrStoreOptions {
 
 interface MessageEntry {
   latest: StoredReport | null;
+  /** The omnimessage the message was indexed under, to unindex it on eviction. */
+  omnimessageId: string | null;
   readonly history: StoredReport[];
   /** Statuses recorded for the message: a handful at most, so an array beats a Set. */
   readonly seen: string[];
@@ -58,7 +60,7 @@ export class InMemoryDlrStore implements DlrStore {
     const status = String(raw['status']);
     let entry = this.messages.get(messageId);
     if (!entry) {
-      entry = { latest: null, history: [], seen: [] };
+      entry = { latest: null, omnimessageId: null, history: [], seen: [] };
       this.messages.set(messageId, entry);
     }
     if (entry.seen.includes(status)) {
@@ -73,7 +75,7 @@ export class InMemoryDlrStore implements DlrStore {
       return { outcome: 'stale', report: null };
     }
     entry.latest = report;
-    this.index(raw['omnimessage_id'], messageId);
+    this.index(entry, raw['omnimessage_id'], messageId);
     this.pending.set(pendingId({ messageId, status }), { report, leaseUntil: receivedAt + leaseMs });
     return { outcome: 'change', report };
   }
@@ -84,16 +86,16 @@ export class InMemoryDlrStore implements DlrStore {
 
   async release(key: PendingKey): Promise<void> {
     const entry = this.pending.get(pendingId(key));
-    if (entry) entry.leaseUntil = 0;
+    if (entry) entry.leaseUntil = Date.now();
   }
 
-  async claimPending(limit: number, leaseMs: number): Promise<StoredReport[]> {
+  async claimPending(limit: number, leaseMs: number, endedBefore = Date.now() + 1): Promise<StoredReport[]> {
     const now = Date.now();
     const claimed: StoredReport[] = [];
     // A Map iterates in insertion order, which is the order the changes were accepted.
     for (const entry of this.pending.values()) {
       if (claimed.length >= limit) break;
-      if (entry.leaseUntil > now) continue;
+      if (entry.leaseUntil >= endedBefore) continue;
       entry.leaseUntil = now + leaseMs;
       claimed.push(entry.report);
     }
@@ -148,8 +150,9 @@ export class InMemoryDlrStore implements DlrStore {
     return { outcome: 'redelivery', report: pending.report };
   }
 
-  private index(omnimessageId: unknown, messageId: string): void {
-    if (typeof omnimessageId !== 'string') return;
+  private index(entry: MessageEntry, omnimessageId: unknown, messageId: string): void {
+    if (typeof omnimessageId !== 'string' || entry.omnimessageId !== null) return;
+    entry.omnimessageId = omnimessageId;
     const ids = this.byOmnimessage.get(omnimessageId);
     if (ids === undefined) this.byOmnimessage.set(omnimessageId, messageId);
     else if (typeof ids === 'string') {
@@ -158,8 +161,8 @@ export class InMemoryDlrStore implements DlrStore {
   }
 
   private unindex(entry: MessageEntry, messageId: string): void {
-    const omnimessageId = entry.latest?.raw['omnimessage_id'];
-    if (typeof omnimessageId !== 'string') return;
+    const omnimessageId = entry.omnimessageId;
+    if (omnimessageId === null) return;
     const ids = this.byOmnimessage.get(omnimessageId);
     if (ids === messageId) this.byOmnimessage.delete(omnimessageId);
     else if (Array.isArray(ids)) {

@@ -3,14 +3,7 @@ import { DEFAULT_API_URL, DEFAULT_DLR_PATH, MESSENTE_DLR_IPS } from '../messente
 import type { MessenteDlrModuleOptions } from '../interfaces/messente-dlr-options.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
-
-/** A misconfiguration found at startup; the message names the option. */
-export class MessenteDlrConfigError extends Error {
-  constructor(option: string, problem: string) {
-    super(`MessenteDlrModule: option \`${option}\` ${problem}`);
-    this.name = 'MessenteDlrConfigError';
-  }
-}
+import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
 
 /**
  * Validates the user's options and fills in defaults. Runs once at bootstrap so that a
@@ -32,7 +25,10 @@ export function resolveOptions(
     );
   }
   const reconcile = options.reconcile ?? null;
-  if (reconcile) positive('reconcile.intervalMs', reconcile.intervalMs);
+  if (reconcile) {
+    positive('reconcile.intervalMs', reconcile.intervalMs);
+    validateReconcileOptions(reconcile, 'reconcile.');
+  }
   return {
     path,
     allowList,
@@ -83,7 +79,25 @@ function buildAllowList(entries: readonly string[]): BlockList {
   return list;
 }
 
+/** Checks the bounds of a reconciliation pass; also used for `reconcile()`'s own arguments. */
+export function validateReconcileOptions(
+  options: { olderThanMs?: number; limit?: number; concurrency?: number },
+  prefix = '',
+): void {
+  if (options.olderThanMs !== undefined) nonNegative(`${prefix}olderThanMs`, options.olderThanMs);
+  for (const name of ['limit', 'concurrency'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new MessenteDlrConfigError(`${prefix}${name}`, `must be a positive integer, got ${value}`);
+    }
+  }
+}
+
 function resolveSecrets(options: MessenteDlrModuleOptions): Buffer[] {
+  // A lone string would otherwise be spread into one-letter secrets.
+  if (options.signatureSecrets !== undefined && !Array.isArray(options.signatureSecrets)) {
+    throw new MessenteDlrConfigError('signatureSecrets', 'must be an array of strings');
+  }
   const secrets = [...(options.signatureSecrets ?? [])];
   if (options.credentials?.password) secrets.push(options.credentials.password);
   secrets.forEach((secret, index) => {

@@ -3,6 +3,7 @@ import { Controller, Injectable, Logger, Module, Scope, type CanActivate } from 
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import {
   DeliveryStatusChanged,
+  DeliveryStatusEvents,
   DlrPendingService,
   MessenteDlrModule,
   OnDlrStatus,
@@ -235,13 +236,17 @@ describe.each(ADAPTERS)('handlers on %s', (adapter) => {
         providers: [Handlers],
       });
       const pending = running.app.get(DlrPendingService);
+      let streamed = 0;
+      running.app.get(DeliveryStatusEvents).changes$.subscribe(() => streamed++);
       expect((await send('FAILED')).status).toBe(200);
       await waitFor(() => failing === 3);
       await delay(30);
       expect(healthy).toBe(1);
       expect(await pending.redispatchPending()).toBe(1);
       expect(failing).toBe(6);
-      expect(healthy).toBe(2);
+      // The handler that already succeeded is not run again, and the stream saw the change once.
+      expect(healthy).toBe(1);
+      expect(streamed).toBe(1);
     } finally {
       errors.mockRestore();
     }
@@ -312,6 +317,63 @@ describe.each(ADAPTERS)('handlers on %s', (adapter) => {
     await running.close();
     running = undefined;
     expect(finished).toBe(true);
+  });
+
+  it('a sweep over many failing reports ends, running each once more', async () => {
+    let failing = 0;
+    @Injectable()
+    class AlwaysFails {
+      @OnDlrStatus('*') on() {
+        failing++;
+        throw new Error('down');
+      }
+    }
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      running = await startApp(adapter, {
+        imports: [MessenteDlrModule.forRoot({ ...BASE, handlerAttempts: 1, pendingSweepIntervalMs: 0 })],
+        providers: [AlwaysFails],
+      });
+      for (let i = 0; i < 150; i++) expect((await send('FAILED')).status).toBe(200);
+      await waitFor(() => failing === 150);
+      // A sweep takes leases that ended before it began.
+      await delay(5);
+      expect(await running.app.get(DlrPendingService).redispatchPending()).toBe(150);
+      expect(failing).toBe(300);
+    } finally {
+      errors.mockRestore();
+      log.mockRestore();
+    }
+  });
+
+  it('never runs a change twice at once when its lease runs out mid-handler', async () => {
+    let calls = 0;
+    @Injectable()
+    class Slow {
+      @OnDlrStatus('DELIVRD') async on() {
+        calls++;
+        await delay(400);
+      }
+    }
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      running = await startApp(adapter, {
+        imports: [MessenteDlrModule.forRoot({ ...BASE, pendingLeaseMs: 50, pendingSweepIntervalMs: 20 })],
+        providers: [Slow],
+      });
+      const payload = dlrPayload({ status: 'DELIVRD' });
+      expect((await postDlr(running.baseUrl, payload, { secret: SECRET })).status).toBe(200);
+      await delay(150);
+      // The lease ran out: a sweep and a redelivery both find the change claimable.
+      expect((await postDlr(running.baseUrl, payload, { secret: SECRET })).body).toEqual({
+        outcome: 'redelivery',
+      });
+      await delay(400);
+      expect(calls).toBe(1);
+    } finally {
+      log.mockRestore();
+    }
   });
 });
 

@@ -68,6 +68,7 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
     expect(event.raw['extra_field']).toEqual({ kept: true });
     expect(Object.isFrozen(event.raw)).toBe(true);
     expect(Object.isFrozen(event.raw['price_info'])).toBe(true);
+    expect(Object.isFrozen(event)).toBe(true);
   });
 
   it('serves a custom path under a global prefix', async () => {
@@ -164,6 +165,11 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
       headers: { 'content-type': 'text/plain' },
     });
     expect(plain.status).toBe(415);
+    const vendorJson = await postDlr(baseUrl, JSON.stringify(dlrPayload()), {
+      secret: SECRET,
+      headers: { 'content-type': 'application/vnd.api+json' },
+    });
+    expect(vendorJson.status).toBe(415);
     expect(events).toHaveLength(0);
   });
 
@@ -357,6 +363,16 @@ describe('misconfiguration fails the bootstrap', () => {
     ],
     ['empty path', { signatureSecrets: [SECRET], path: ' / ' }, /`path` must be a non-empty route/],
     ['empty secret', { signatureSecrets: [''] }, /`signatureSecrets\[0\]` must be a non-empty string/],
+    [
+      'a lone string as secrets',
+      { signatureSecrets: 'secret' as unknown as string[] },
+      /`signatureSecrets` must be an array of strings/,
+    ],
+    [
+      'reconcile without concurrency',
+      { signatureSecrets: [SECRET], reconcile: { intervalMs: 1_000, concurrency: 0 } },
+      /`reconcile.concurrency` must be a positive integer/,
+    ],
   ])('%s', async (_case, options, message) => {
     @Module({ imports: [MessenteDlrModule.forRoot(options)] })
     class BadModule {}

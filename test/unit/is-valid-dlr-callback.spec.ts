@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isValidDlrCallback } from '../../lib/pipes/dlr-payload.fast-check.js';
+import { isValidDlrCallback } from '../../lib/pipes/is-valid-dlr-callback.js';
 import { validateDlrCallback } from '../../lib/pipes/dlr-payload.pipe.js';
 
 /** Values that are sometimes right for a field and often not, including the edge cases. */
