@@ -7,6 +7,10 @@ export interface MessenteDlrModuleExtras {
   isGlobal?: boolean;
 }
 
+/**
+ * The configurable-module plumbing of `MessenteDlrModule`: its base class, the injection token
+ * of the raw options, and the option types of `forRoot` / `forRootAsync`.
+ */
 export const {
   ConfigurableModuleClass: ConfigurableMessenteDlrModule,
   MODULE_OPTIONS_TOKEN: MESSENTE_DLR_MODULE_OPTIONS,

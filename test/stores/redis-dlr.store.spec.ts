@@ -155,6 +155,16 @@ describeWithRedis('RedisDlrStore', () => {
     }
   });
 
+  it('drops messages older than ttlSeconds from the unsettled index as new reports arrive', async () => {
+    const keyPrefix = prefix();
+    const dlrStore = store({ keyPrefix, ttlSeconds: 60 });
+    await dlrStore.record(dlr('ancient', 'ACCEPTD'), Date.now() - 120_000, LONG);
+    await dlrStore.record(dlr('recent', 'ACCEPTD'), Date.now() - 30_000, LONG);
+    expect(await admin.zrange(`${keyPrefix}unsettled`, 0, -1)).toEqual(['recent']);
+    await dlrStore.record(dlr('fresh', 'ACK'), Date.now(), LONG);
+    expect(await admin.zrange(`${keyPrefix}unsettled`, 0, -1)).toEqual(['recent', 'fresh']);
+  });
+
   it('honours the keyPrefix of a client it is given, and leaves that client open', async () => {
     const given = client({ keyPrefix: 'app:' });
     const dlrStore = store({ client: given, keyPrefix: 'dlr:' });
