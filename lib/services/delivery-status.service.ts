@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { from, lastValueFrom, mergeMap, reduce } from 'rxjs';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
@@ -12,6 +13,9 @@ import { validateReconcileOptions } from '../utils/resolve-options.js';
 import { DlrIntakeService } from './dlr-intake.service.js';
 import { MessenteApiClient } from './messente-api.client.js';
 import { StoreAvailability } from './store-availability.js';
+
+/** How many unsettled messages a pass reads per query it may send, to skip recently asked ones. */
+const CANDIDATES_PER_SLOT = 4;
 
 /** What one reconciliation pass did. */
 export interface ReconcileResult {
@@ -31,6 +35,8 @@ export interface ReconcileResult {
 @Injectable()
 export class DeliveryStatusService {
   private readonly logger = new Logger('MessenteDlr');
+  /** When this process last asked the API about an omnimessage. */
+  private readonly lastAsked = new LRUCache<string, number>({ max: 10_000 });
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
@@ -76,12 +82,18 @@ export class DeliveryStatusService {
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileResult> {
     validateReconcileOptions(options);
     const { olderThanMs = 15 * 60_000, limit = 100, concurrency = 2 } = options;
+    const now = Date.now();
     const unsettled = await this.availability.call(() =>
-      this.options.store.unsettled(Date.now() - olderThanMs, limit),
+      this.options.store.unsettled(now - olderThanMs, limit * CANDIDATES_PER_SLOT),
     );
+    // Messages the API still reports as not final stay the oldest unsettled ones: skipping
+    // those asked about recently lets the others have their turn.
     const omnimessageIds = [
       ...new Set(unsettled.map(omnimessageIdOf).filter((id): id is string => id !== null)),
-    ];
+    ]
+      .filter((id) => (this.lastAsked.get(id) ?? -Infinity) <= now - olderThanMs)
+      .slice(0, limit);
+    for (const id of omnimessageIds) this.lastAsked.set(id, now);
     const result = await lastValueFrom(
       from(omnimessageIds).pipe(
         mergeMap((id) => this.reconcileOne(id), concurrency),

@@ -152,7 +152,13 @@ describe('DeliveryStatusService', () => {
   });
 
   describe('reconcile()', () => {
-    async function seed(store: DlrStore, count: number, ageMs: number, status = 'ACCEPTD') {
+    async function seed(
+      store: DlrStore,
+      count: number,
+      ageMs: number,
+      status = 'ACCEPTD',
+      apiStatus = 'DELIVRD',
+    ) {
       const ids: string[] = [];
       for (let i = 0; i < count; i++) {
         const omni = crypto.randomUUID();
@@ -163,7 +169,7 @@ describe('DeliveryStatusService', () => {
         api.setReport(omni, {
           omnimessage_id: omni,
           to: '+3725555555',
-          statuses: [apiResult(payload['message_id'] as string, 'DELIVRD')],
+          statuses: [apiResult(payload['message_id'] as string, apiStatus)],
         });
         ids.push(omni);
       }
@@ -194,6 +200,19 @@ describe('DeliveryStatusService', () => {
         changes: 0,
         failed: 0,
       });
+    });
+
+    it('gives other messages their turn when the API keeps answering not final', async () => {
+      await start();
+      const store = running.app.get<DlrStore>(DLR_STORE);
+      const ids = await seed(store, 6, 120_000, 'ACCEPTD', 'ACCEPTD');
+      const first = await statuses.reconcile({ olderThanMs: 60_000, limit: 4 });
+      const second = await statuses.reconcile({ olderThanMs: 60_000, limit: 4 });
+      expect(first).toEqual({ queried: 4, changes: 0, failed: 0 });
+      expect(second).toEqual({ queried: 2, changes: 0, failed: 0 });
+      const asked = api.requests.map((request) => request.path.split('/')[3]);
+      expect(new Set(asked)).toEqual(new Set(ids));
+      expect(asked).toHaveLength(6);
     });
 
     it('counts a failed query and goes on with the others', async () => {
