@@ -35,15 +35,12 @@ export interface RedisDlrStoreOptions {
 /**
  * A `DlrStore` on Redis (ioredis 5), shared safely by any number of app instances and kept
  * across restarts. Every decision is one Lua script, so it is atomic and one round trip; the
- * semantics are exactly those of `InMemoryDlrStore`.
+ * semantics are those of `InMemoryDlrStore` (one contract suite runs against both).
  *
  * Every call rejects within `commandTimeoutMs` with an error saying Redis is unavailable, so
  * that the webhook can answer 503 and Messente retries later.
  */
 export class RedisDlrStore implements DlrStore {
-  /** Recorded reports survive a restart of the app, so pending ones are dispatched again. */
-  readonly durable = true;
-
   private readonly client: Redis;
   private readonly ownsClient: boolean;
   private readonly prefix: string;

@@ -39,19 +39,23 @@ export class StoreAvailability implements OnApplicationShutdown {
         reject: (error) => this.fail(error, reject),
       };
       this.waiting.add(entry);
-      // Promise.resolve().then: a store that throws synchronously fails like one that rejects.
-      Promise.resolve()
-        .then(operation)
-        .then(
-          (result) => {
-            if (!this.waiting.delete(entry)) return late?.(result);
-            this.recovered();
-            resolve(result);
-          },
-          (error: unknown) => {
-            if (this.waiting.delete(entry)) this.fail(error, reject);
-          },
-        );
+      let pending: Promise<T>;
+      try {
+        pending = Promise.resolve(operation());
+      } catch (error) {
+        // A store that throws synchronously fails like one that rejects.
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (result) => {
+          if (!this.waiting.delete(entry)) return late?.(result);
+          this.recovered();
+          resolve(result);
+        },
+        (error: unknown) => {
+          if (this.waiting.delete(entry)) this.fail(error, reject);
+        },
+      );
     });
   }
 
