@@ -312,6 +312,25 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
       expect((await postDlr(running.baseUrl, dlrPayload(), { secret: 'class-secret' })).status).toBe(200);
       expect(events).toHaveLength(1);
     });
+
+    it('accepts useExisting', async () => {
+      @Injectable()
+      class SharedOptions {
+        createMessenteDlrOptions(): MessenteDlrModuleOptions {
+          return { signatureSecrets: ['existing-secret'], allowedIps: LOOPBACK, path: 'existing/dlr' };
+        }
+      }
+      @Module({ providers: [SharedOptions], exports: [SharedOptions] })
+      class OptionsModule {}
+      running = await startApp(adapter, {
+        imports: [MessenteDlrModule.forRootAsync({ imports: [OptionsModule], useExisting: SharedOptions })],
+      });
+      const answer = await postDlr(running.baseUrl, dlrPayload(), {
+        secret: 'existing-secret',
+        path: 'existing/dlr',
+      });
+      expect(answer.status).toBe(200);
+    });
   });
 
   it('lets a global auth guard exempt the webhook through controllerDecorators', async () => {
