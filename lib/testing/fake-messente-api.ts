@@ -118,11 +118,12 @@ export class FakeMessenteApi {
     for (let i = 0; i < times; i++) this.script.push({ kind: 'hang' });
   }
 
-  /** Forgets recorded requests, scripted failures and the `maxInFlight` peak; reports stay. */
+  /** Forgets recorded requests, scripted failures, `delayMs` and the `maxInFlight` peak; reports stay. */
   reset(): void {
     this.received.length = 0;
     this.script.length = 0;
     this.peak = this.active.size;
+    this.delayMs = 0;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -1,3 +1,4 @@
+import { useFakeMessenteApi } from '../support/fake-api.js';
 import { HttpService } from '@nestjs/axios';
 import axios from 'axios';
 import { execFile } from 'node:child_process';
@@ -32,21 +33,12 @@ async function runInTimeZone(tz: string): Promise<string> {
 }
 
 describe('MessenteApiClient', () => {
-  const api = new FakeMessenteApi(credentials);
-  let apiUrl: string;
-
-  beforeAll(async () => {
-    apiUrl = await api.start();
-  });
-  afterAll(() => api.stop());
-  beforeEach(() => {
-    api.reset();
-    api.delayMs = 0;
-  });
+  const fake = useFakeMessenteApi(credentials);
+  const api = fake.api;
 
   function client(overrides: Partial<MessenteApiConfig> = {}): MessenteApiClient {
     return new MessenteApiClient(new HttpService(axios.create()), {
-      apiUrl,
+      apiUrl: fake.apiUrl,
       credentials,
       timeoutMs: 2_000,
       retries: 3,
@@ -183,7 +175,7 @@ describe('MessenteApiClient', () => {
     const id = randomUUID();
     api.setReport(id, { omnimessage_id: id, to: '+3725555555', statuses: [] });
 
-    await client({ apiUrl: `${apiUrl}/` }).query(id);
+    await client({ apiUrl: `${fake.apiUrl}/` }).query(id);
 
     expect(api.requests).toHaveLength(1);
     const [request] = api.requests;

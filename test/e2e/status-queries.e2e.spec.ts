@@ -1,3 +1,4 @@
+import { useFakeMessenteApi } from '../support/fake-api.js';
 import { Injectable } from '@nestjs/common';
 import {
   DLR_STORE,
@@ -9,7 +10,7 @@ import {
   type DlrStore,
   type MessenteDlrModuleOptions,
 } from '../../lib/index.js';
-import { FakeMessenteApi, dlrPayload } from '../../lib/testing/index.js';
+import { dlrPayload } from '../../lib/testing/index.js';
 import { delay, postDlr, startApp, waitFor, type TestApp } from '../support/app.js';
 
 const SECRET = 'api-password';
@@ -24,20 +25,13 @@ class Recorder {
 }
 
 describe('DeliveryStatusService', () => {
-  const api = new FakeMessenteApi(credentials);
-  let apiUrl: string;
-  let running: TestApp;
-  let statuses: DeliveryStatusService;
-
-  beforeAll(async () => {
-    apiUrl = await api.start();
-  });
-  afterAll(() => api.stop());
+  const fake = useFakeMessenteApi(credentials);
+  const api = fake.api;
   beforeEach(() => {
-    api.reset();
-    api.delayMs = 0;
     changes.length = 0;
   });
+  let running: TestApp;
+  let statuses: DeliveryStatusService;
   afterEach(() => running?.close());
 
   async function start(options: MessenteDlrModuleOptions = {}) {
@@ -45,7 +39,7 @@ describe('DeliveryStatusService', () => {
       imports: [
         MessenteDlrModule.forRoot({
           credentials,
-          apiUrl,
+          apiUrl: fake.apiUrl,
           allowedIps: ['127.0.0.1'],
           apiRetries: 1,
           ...options,
@@ -144,7 +138,13 @@ describe('DeliveryStatusService', () => {
 
   it('refuses queries without credentials, sending nothing', async () => {
     running = await startApp('express', {
-      imports: [MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], apiUrl, allowedIps: ['127.0.0.1'] })],
+      imports: [
+        MessenteDlrModule.forRoot({
+          signatureSecrets: [SECRET],
+          apiUrl: fake.apiUrl,
+          allowedIps: ['127.0.0.1'],
+        }),
+      ],
     });
     statuses = running.app.get(DeliveryStatusService);
     await expect(statuses.query(crypto.randomUUID())).rejects.toThrow('credentials are not configured');

@@ -1,27 +1,19 @@
+import { useFakeMessenteApi } from '../support/fake-api.js';
 import { randomUUID } from 'node:crypto';
 import { FakeMessenteApi, dlrPayload, signDlr } from '../../lib/testing/index.js';
 
 const auth = `Basic ${Buffer.from('user:pass').toString('base64')}`;
 
 describe('FakeMessenteApi', () => {
-  const api = new FakeMessenteApi({ username: 'user', password: 'pass' });
-  let apiUrl: string;
+  const fake = useFakeMessenteApi({ username: 'user', password: 'pass' });
+  const api = fake.api;
 
-  beforeAll(async () => {
-    apiUrl = await api.start();
-  });
-  afterAll(() => api.stop());
-  beforeEach(() => {
-    api.reset();
-    api.delayMs = 0;
-  });
-
-  const statusUrl = (id: string): string => `${apiUrl}/omnimessage/${id}/status`;
+  const statusUrl = (id: string): string => `${fake.apiUrl}/omnimessage/${id}/status`;
   const get = (id: string, authorization = auth): Promise<Response> =>
     fetch(statusUrl(id), { headers: { authorization } });
 
   it('listens on loopback under /v1', () => {
-    expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(fake.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   });
 
   it('serves a report set with setReport and records the request', async () => {
@@ -85,7 +77,7 @@ describe('FakeMessenteApi', () => {
   });
 
   it('answers 404 for other paths and 405 for other methods', async () => {
-    expect((await fetch(`${apiUrl}/sms`, { headers: { authorization: auth } })).status).toBe(404);
+    expect((await fetch(`${fake.apiUrl}/sms`, { headers: { authorization: auth } })).status).toBe(404);
     expect(
       (
         await fetch(statusUrl(randomUUID()), {
