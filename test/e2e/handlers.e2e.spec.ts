@@ -299,6 +299,27 @@ describe.each(ADAPTERS)('handlers on %s', (adapter) => {
     expect(finished).toBe(true);
   });
 
+  it('answers 503 to reports that arrive while shutdown waits for handlers', async () => {
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    @Injectable()
+    class Blocking {
+      @OnDlrStatus('DELIVRD') async on() {
+        await blocked;
+      }
+    }
+    running = await startApp(adapter, { imports: [MessenteDlrModule.forRoot(BASE)], providers: [Blocking] });
+    const { baseUrl } = running;
+    expect((await send('DELIVRD')).status).toBe(200);
+    const closing = running.close();
+    running = undefined;
+    await delay(50);
+    const during = await postDlr(baseUrl, dlrPayload(), { secret: SECRET });
+    release();
+    await closing;
+    expect(during.status).toBe(503);
+  });
+
   it('awaits handlers in flight on shutdown', async () => {
     let finished = false;
     @Injectable()
