@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
 import { isKnownStatus } from '../dlr-status.js';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
@@ -12,13 +12,20 @@ import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
 
 const MAX_RETRY_DELAY_MS = 30_000;
 
-/** What this process remembers of a change whose handlers have not all succeeded yet. */
+/** What this process remembers of a change that is not completed in the store yet. */
 interface Progress {
   /** The running dispatch, while there is one. */
   running: Promise<boolean> | null;
-  /** Handlers that already succeeded for this change, once one failed: a redispatch skips them. */
+  /** True once `changes$` and the buses have seen the change: they never see it twice. */
+  published: boolean;
+  /** Handlers that already succeeded, once one failed: a redispatch skips them. */
   succeeded: ReadonlySet<DlrHandler> | null;
+  /** When the last dispatch ended, to forget changes another instance took over. */
+  idleSince: number;
 }
+
+/** Changes remembered at most; beyond that the oldest idle ones are forgotten. */
+const MAX_REMEMBERED = 100_000;
 
 /**
  * Runs the handlers of each change the store accepted. Changes of one message run one
@@ -71,17 +78,19 @@ export class DlrDispatcher implements OnModuleInit {
     const id = progressId(messageId, String(report.raw['status']));
     let progress = this.progress.get(id);
     if (progress?.running) return progress.running;
-    const firstDispatch = !progress;
-    if (!progress) this.progress.set(id, (progress = { running: null, succeeded: null }));
+    if (!progress) {
+      progress = { running: null, published: false, succeeded: null, idleSince: 0 };
+      this.progress.set(id, progress);
+    }
     const previous = this.chains.get(messageId);
     const current = progress;
-    const run = previous
-      ? previous.then(() => this.run(report, current, firstDispatch))
-      : this.run(report, current, firstDispatch);
+    const run = previous ? previous.then(() => this.run(report, current)) : this.run(report, current);
     current.running = run;
     this.chains.set(messageId, run);
+    if (this.progress.size > MAX_REMEMBERED) this.forgetIdle(Infinity);
     const cleanUp = () => {
       current.running = null;
+      current.idleSince = Date.now();
       if (this.chains.get(messageId) === run) this.chains.delete(messageId);
     };
     run.then(cleanUp, cleanUp);
@@ -94,6 +103,18 @@ export class DlrDispatcher implements OnModuleInit {
     const running = [...this.progress.values()].map((progress) => progress.running).filter(Boolean);
     const all = Promise.allSettled(running).then(() => true);
     return Promise.race([all, sleep(timeoutMs, false, { ref: false })]);
+  }
+
+  /**
+   * Forgets idle changes whose last dispatch ended before `before` (ms): another instance
+   * completed them, or their pending entry expired. Forgetting costs at most a repeat of
+   * handlers that had succeeded, which at-least-once delivery allows.
+   */
+  forgetIdle(before: number): void {
+    for (const [id, progress] of this.progress) {
+      if (this.progress.size <= MAX_REMEMBERED && before === Infinity) return;
+      if (!progress.running && progress.idleSince < before) this.progress.delete(id);
+    }
   }
 
   /** Gives up the leases of dispatches still running, so another process can take them at once. */
@@ -115,32 +136,36 @@ export class DlrDispatcher implements OnModuleInit {
     this.byStatus = byStatus;
   }
 
-  private async run(report: StoredReport, progress: Progress, firstDispatch: boolean): Promise<boolean> {
+  private async run(report: StoredReport, progress: Progress): Promise<boolean> {
     const key: PendingKey = {
       messageId: String(report.raw['message_id']),
       status: String(report.raw['status']),
     };
+    // After the webhook's answer: Messente's wait must not include the handlers' own work.
+    if (this.options.acknowledge === 'after-store') await yieldToIo();
     let ok: boolean;
     try {
       const event = new DeliveryStatusChanged(report);
-      // The streams see each change once per process; only handlers are retried.
-      ok = firstDispatch ? this.publish(event) : true;
+      if (!progress.published) {
+        progress.published = true;
+        this.publish(event);
+      }
       const done = progress.succeeded;
       const handlers = this.handlersFor(event.status).filter((handler) => !done?.has(handler));
       const results = await Promise.all(handlers.map((handler) => this.callWithRetries(handler, event)));
-      if (!results.every(Boolean)) {
-        ok = false;
-        progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
-      }
+      ok = results.every(Boolean);
+      // Remembered before the store is told: should complete() fail, nothing runs again.
+      progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
     } catch (error) {
       this.logger.error(`Dispatching ${key.messageId} ${key.status} failed`, stackOf(error));
       ok = false;
     }
-    if (ok) this.progress.delete(progressId(key.messageId, key.status));
     try {
       await (ok ? this.options.store.complete(key) : this.options.store.release(key));
+      // Forgotten only once the store agrees: a failed complete() leaves the change pending,
+      // and its redispatch must then only complete it, not run or publish anything again.
+      if (ok) this.progress.delete(progressId(key.messageId, key.status));
     } catch (error) {
-      // The change stays pending under its lease; a later sweep picks it up.
       this.logger.error(
         `Could not update pending state of ${key.messageId} ${key.status}: ${describe(error)}`,
       );
@@ -153,14 +178,13 @@ export class DlrDispatcher implements OnModuleInit {
     return specific.length === 0 ? this.wildcard : [...specific, ...this.wildcard];
   }
 
-  private publish(event: DeliveryStatusChanged): boolean {
+  /** Streams and buses are not retried: a failure there is logged and does not hold the change. */
+  private publish(event: DeliveryStatusChanged): void {
     try {
       this.events.publish(event);
       this.bridges.publish(event);
-      return true;
     } catch (error) {
       this.logger.error(`Publishing ${event.messageId} ${event.status} failed`, stackOf(error));
-      return false;
     }
   }
 

@@ -30,6 +30,7 @@ export class DlrPendingService
     private readonly dispatcher: DlrDispatcher,
   ) {}
 
+  /** Dispatches what an earlier run left pending, and starts the sweep. */
   onApplicationBootstrap(): void {
     // In the background: a large backlog left by a previous run must not delay startup.
     void this.redispatchPending().catch((error: unknown) =>
@@ -53,6 +54,7 @@ export class DlrPendingService
     return this.sweeping;
   }
 
+  /** Stops the sweep and waits (bounded) for handlers in flight; releases what is still running. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     const drained = await this.dispatcher.drain(this.options.shutdownTimeoutMs);
@@ -65,6 +67,7 @@ export class DlrPendingService
     }
   }
 
+  /** Closes the store. */
   async onApplicationShutdown(): Promise<void> {
     await this.options.store.close?.();
   }
@@ -73,8 +76,13 @@ export class DlrPendingService
     // Only leases that ended before this sweep began: a report whose handlers fail again is
     // released during the sweep and must wait for the next one, not loop in this one.
     const startedAt = Date.now();
+    // Changes idle here for longer than a lease plus two sweeps were taken over elsewhere.
+    this.dispatcher.forgetIdle(
+      startedAt - this.options.pendingLeaseMs - 2 * this.options.pendingSweepIntervalMs,
+    );
     let total = 0;
     for (;;) {
+      if (this.dispatcher.isStopping) return total;
       const claimed = await this.options.store.claimPending(
         CLAIM_BATCH,
         this.options.pendingLeaseMs,

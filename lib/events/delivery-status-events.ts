@@ -4,7 +4,7 @@ import type { DeliveryStatusChanged } from './delivery-status-changed.event.js';
 
 /**
  * The changes as an rxjs stream, for users who prefer operators to decorated handlers.
- * Emits each change once per dispatch (a redispatch after a failure emits it again).
+ * Emits each change once per process: a redispatch after a failed handler does not emit it again.
  */
 @Injectable()
 export class DeliveryStatusEvents implements OnApplicationShutdown {
@@ -18,6 +18,7 @@ export class DeliveryStatusEvents implements OnApplicationShutdown {
     this.subject.next(event);
   }
 
+  /** Completes `changes$`, so subscribers know no more changes come. */
   onApplicationShutdown(): void {
     this.subject.complete();
   }

@@ -24,6 +24,7 @@ export type RecordOutcome =
 
 /** The answer of `DlrStore.record()`. */
 export interface RecordResult {
+  /** Change, duplicate, stale or redelivery. */
   readonly outcome: RecordOutcome;
   /** For `change` and `redelivery`: the report to dispatch (with its `previousStatus`). */
   readonly report: StoredReport | null;
@@ -31,7 +32,9 @@ export interface RecordResult {
 
 /** The key of one pending dispatch: a change of one message to one status. */
 export interface PendingKey {
+  /** The message's `message_id`. */
   readonly messageId: string;
+  /** The status it changed to. */
   readonly status: string;
 }
 

@@ -60,7 +60,7 @@ export interface MessenteDlrModuleOptions {
 export interface ReconcileOptions {
   /** Only messages whose latest report was received longer ago than this, in ms. Default 15 min. */
   olderThanMs?: number;
-  /** At most this many messages per pass. Default 100. */
+  /** At most this many omnimessages (API requests) per pass. Default 100. */
   limit?: number;
   /** At most this many API requests at once. Default 2. */
   concurrency?: number;

@@ -28,7 +28,11 @@ export interface RedisDlrStoreOptions {
   ttlSeconds?: number;
   /** Reports kept per message in `history()`. Default 32. */
   maxHistory?: number;
-  /** Every call rejects after this many ms, so that a hung or unreachable Redis fails fast. Default 1500. */
+  /**
+   * Every call rejects after this many ms, so that a hung or unreachable Redis fails fast.
+   * Default 2500: longer than the webhook's own 1.5 s deadline, so that a report Redis records
+   * just after the 503 went out is still seen, and dispatched, by the app.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -58,7 +62,7 @@ export class RedisDlrStore implements DlrStore {
     this.prefix = options.keyPrefix ?? 'messente-dlr:';
     this.ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds ?? 30 * 24 * 60 * 60);
     this.maxHistory = positiveInteger('maxHistory', options.maxHistory ?? 32);
-    this.commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? 1500);
+    this.commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? 2500);
     this.ownsClient = !options.client;
     this.client = options.client ?? this.createClient(options.url!);
     if (options.client && options.client.options.enableOfflineQueue !== false) {
@@ -72,6 +76,7 @@ export class RedisDlrStore implements DlrStore {
     this.scriptKeyPrefix = `${this.client.options.keyPrefix ?? ''}${this.prefix}msg:`;
   }
 
+  /** {@inheritDoc DlrStore.record} */
   async record(
     raw: Readonly<Record<string, unknown>>,
     receivedAt: number,
@@ -105,15 +110,18 @@ export class RedisDlrStore implements DlrStore {
     return { outcome, report: report === undefined ? null : parseReport(report) };
   }
 
+  /** {@inheritDoc DlrStore.complete} */
   async complete(key: PendingKey): Promise<void> {
     await this.run(COMPLETE, this.pendingKeys(), [pendingMember(key)]);
   }
 
+  /** {@inheritDoc DlrStore.release} */
   async release(key: PendingKey): Promise<void> {
     // XX: releasing a report that was completed meanwhile must not resurrect it.
     await this.call(() => this.client.zadd(this.pendingKeys()[0], 'XX', Date.now(), pendingMember(key)));
   }
 
+  /** {@inheritDoc DlrStore.claimPending} */
   async claimPending(limit: number, leaseMs: number, endedBefore = Date.now() + 1): Promise<StoredReport[]> {
     if (limit < 1) return [];
     const now = Date.now();
@@ -121,31 +129,37 @@ export class RedisDlrStore implements DlrStore {
     return parseReports(await this.run(CLAIM, this.pendingKeys(), args));
   }
 
+  /** {@inheritDoc DlrStore.latest} */
   async latest(messageId: string): Promise<StoredReport | null> {
     const report = await this.call(() => this.client.hget(this.key('msg', messageId), 'latest'));
     return report === null ? null : parseReport(report);
   }
 
+  /** {@inheritDoc DlrStore.history} */
   async history(messageId: string): Promise<StoredReport[]> {
     return parseReports(await this.call(() => this.client.lrange(this.key('hist', messageId), 0, -1)));
   }
 
+  /** {@inheritDoc DlrStore.forOmnimessage} */
   async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
     const keys = [this.key('omni', omnimessageId)];
     return parseReports(await this.run(FOR_OMNIMESSAGE, keys, [this.scriptKeyPrefix]));
   }
 
+  /** {@inheritDoc DlrStore.unsettled} */
   async unsettled(before: number, limit: number): Promise<StoredReport[]> {
     if (limit < 1) return [];
     const args = [this.scriptKeyPrefix, String(before), String(Math.floor(limit))];
     return parseReports(await this.run(UNSETTLED, [this.key('unsettled')], args));
   }
 
+  /** {@inheritDoc DlrStore.ping} */
   async ping(): Promise<void> {
     await this.call(() => this.client.ping());
   }
 
   /** Closes the client if the store created it from `url`; a client passed in stays open. */
+  /** {@inheritDoc DlrStore.close} */
   async close(): Promise<void> {
     if (!this.ownsClient || this.client.status === 'end') return;
     try {

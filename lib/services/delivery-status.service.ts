@@ -118,6 +118,8 @@ export class DeliveryStatusService {
     try {
       return await this.recordAnswer(await this.api.query(omnimessageId));
     } catch (error) {
+      // Not "asked" after all: the next pass may try it again.
+      this.lastAsked.delete(omnimessageId);
       this.logger.warn(
         `Reconciling ${omnimessageId} failed: ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -6,13 +6,14 @@ import {
 } from '@nestjs/common';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import { DlrDispatcher } from '../dispatch/dlr-dispatcher.js';
-import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
+import type { PendingKey, RecordOutcome, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrPayload } from '../pipes/dlr-payload.pipe.js';
 import { StoreAvailability } from './store-availability.js';
 
 /** What the webhook answers with a 200. */
 export interface DlrAnswer {
+  /** What the store decided: `change`, `duplicate`, `stale` or `redelivery`. */
   readonly outcome: RecordOutcome;
 }
 
@@ -49,9 +50,15 @@ export class DlrIntakeService {
     const { outcome, report } = await this.availability.call(
       () => store.record(payload, Date.now(), pendingLeaseMs),
       // Recorded after the 503 went out: the change is real, so its handlers run anyway.
-      (late) => late.report && void this.dispatcher.dispatch(late.report),
+      (late) => late.report && this.dispatchLate(late.report),
     );
     return { outcome, handled: report ? this.dispatcher.dispatch(report) : null };
+  }
+
+  private dispatchLate(report: StoredReport): void {
+    if (!this.dispatcher.isStopping) void this.dispatcher.dispatch(report);
+    // Shutting down: leave it to the next run, at once rather than after its lease.
+    else void this.options.store.release(keyOf(report)).catch(() => undefined);
   }
 
   /** Records one validated report and answers as `acknowledge` says. */
@@ -64,4 +71,8 @@ export class DlrIntakeService {
     }
     return { outcome };
   }
+}
+
+function keyOf(report: StoredReport): PendingKey {
+  return { messageId: String(report.raw['message_id']), status: String(report.raw['status']) };
 }

@@ -48,7 +48,7 @@ export class StoreAvailability implements OnApplicationShutdown {
       }
       pending.then(
         (result) => {
-          if (!this.waiting.delete(entry)) return late?.(result);
+          if (!this.waiting.delete(entry)) return this.deliverLate(late, result);
           this.recovered();
           resolve(result);
         },
@@ -57,6 +57,16 @@ export class StoreAvailability implements OnApplicationShutdown {
         },
       );
     });
+  }
+
+  private deliverLate<T>(late: ((result: T) => void) | undefined, result: T): void {
+    try {
+      late?.(result);
+    } catch (error) {
+      this.logger.error(
+        `Handling a late store answer failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** True while the last store call failed. */

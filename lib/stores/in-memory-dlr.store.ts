@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
@@ -8,6 +9,12 @@ export interface InMemoryDlrStoreOptions {
   maxMessages?: number;
   /** Reports kept per message in `history()`. Default 32. */
   maxHistory?: number;
+  /**
+   * Pending changes (handlers not all succeeded) kept at most; past it the oldest is dropped
+   * with an error log. Default `maxMessages`. Only a long outage of a handler's downstream
+   * reaches it: the bound keeps memory flat even then.
+   */
+  maxPending?: number;
 }
 
 interface MessageEntry {
@@ -31,6 +38,8 @@ interface PendingEntry {
  */
 export class InMemoryDlrStore implements DlrStore {
   private readonly maxHistory: number;
+  private readonly maxPending: number;
+  private readonly logger = new Logger('MessenteDlr');
   private readonly messages: LRUCache<string, MessageEntry>;
   // Most omnimessages have one message: it is kept as a plain id, and only a second message
   // turns the entry into a list, sparing an allocation per report.
@@ -45,12 +54,14 @@ export class InMemoryDlrStore implements DlrStore {
       throw new Error(`InMemoryDlrStore: maxMessages must be a positive integer, got ${maxMessages}`);
     }
     this.maxHistory = options.maxHistory ?? 32;
+    this.maxPending = options.maxPending ?? maxMessages;
     this.messages = new LRUCache({
       max: maxMessages,
       dispose: (entry, messageId) => this.unindex(entry, messageId),
     });
   }
 
+  /** {@inheritDoc DlrStore.record} */
   async record(
     raw: Readonly<Record<string, unknown>>,
     receivedAt: number,
@@ -77,18 +88,22 @@ export class InMemoryDlrStore implements DlrStore {
     entry.latest = report;
     this.index(entry, raw['omnimessage_id'], messageId);
     this.pending.set(pendingId({ messageId, status }), { report, leaseUntil: receivedAt + leaseMs });
+    if (this.pending.size > this.maxPending) this.dropOldestPending();
     return { outcome: 'change', report };
   }
 
+  /** {@inheritDoc DlrStore.complete} */
   async complete(key: PendingKey): Promise<void> {
     this.pending.delete(pendingId(key));
   }
 
+  /** {@inheritDoc DlrStore.release} */
   async release(key: PendingKey): Promise<void> {
     const entry = this.pending.get(pendingId(key));
     if (entry) entry.leaseUntil = Date.now();
   }
 
+  /** {@inheritDoc DlrStore.claimPending} */
   async claimPending(limit: number, leaseMs: number, endedBefore = Date.now() + 1): Promise<StoredReport[]> {
     const now = Date.now();
     const claimed: StoredReport[] = [];
@@ -102,14 +117,17 @@ export class InMemoryDlrStore implements DlrStore {
     return claimed;
   }
 
+  /** {@inheritDoc DlrStore.latest} */
   async latest(messageId: string): Promise<StoredReport | null> {
     return this.messages.peek(messageId)?.latest ?? null;
   }
 
+  /** {@inheritDoc DlrStore.history} */
   async history(messageId: string): Promise<StoredReport[]> {
     return [...(this.messages.peek(messageId)?.history ?? [])];
   }
 
+  /** {@inheritDoc DlrStore.forOmnimessage} */
   async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
     const ids = this.byOmnimessage.get(omnimessageId) ?? [];
     const reports: StoredReport[] = [];
@@ -120,6 +138,7 @@ export class InMemoryDlrStore implements DlrStore {
     return reports;
   }
 
+  /** {@inheritDoc DlrStore.unsettled} */
   async unsettled(before: number, limit: number): Promise<StoredReport[]> {
     const found: StoredReport[] = [];
     for (const entry of this.messages.values()) {
@@ -131,11 +150,21 @@ export class InMemoryDlrStore implements DlrStore {
     return found.sort((a, b) => a.receivedAt - b.receivedAt).slice(0, limit);
   }
 
+  /** {@inheritDoc DlrStore.ping} */
   async ping(): Promise<void> {}
 
   /** Number of messages held now (for diagnostics and tests). */
   get size(): number {
     return this.messages.size;
+  }
+
+  private dropOldestPending(): void {
+    const [id, oldest] = this.pending.entries().next().value as [string, PendingEntry];
+    this.pending.delete(id);
+    this.logger.error(
+      `InMemoryDlrStore: more than ${this.maxPending} pending changes; dropped the oldest ` +
+        `(${String(oldest.report.raw['message_id'])} ${String(oldest.report.raw['status'])}), whose handlers will not run again`,
+    );
   }
 
   private redeliveryOrDuplicate(

@@ -14,17 +14,21 @@ const STATUS_ROUTE = /^\/v1\/omnimessage\/([^/]+)\/status$/;
 
 /** The API key the fake accepts. */
 export interface FakeMessenteApiOptions {
+  /** The API username the fake accepts. */
   username: string;
+  /** The API password the fake accepts. */
   password: string;
 }
 
 /** One request the fake received, whatever it answered. */
 export interface FakeMessenteApiRequest {
+  /** HTTP method, e.g. `GET`. */
   readonly method: string;
   /** Path and query string, e.g. `/v1/omnimessage/<id>/status`. */
   readonly path: string;
   /** Header names lower-cased, as Node's `http` module gives them. */
   readonly headers: Readonly<IncomingHttpHeaders>;
+  /** When the request arrived. */
   readonly receivedAt: Date;
 }
 

@@ -7,6 +7,7 @@ import {
   OnDlrStatus,
   type MessenteDlrModuleOptions,
 } from '../../lib/index.js';
+import { Redis } from 'ioredis';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { delay, postDlr, startApp, waitFor, type AdapterName, type TestApp } from '../support/app.js';
@@ -179,6 +180,37 @@ describeWithRedis('several instances on one Redis', () => {
       apps.push(crashed);
     } finally {
       warn.mockRestore();
+    }
+  });
+
+  it('a report Redis records just after the 503 went out is still dispatched, once', async () => {
+    const keyPrefix = `late-${Date.now()}:`;
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const blocker = new Redis(redis.port);
+    try {
+      const app = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
+      apps.push(app);
+      expect((await postDlr(app.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
+      await waitFor(() => calls.length === 1);
+      // Redis stalls for 2 s: longer than the webhook's deadline, shorter than the store's.
+      void blocker.call('DEBUG', 'SLEEP', '2').catch(() => undefined);
+      await delay(50);
+      const payload = dlrPayload({ status: 'DELIVRD' });
+      const started = Date.now();
+      const answer = await postDlr(app.baseUrl, payload, { secret: SECRET });
+      expect(answer.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await waitFor(() => calls.length === 2, 4_000);
+      expect(calls[1]).toBe(`${payload['message_id']}:DELIVRD`);
+      // Messente's retry of the refused report is a plain duplicate: no second call.
+      expect((await postDlr(app.baseUrl, payload, { secret: SECRET })).body).toEqual({
+        outcome: 'duplicate',
+      });
+      await delay(100);
+      expect(calls).toHaveLength(2);
+    } finally {
+      blocker.disconnect();
+      errors.mockRestore();
     }
   });
 

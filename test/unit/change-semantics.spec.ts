@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
 import { ChangeModel, type ModelOutcome } from '../support/change-model.js';
 
@@ -65,7 +67,7 @@ describe('change semantics (SPEC precedence table)', () => {
   });
 
   it('evicts the oldest messages past maxMessages but keeps their pending changes', async () => {
-    const store = new InMemoryDlrStore({ maxMessages: 10 });
+    const store = new InMemoryDlrStore({ maxMessages: 10, maxPending: 100 });
     for (let i = 0; i < 25; i++)
       await store.record({ message_id: `m${i}`, status: 'DELIVRD', omnimessage_id: 'o' }, 1, 0);
     expect(store.size).toBe(10);
@@ -73,5 +75,18 @@ describe('change semantics (SPEC precedence table)', () => {
     expect(await store.latest('m24')).not.toBeNull();
     expect(await store.forOmnimessage('o')).toHaveLength(10);
     expect(await store.claimPending(100, 60_000)).toHaveLength(25);
+  });
+
+  it('bounds pending changes at maxPending, dropping the oldest', async () => {
+    const store = new InMemoryDlrStore({ maxMessages: 100, maxPending: 3 });
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      for (let i = 0; i < 5; i++) await store.record({ message_id: `p${i}`, status: 'FAILED' }, 1, 0);
+      const left = await store.claimPending(10, 60_000);
+      expect(left.map((report) => report.raw['message_id'])).toEqual(['p2', 'p3', 'p4']);
+      expect(errors).toHaveBeenCalledTimes(2);
+    } finally {
+      errors.mockRestore();
+    }
   });
 });
