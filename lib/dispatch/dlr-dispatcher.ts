@@ -151,21 +151,23 @@ export class DlrDispatcher implements OnModuleInit {
         this.publish(event);
       }
       const done = progress.succeeded;
-      const handlers = this.handlersFor(event.status).filter((handler) => !done?.has(handler));
+      const all = this.handlersFor(event.status);
+      const handlers = done ? all.filter((handler) => !done.has(handler)) : all;
       const results = await Promise.all(handlers.map((handler) => this.callWithRetries(handler, event)));
       ok = results.every(Boolean);
-      // Remembered before the store is told: should complete() fail, nothing runs again.
-      progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
+      if (!ok)
+        progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
     } catch (error) {
       this.logger.error(`Dispatching ${key.messageId} ${key.status} failed`, stackOf(error));
       ok = false;
     }
     try {
       await (ok ? this.options.store.complete(key) : this.options.store.release(key));
-      // Forgotten only once the store agrees: a failed complete() leaves the change pending,
-      // and its redispatch must then only complete it, not run or publish anything again.
       if (ok) this.progress.delete(progressId(key.messageId, key.status));
     } catch (error) {
+      // Every handler succeeded but the store did not hear it: the change stays pending, and
+      // its redispatch must then only complete it, not run or publish anything again.
+      if (ok) progress.succeeded = new Set(this.handlersFor(key.status));
       this.logger.error(
         `Could not update pending state of ${key.messageId} ${key.status}: ${describe(error)}`,
       );

@@ -11,6 +11,8 @@ import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.inte
 import { DlrDispatcher } from './dlr-dispatcher.js';
 
 const CLAIM_BATCH = 100;
+/** The least time a change stays remembered after its last dispatch. */
+const FORGET_AFTER_MS = 10 * 60_000;
 
 /**
  * Owns the pending reports: dispatches what a previous run left pending (durable stores),
@@ -76,10 +78,9 @@ export class DlrPendingService
     // Only leases that ended before this sweep began: a report whose handlers fail again is
     // released during the sweep and must wait for the next one, not loop in this one.
     const startedAt = Date.now();
-    // Changes idle here for longer than a lease plus two sweeps were taken over elsewhere.
-    this.dispatcher.forgetIdle(
-      startedAt - this.options.pendingLeaseMs - 2 * this.options.pendingSweepIntervalMs,
-    );
+    // A change idle here for this long was completed elsewhere or expired; one still pending
+    // for this process is claimed back by a sweep long before, its progress intact.
+    this.dispatcher.forgetIdle(startedAt - Math.max(10 * this.options.pendingLeaseMs, FORGET_AFTER_MS));
     let total = 0;
     for (;;) {
       if (this.dispatcher.isStopping) return total;

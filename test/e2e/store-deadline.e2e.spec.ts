@@ -5,6 +5,9 @@ import {
   InMemoryDlrStore,
   MessenteDlrModule,
   OnDlrStatus,
+  DeliveryStatusEvents,
+  DlrPendingService,
+  type PendingKey,
   type RecordResult,
 } from '../../lib/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
@@ -20,6 +23,15 @@ class SlowStore extends InMemoryDlrStore {
   ): Promise<RecordResult> {
     await delay(this.delayMs);
     return super.record(raw, receivedAt, leaseMs);
+  }
+}
+
+/** A store whose first `complete` fails, as when Redis drops out just after the handlers ran. */
+class ForgetfulStore extends InMemoryDlrStore {
+  failures = 1;
+  override async complete(key: PendingKey): Promise<void> {
+    if (this.failures-- > 0) throw new Error('store went away');
+    return super.complete(key);
   }
 }
 
@@ -85,6 +97,47 @@ describe.each(ADAPTERS)('store deadline on %s', (adapter) => {
       expect((await postDlr(running.baseUrl, dlrPayload(), { secret: 's' })).status).toBe(503);
     } finally {
       errors.mockRestore();
+      await running.close();
+    }
+  });
+
+  it('when completing fails, the redispatch only completes: no handler or stream sees the change again', async () => {
+    let calls = 0;
+    @Injectable()
+    class Counter {
+      @OnDlrStatus('*') on() {
+        calls++;
+      }
+    }
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const store = new ForgetfulStore();
+    const running = await startApp(adapter, {
+      imports: [
+        MessenteDlrModule.forRoot({
+          signatureSecrets: ['s'],
+          allowedIps: ['127.0.0.1'],
+          store,
+          pendingLeaseMs: 30,
+          pendingSweepIntervalMs: 0,
+        }),
+      ],
+      providers: [Counter],
+    });
+    try {
+      let streamed = 0;
+      running.app.get(DeliveryStatusEvents).changes$.subscribe(() => streamed++);
+      expect((await postDlr(running.baseUrl, dlrPayload(), { secret: 's' })).status).toBe(200);
+      await waitFor(() => calls === 1);
+      await delay(60);
+      const pending = running.app.get(DlrPendingService);
+      expect(await pending.redispatchPending()).toBe(1);
+      expect(await pending.redispatchPending()).toBe(0);
+      expect(calls).toBe(1);
+      expect(streamed).toBe(1);
+    } finally {
+      errors.mockRestore();
+      log.mockRestore();
       await running.close();
     }
   });
