@@ -69,11 +69,6 @@ export class StoreAvailability implements OnApplicationShutdown {
     }
   }
 
-  /** True while the last store call failed. */
-  get isDown(): boolean {
-    return this.down;
-  }
-
   onApplicationShutdown(): void {
     clearInterval(this.watchdog);
   }
