@@ -25,6 +25,13 @@ export { MessenteDlrConfigError } from './errors/messente-dlr-config.error.js';
 export { parseUtcTimestamp } from './utils/parse-utc-timestamp.js';
 export type { DlrAnswer } from './services/dlr-intake.service.js';
 export type { PriceInfo } from './interfaces/price-info.interface.js';
+export {
+  DeliveryReportStats,
+  RECENT_REFUSALS,
+  type DeliveryReportStatsSnapshot,
+  type RecentRefusal,
+} from './telemetry/delivery-report-stats.js';
+export { REFUSAL_REASONS, type RefusalReason } from './telemetry/refusal-reason.js';
 export type {
   DlrStore,
   StoredReport,

@@ -25,6 +25,7 @@ import { MessenteApiClient } from './services/messente-api.client.js';
 import { ReconcileScheduleService } from './services/reconcile-schedule.service.js';
 import { StoreAvailability } from './services/store-availability.js';
 import { InMemoryDlrStore } from './stores/in-memory-dlr.store.js';
+import { DeliveryReportStats } from './telemetry/delivery-report-stats.js';
 import { resolveOptions } from './utils/resolve-options.js';
 
 /**
@@ -102,7 +103,8 @@ function withInternals(base: DynamicModule): DynamicModule {
       apiClient,
       DeliveryStatusService,
       ReconcileScheduleService,
+      DeliveryReportStats,
     ],
-    exports: [DeliveryStatusEvents, DeliveryStatusService, DlrPendingService, DLR_STORE],
+    exports: [DeliveryStatusEvents, DeliveryStatusService, DlrPendingService, DeliveryReportStats, DLR_STORE],
   };
 }

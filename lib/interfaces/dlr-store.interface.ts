@@ -70,6 +70,13 @@ export interface DlrStore {
   unsettled(before: number, limit: number): Promise<StoredReport[]>;
   /** Resolves when the store can serve requests; rejects otherwise. */
   ping(): Promise<void>;
+  /** How many changes are pending (handlers not all succeeded), leased or not. */
+  countPending(): Promise<number>;
+  /**
+   * Up to `limit` pending changes, in about the order a sweep would claim them, without
+   * leasing them: for looking (the board, diagnostics), never for dispatching.
+   */
+  listPending(limit: number): Promise<StoredReport[]>;
   /** Frees connections or timers the store owns. */
   close?(): Promise<void>;
 }

@@ -68,6 +68,16 @@ end
 return claimed
 `);
 
+/** Up to ARGV[1] pending changes, earliest lease end first, without leasing them. */
+export const LIST_PENDING = script(`
+local reports = {}
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)) do
+  local report = redis.call('HGET', KEYS[2], member)
+  if report then reports[#reports + 1] = report end
+end
+return reports
+`);
+
 /** Forgets a pending change whose handlers all succeeded. */
 export const COMPLETE = script(`
 redis.call('ZREM', KEYS[1], ARGV[1])

@@ -1,7 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { CLAIM, COMPLETE, FOR_OMNIMESSAGE, RECORD, UNSETTLED, type Script } from './redis-dlr.scripts.js';
+import {
+  CLAIM,
+  COMPLETE,
+  FOR_OMNIMESSAGE,
+  LIST_PENDING,
+  RECORD,
+  UNSETTLED,
+  type Script,
+} from './redis-dlr.scripts.js';
 import type {
   DlrStore,
   PendingKey,
@@ -156,6 +164,17 @@ export class RedisDlrStore implements DlrStore {
   /** {@inheritDoc DlrStore.ping} */
   async ping(): Promise<void> {
     await this.call(() => this.client.ping());
+  }
+
+  /** {@inheritDoc DlrStore.countPending} */
+  async countPending(): Promise<number> {
+    return this.call(() => this.client.hlen(this.pendingKeys()[1]));
+  }
+
+  /** {@inheritDoc DlrStore.listPending} */
+  async listPending(limit: number): Promise<StoredReport[]> {
+    if (limit < 1) return [];
+    return parseReports(await this.run(LIST_PENDING, this.pendingKeys(), [String(Math.floor(limit))]));
   }
 
   /** Closes the client if the store created it from `url`; a client passed in stays open. */

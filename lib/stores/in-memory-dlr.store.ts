@@ -153,6 +153,21 @@ export class InMemoryDlrStore implements DlrStore {
   /** {@inheritDoc DlrStore.ping} */
   async ping(): Promise<void> {}
 
+  /** {@inheritDoc DlrStore.countPending} */
+  async countPending(): Promise<number> {
+    return this.pending.size;
+  }
+
+  /** {@inheritDoc DlrStore.listPending} */
+  async listPending(limit: number): Promise<StoredReport[]> {
+    const listed: StoredReport[] = [];
+    for (const entry of this.pending.values()) {
+      if (listed.length >= limit) break;
+      listed.push(entry.report);
+    }
+    return listed;
+  }
+
   /** Number of messages held now (for diagnostics and tests). */
   get size(): number {
     return this.messages.size;

@@ -142,6 +142,24 @@ describe.each([inMemory, redis])('DlrStore contract: $name', (subject) => {
       ]);
     });
 
+    it('counts and lists pending changes, leased or not, without leasing them', async () => {
+      expect(await store.countPending()).toBe(0);
+      expect(await store.listPending(10)).toEqual([]);
+      await store.record(dlr('a', 'ACCEPTD'), T, 1000);
+      await store.record(dlr('b', 'ACCEPTD'), T + 1, 1000);
+      await store.record(dlr('c', 'ACCEPTD'), Date.now(), LONG);
+      await store.record(dlr('a', 'ACCEPTD'), T + 2, 1000); // duplicate: no second entry
+      await store.record(dlr('done', 'ACCEPTD'), T + 3, 1000);
+      await store.complete({ messageId: 'done', status: 'ACCEPTD' });
+      expect(await store.countPending()).toBe(3);
+      expect(ids(await store.listPending(2))).toEqual(['a/ACCEPTD', 'b/ACCEPTD']);
+      expect(ids(await store.listPending(10)).sort()).toEqual(['a/ACCEPTD', 'b/ACCEPTD', 'c/ACCEPTD']);
+      expect(await store.listPending(0)).toEqual([]);
+      // Listing leased nothing: both expired changes are still claimable.
+      expect(ids(await store.claimPending(10, LONG))).toEqual(['a/ACCEPTD', 'b/ACCEPTD']);
+      expect(await store.countPending()).toBe(3);
+    });
+
     it('accepts exactly one of 50 concurrent copies of a report', async () => {
       const raw = dlr('m1', 'DELIVRD');
       const results = await Promise.all(Array.from({ length: 50 }, () => store.record(raw, T, LONG)));
