@@ -3,6 +3,7 @@ import { accessSync, constants, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { describeRequiring } from './requires.js';
 
 /** A private `redis-server` process on a loopback port, owned by one test file. */
 export interface RedisServer {
@@ -39,22 +40,11 @@ export function redisAvailable(): boolean {
 }
 
 /**
- * `describe` for suites that need `redis-server`. Without it the suite fails in CI (so that a
- * broken CI image cannot pass silently) and is skipped with a notice elsewhere.
+ * `describe` for suites that need `redis-server`: fails in CI without it, skips with a notice
+ * elsewhere.
  */
 export function describeWithRedis(name: string, fn: () => void): void {
-  if (redisAvailable()) {
-    describe(name, fn);
-  } else if (process.env['CI'] === 'true') {
-    describe(name, () => {
-      it('has redis-server', () => {
-        throw new Error('redis-server is required in CI');
-      });
-    });
-  } else {
-    console.warn(`${name}: skipped; install redis-server (apt-get install redis-server) to run these tests`);
-    describe.skip(name, fn);
-  }
+  describeRequiring(redisAvailable(), 'redis-server', 'apt-get install redis-server')(name, fn);
 }
 
 /**
