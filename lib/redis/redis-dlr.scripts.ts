@@ -1,25 +1,34 @@
-import { createHash } from 'node:crypto';
 import { FINAL_STATUSES, KNOWN_STATUSES, statusPrecedence } from '../dlr-status.js';
 
-/** A Lua script with its SHA1, sent with EVALSHA and re-sent with EVAL after a NOSCRIPT. */
+/**
+ * A Lua script, run through ioredis `defineCommand` (EVALSHA, and EVAL on a connection or node
+ * that does not have it yet). Every key it touches is passed in KEYS, and all of them share the
+ * bucket's hash tag, so each call runs on one cluster slot.
+ */
 export interface Script {
+  /** The command name given to `defineCommand`. */
+  readonly name: string;
   readonly lua: string;
-  readonly sha: string;
+  /** The fixed number of KEYS, or undefined when the caller passes the count first. */
+  readonly numberOfKeys?: number;
 }
 
-/** Prepends the status tables to a script body and computes its SHA1. */
-function script(body: string): Script {
+/** Prepends the status tables to a script body. */
+function script(name: string, numberOfKeys: number | undefined, body: string): Script {
   // The tables come from dlr-status.ts so that Lua and TypeScript can never disagree.
   const lua = `local PRECEDENCE = { ${KNOWN_STATUSES.map((s) => `${s} = ${statusPrecedence(s)}`).join(', ')} }
 local FINAL = { ${FINAL_STATUSES.map((s) => `${s} = true`).join(', ')} }
 ${body}`;
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+  return { name, lua, numberOfKeys };
 }
 
 // Numbers reach Lua as the caller's strings and are written back unchanged: Lua's own number
 // formatting keeps 14 digits only, which would corrupt millisecond timestamps.
 /** Records one report: dedup, precedence, latest, history, omnimessage index, pending mark, TTLs. */
-export const RECORD = script(`
+export const RECORD = script(
+  'messenteDlrRecord',
+  6,
+  `
 local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl = unpack(ARGV)
 local msg, hist, omni, leases, pending, unsettled = unpack(KEYS)
 if redis.call('HSETNX', msg, 'seen:' .. status, '1') == 0 then
@@ -50,64 +59,85 @@ if FINAL[status] then redis.call('ZREM', unsettled, id) else redis.call('ZADD', 
 redis.call('ZREMRANGEBYSCORE', unsettled, '-inf', '(' .. string.format('%d', tonumber(now) - tonumber(ttl) * 1000))
 for i = 4, 6 do redis.call('EXPIRE', KEYS[i], ttl) end
 return { 'change', report }
-`);
+`,
+);
 
-/** Leases pending changes whose lease ended before ARGV[1]. */
-export const CLAIM = script(`
+/**
+ * Leases up to ARGV[3] pending changes of one bucket whose lease ended before ARGV[1], earliest
+ * first, until ARGV[2]. Answers report, lease end pairs. A lease without its report is dropped.
+ */
+export const CLAIM = script(
+  'messenteDlrClaim',
+  2,
+  `
 local leases, pending = unpack(KEYS)
 local claimed = {}
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])) do
-  local report = redis.call('HGET', pending, member)
+local due = redis.call('ZRANGEBYSCORE', leases, '-inf', '(' .. ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
+for i = 1, #due, 2 do
+  local report = redis.call('HGET', pending, due[i])
   if report then
-    redis.call('ZADD', leases, ARGV[2], member)
+    redis.call('ZADD', leases, ARGV[2], due[i])
     claimed[#claimed + 1] = report
+    claimed[#claimed + 1] = due[i + 1]
   else
-    redis.call('ZREM', leases, member)
+    redis.call('ZREM', leases, due[i])
   end
 end
 return claimed
-`);
+`,
+);
 
-/** Up to ARGV[1] pending changes, earliest lease end first, without leasing them. */
-export const LIST_PENDING = script(`
+/** Up to ARGV[1] pending changes of one bucket, earliest lease end first, as report, lease end pairs. */
+export const LIST_PENDING = script(
+  'messenteDlrListPending',
+  2,
+  `
 local reports = {}
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)) do
-  local report = redis.call('HGET', KEYS[2], member)
-  if report then reports[#reports + 1] = report end
-end
-return reports
-`);
-
-/** Forgets a pending change whose handlers all succeeded. */
-export const COMPLETE = script(`
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-`);
-
-/**
- * The latest change of each message of an omnimessage. Message keys are built here from ids
- * held in an index; ARGV[1] carries their full prefix.
- */
-export const FOR_OMNIMESSAGE = script(`
-local reports = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local report = redis.call('HGET', ARGV[1] .. id, 'latest')
-  if report then reports[#reports + 1] = report end
-end
-return reports
-`);
-
-/** Latest changes that are not final and older than ARGV[2], oldest first. */
-export const UNSETTLED = script(`
-local limit, reports = tonumber(ARGV[3]), {}
-while #reports < limit do
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', #reports, limit - #reports)
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    local report = redis.call('HGET', ARGV[1] .. id, 'latest')
-    -- A message whose keys expired leaves its id behind: drop it so it cannot clog the index.
-    if report then reports[#reports + 1] = report else redis.call('ZREM', KEYS[1], id) end
+local leases = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+for i = 1, #leases, 2 do
+  local report = redis.call('HGET', KEYS[2], leases[i])
+  if report then
+    reports[#reports + 1] = report
+    reports[#reports + 1] = leases[i + 1]
   end
 end
 return reports
-`);
+`,
+);
+
+/** Forgets a pending change whose handlers all succeeded. */
+export const COMPLETE = script(
+  'messenteDlrComplete',
+  2,
+  `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+`,
+);
+
+/**
+ * The latest change of each message in KEYS[2…] (ids in ARGV, same order), all of one bucket,
+ * whose unsettled index is KEYS[1]. A message whose keys expired leaves its id behind in the
+ * index: it is dropped here, atomically, so that a report arriving meanwhile cannot be lost.
+ * Answers '' for those.
+ */
+export const UNSETTLED_LATEST = script(
+  'messenteDlrUnsettledLatest',
+  undefined,
+  `
+local reports = {}
+for i = 2, #KEYS do
+  local report = redis.call('HGET', KEYS[i], 'latest')
+  if report then
+    reports[#reports + 1] = report
+  else
+    redis.call('ZREM', KEYS[1], ARGV[i - 1])
+    reports[#reports + 1] = ''
+  end
+end
+return reports
+`,
+);
+
+/** Every script, for `defineCommand`. */
+export const SCRIPTS: readonly Script[] = [RECORD, CLAIM, LIST_PENDING, COMPLETE, UNSETTLED_LATEST];

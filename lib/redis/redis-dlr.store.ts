@@ -1,15 +1,17 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnModuleInit } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions } from 'ioredis';
 import {
-  CLAIM,
   COMPLETE,
-  FOR_OMNIMESSAGE,
+  CLAIM,
   LIST_PENDING,
   RECORD,
-  UNSETTLED,
+  SCRIPTS,
+  UNSETTLED_LATEST,
   type Script,
 } from './redis-dlr.scripts.js';
+import { DEFAULT_BUCKETS, MAX_BUCKETS, RedisDlrKeys, assertNoHashTag } from './redis-dlr.keys.js';
 import type {
   DlrStore,
   PendingKey,
@@ -18,20 +20,44 @@ import type {
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
 
-/** Options of `RedisDlrStore`. Give exactly one of `client` and `url`. */
+/** Options of `RedisDlrStore`. Give exactly one of `client`, `url` and `cluster`. */
 export interface RedisDlrStoreOptions {
   /**
-   * An ioredis client to use. The store never closes it, and its own `keyPrefix`, if any, is
-   * honoured. Consider `enableOfflineQueue: false` so that calls fail at once during an outage.
+   * An ioredis client to use: a `Redis` or a `Cluster`. The store never closes it, and its own
+   * `keyPrefix`, if any, is honoured. Consider `enableOfflineQueue: false` so that calls fail at
+   * once during an outage; a `Cluster` should keep `scaleReads: 'master'` (the default).
    */
-  client?: Redis;
+  client?: Redis | Cluster;
   /**
    * A Redis URL (`redis://…`, `rediss://…`). The store creates a client that fails fast while
    * Redis is down, reconnects by itself, and is closed by `close()`.
    */
   url?: string;
-  /** Prefix of every key the store writes. Default `'messente-dlr:'`. */
+  /**
+   * Startup nodes of a Redis Cluster. The store creates an ioredis `Cluster` (merged with
+   * `clusterOptions`) that fails fast, reads from masters, and is closed by `close()`.
+   */
+  cluster?: ClusterNode[];
+  /** Options of the `Cluster` created from `cluster` (TLS, `redisOptions.password`, `natMap`…). */
+  clusterOptions?: ClusterOptions;
+  /** Prefix of every key the store writes. Default `'messente-dlr:'`. No `{` or `}`. */
   keyPrefix?: string;
+  /**
+   * Buckets of the shared indexes (pending changes, unsettled messages, omnimessages), each a
+   * hash slot of its own. Fixed for a key prefix: the first instance records it in Redis and
+   * an instance configured otherwise refuses to start. Default 16, at most 1024.
+   */
+  buckets?: number;
+  /**
+   * Replicas that must acknowledge each recorded report before it is answered 200: `WAIT` is
+   * pipelined after the script, in the same round trip. Redis replicates asynchronously, so
+   * without it a master that dies may take the last reports it acknowledged with it. A report
+   * not acknowledged in time is answered 503 (Messente retries), and dispatched all the same
+   * once its lease runs out. Default 0 (no `WAIT`).
+   */
+  waitForReplicas?: number;
+  /** How long `WAIT` waits for `waitForReplicas` acknowledgements, in ms. Default 500. */
+  waitForReplicasTimeoutMs?: number;
   /** Lifetime, in seconds, of every key written for a message, renewed on each new report. Default 30 days. */
   ttlSeconds?: number;
   /** Reports kept per message in `history()`. Default 32. */
@@ -44,35 +70,65 @@ export interface RedisDlrStoreOptions {
   commandTimeoutMs?: number;
 }
 
+type RedisClient = Redis | Cluster;
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+/** One entry of a shared index, read from one bucket (ties between buckets: walk order). */
+interface Entry {
+  readonly bucket: number;
+  readonly member: string;
+  readonly score: number;
+}
+
+/** A bucket count recorded in Redis that differs from this store's. */
+class LayoutMismatchError extends Error {}
+
 /**
- * A `DlrStore` on Redis (ioredis 5), shared safely by any number of app instances and kept
- * across restarts. Every decision is one Lua script, so it is atomic and one round trip; the
- * semantics are those of `InMemoryDlrStore` (one contract suite runs against both).
+ * A `DlrStore` on Redis (ioredis 5), standalone or Redis Cluster, shared safely by any number
+ * of app instances and kept across restarts. Every decision is one Lua script on one hash
+ * slot, so it is atomic and one round trip; the semantics are those of `InMemoryDlrStore`
+ * (one contract suite runs against both). Key layout: see `RedisDlrKeys`.
  *
  * Every call rejects within `commandTimeoutMs` with an error saying Redis is unavailable, so
  * that the webhook can answer 503 and Messente retries later.
  */
-export class RedisDlrStore implements DlrStore {
-  private readonly client: Redis;
+export class RedisDlrStore implements DlrStore, OnModuleInit {
+  private readonly client: RedisClient;
   private readonly ownsClient: boolean;
-  private readonly prefix: string;
-  private readonly scriptKeyPrefix: string;
+  private readonly keys: RedisDlrKeys;
   private readonly ttlSeconds: number;
   private readonly maxHistory: number;
   private readonly commandTimeoutMs: number;
+  private readonly waitForReplicas: number;
+  private readonly waitTimeoutMs: number;
   private lastConnectionError: string | null = null;
   private connecting: Promise<unknown> | null = null;
+  private layoutChecked = false;
+  private checkingLayout: Promise<void> | null = null;
 
   constructor(options: RedisDlrStoreOptions) {
-    if (!options.client === !options.url) {
-      throw new Error('RedisDlrStore: give exactly one of the options `client` and `url`');
+    if ([options.client, options.url, options.cluster].filter((given) => given !== undefined).length !== 1) {
+      throw new Error('RedisDlrStore: give exactly one of the options `client`, `url` and `cluster`');
     }
-    this.prefix = options.keyPrefix ?? 'messente-dlr:';
+    const prefix = options.keyPrefix ?? 'messente-dlr:';
+    assertNoHashTag('keyPrefix', prefix);
+    const buckets = positiveInteger('buckets', options.buckets ?? DEFAULT_BUCKETS);
+    if (buckets > MAX_BUCKETS) {
+      throw new Error(`RedisDlrStore: buckets must be at most ${MAX_BUCKETS}, got ${buckets}`);
+    }
+    this.keys = new RedisDlrKeys(prefix, buckets);
     this.ttlSeconds = positiveInteger('ttlSeconds', options.ttlSeconds ?? 30 * 24 * 60 * 60);
     this.maxHistory = positiveInteger('maxHistory', options.maxHistory ?? 32);
     this.commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? 2500);
+    this.waitForReplicas = nonNegativeInteger('waitForReplicas', options.waitForReplicas ?? 0);
+    this.waitTimeoutMs = positiveInteger('waitForReplicasTimeoutMs', options.waitForReplicasTimeoutMs ?? 500);
     this.ownsClient = !options.client;
-    this.client = options.client ?? this.createClient(options.url!);
+    this.client =
+      options.client ??
+      (options.cluster
+        ? this.createCluster(options.cluster, options.clusterOptions)
+        : this.createClient(options.url!));
+    assertNoHashTag('the client’s keyPrefix', this.client.options.keyPrefix ?? '');
     if (options.client && options.client.options.enableOfflineQueue !== false) {
       // Calls still fail within commandTimeoutMs, but the queued ones would run later.
       new Logger('MessenteDlr').warn(
@@ -80,8 +136,24 @@ export class RedisDlrStore implements DlrStore {
           '(enableOfflineQueue); create it with { enableOfflineQueue: false }.',
       );
     }
-    // ioredis prefixes declared KEYS only, not the keys a script builds itself.
-    this.scriptKeyPrefix = `${this.client.options.keyPrefix ?? ''}${this.prefix}msg:`;
+    // EVALSHA, and EVAL on a connection that has not run the script yet: per node on a
+    // cluster, so a failover or a node's restart needs nothing from the store.
+    for (const { name, lua, numberOfKeys } of SCRIPTS) {
+      this.client.defineCommand(name, { lua, numberOfKeys });
+    }
+  }
+
+  /**
+   * Checks at startup that the bucket count recorded in Redis is this store's (recording it
+   * if none is), so that two instances never disagree about where a message lives. When Redis
+   * cannot be reached yet, the check runs before the first call instead.
+   */
+  async onModuleInit(): Promise<void> {
+    try {
+      await this.call(() => Promise.resolve());
+    } catch (error) {
+      if (error instanceof LayoutMismatchError) throw error;
+    }
   }
 
   /** {@inheritDoc DlrStore.record} */
@@ -96,12 +168,14 @@ export class RedisDlrStore implements DlrStore {
     const messageId = String(raw['message_id']);
     const status = String(raw['status']);
     const omnimessageId = typeof raw['omnimessage_id'] === 'string' ? raw['omnimessage_id'] : null;
+    const bucket = this.keys.bucketOf(messageId);
     const keys = [
-      this.key('msg', messageId),
-      this.key('hist', messageId),
-      this.key('omni', omnimessageId ?? ''),
-      ...this.pendingKeys(),
-      this.key('unsettled'),
+      this.keys.message(messageId),
+      this.keys.history(messageId),
+      this.keys.omnimessage(bucket, omnimessageId ?? ''),
+      this.keys.leases(bucket),
+      this.keys.pendingReports(bucket),
+      this.keys.unsettled(bucket),
     ];
     const args = [
       JSON.stringify(raw),
@@ -114,71 +188,202 @@ export class RedisDlrStore implements DlrStore {
       String(this.maxHistory),
       String(this.ttlSeconds),
     ];
-    const [outcome, report] = (await this.run(RECORD, keys, args)) as [RecordOutcome, string?];
+    const reply = await this.call(() =>
+      this.waitForReplicas > 0
+        ? this.runReplicated(RECORD, keys, args)
+        : this.script(RECORD)(...keys, ...args),
+    );
+    const [outcome, report] = reply as [RecordOutcome, string?];
     return { outcome, report: report === undefined ? null : parseReport(report) };
   }
 
   /** {@inheritDoc DlrStore.complete} */
   async complete(key: PendingKey): Promise<void> {
-    await this.run(COMPLETE, this.pendingKeys(), [pendingMember(key)]);
+    const bucket = this.keys.bucketOf(key.messageId);
+    await this.call(() =>
+      this.script(COMPLETE)(this.keys.leases(bucket), this.keys.pendingReports(bucket), pendingMember(key)),
+    );
   }
 
   /** {@inheritDoc DlrStore.release} */
   async release(key: PendingKey): Promise<void> {
+    const leases = this.keys.leases(this.keys.bucketOf(key.messageId));
     // XX: releasing a report that was completed meanwhile must not resurrect it.
-    await this.call(() => this.client.zadd(this.pendingKeys()[0], 'XX', Date.now(), pendingMember(key)));
+    await this.call(() => this.client.zadd(leases, 'XX', Date.now(), pendingMember(key)));
   }
 
-  /** {@inheritDoc DlrStore.claimPending} */
+  /**
+   * {@inheritDoc DlrStore.claimPending}
+   *
+   * Reads the due head of every bucket (bounded by `limit`), finds how many of the `limit`
+   * leases that ended first lie in each bucket (ties: buckets reached first in a walk from a
+   * random bucket), and claims that many from the head of each bucket, atomically per bucket.
+   * When other instances claimed some meanwhile, it walks the buckets from a random start to
+   * claim the rest, so that concurrent sweeps share the backlog instead of colliding.
+   */
   async claimPending(limit: number, leaseMs: number, endedBefore = Date.now() + 1): Promise<StoredReport[]> {
     if (limit < 1) return [];
-    const now = Date.now();
-    const args = [String(endedBefore), String(now + leaseMs), String(Math.floor(limit))];
-    return parseReports(await this.run(CLAIM, this.pendingKeys(), args));
+    const count = Math.floor(limit);
+    const leaseUntil = String(Date.now() + leaseMs);
+    const claim = async (bucket: number, n: number) =>
+      (await this.script(CLAIM)(
+        this.keys.leases(bucket),
+        this.keys.pendingReports(bucket),
+        String(endedBefore),
+        leaseUntil,
+        String(n),
+      )) as string[];
+    return this.call(async () => {
+      const due = await this.heads(randomInt(this.keys.buckets), (bucket) =>
+        this.client.zrangebyscore(
+          this.keys.leases(bucket),
+          '-inf',
+          `(${endedBefore}`,
+          'WITHSCORES',
+          'LIMIT',
+          0,
+          count,
+        ),
+      );
+      const chosen = due.slice(0, count);
+      const quotas = [...groupByBucket(chosen)].map(([bucket, entries]) => [bucket, entries.length] as const);
+      const replies = await Promise.all(quotas.map(([bucket, n]) => claim(bucket, n)));
+      let claimed = mergeByScore(replies).length;
+      if (claimed < chosen.length) {
+        for (const bucket of this.keys.walk(randomInt(this.keys.buckets))) {
+          if (claimed >= count) break;
+          const reply = await claim(bucket, count - claimed);
+          replies.push(reply);
+          claimed += reply.length / 2;
+        }
+      }
+      return mergeByScore(replies).map((entry) => parseReport(entry.member));
+    });
   }
 
   /** {@inheritDoc DlrStore.latest} */
   async latest(messageId: string): Promise<StoredReport | null> {
-    const report = await this.call(() => this.client.hget(this.key('msg', messageId), 'latest'));
+    const report = await this.call(() => this.client.hget(this.keys.message(messageId), 'latest'));
     return report === null ? null : parseReport(report);
   }
 
   /** {@inheritDoc DlrStore.history} */
   async history(messageId: string): Promise<StoredReport[]> {
-    return parseReports(await this.call(() => this.client.lrange(this.key('hist', messageId), 0, -1)));
+    return parseReports(await this.call(() => this.client.lrange(this.keys.history(messageId), 0, -1)));
   }
 
-  /** {@inheritDoc DlrStore.forOmnimessage} */
+  /**
+   * {@inheritDoc DlrStore.forOmnimessage}
+   *
+   * The omnimessage's ids are indexed in the bucket of each message: every bucket is read,
+   * then the latest change of each message found.
+   */
   async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
-    const keys = [this.key('omni', omnimessageId)];
-    return parseReports(await this.run(FOR_OMNIMESSAGE, keys, [this.scriptKeyPrefix]));
+    return this.call(async () => {
+      const members = await this.heads(0, (bucket) =>
+        this.client.zrange(this.keys.omnimessage(bucket, omnimessageId), 0, -1, 'WITHSCORES'),
+      );
+      const latest = await Promise.all(
+        members.map((entry) => this.client.hget(this.keys.message(entry.member), 'latest')),
+      );
+      return latest.filter((report): report is string => report !== null).map(parseReport);
+    });
   }
 
-  /** {@inheritDoc DlrStore.unsettled} */
+  /**
+   * {@inheritDoc DlrStore.unsettled}
+   *
+   * Reads the oldest `limit` of every bucket, takes the oldest `limit` across buckets, then
+   * their latest changes; ids whose message expired are dropped from the index and the read
+   * is repeated (a bounded number of times).
+   */
   async unsettled(before: number, limit: number): Promise<StoredReport[]> {
     if (limit < 1) return [];
-    const args = [this.scriptKeyPrefix, String(before), String(Math.floor(limit))];
-    return parseReports(await this.run(UNSETTLED, [this.key('unsettled')], args));
+    const count = Math.floor(limit);
+    return this.call(async () => {
+      for (let round = 0; ; round++) {
+        const oldest = (
+          await this.heads(0, (bucket) =>
+            this.client.zrangebyscore(
+              this.keys.unsettled(bucket),
+              '-inf',
+              `(${before}`,
+              'WITHSCORES',
+              'LIMIT',
+              0,
+              count,
+            ),
+          )
+        ).slice(0, count);
+        const latest = new Map<Entry, string>();
+        await Promise.all(
+          [...groupByBucket(oldest)].map(async ([bucket, entries]) => {
+            const keys = [
+              this.keys.unsettled(bucket),
+              ...entries.map((entry) => this.keys.message(entry.member)),
+            ];
+            const reports = (await this.script(UNSETTLED_LATEST)(
+              keys.length,
+              ...keys,
+              ...entries.map((entry) => entry.member),
+            )) as string[];
+            entries.forEach((entry, i) => reports[i] && latest.set(entry, reports[i]));
+          }),
+        );
+        // Expired ids were dropped: another read finds the next ones.
+        if (latest.size === oldest.length || round === 9) {
+          return oldest.flatMap((entry) => {
+            const report = latest.get(entry);
+            return report === undefined ? [] : [parseReport(report)];
+          });
+        }
+      }
+    });
   }
 
-  /** {@inheritDoc DlrStore.ping} */
+  /** {@inheritDoc DlrStore.ping} Every master of a cluster must answer. */
   async ping(): Promise<void> {
-    await this.call(() => this.client.ping());
+    await this.call(() =>
+      this.client instanceof Cluster
+        ? Promise.all(this.client.nodes('master').map((node) => node.ping())).then(() => undefined)
+        : this.client.ping().then(() => undefined),
+    );
   }
 
   /** {@inheritDoc DlrStore.countPending} */
   async countPending(): Promise<number> {
-    return this.call(() => this.client.hlen(this.pendingKeys()[1]));
+    return this.call(async () => {
+      const counts = await Promise.all(
+        this.keys.walk(0).map((bucket) => this.client.hlen(this.keys.pendingReports(bucket))),
+      );
+      return counts.reduce((sum, count) => sum + count, 0);
+    });
   }
 
   /** {@inheritDoc DlrStore.listPending} */
   async listPending(limit: number): Promise<StoredReport[]> {
     if (limit < 1) return [];
-    return parseReports(await this.run(LIST_PENDING, this.pendingKeys(), [String(Math.floor(limit))]));
+    const count = Math.floor(limit);
+    return this.call(async () => {
+      const pending = await Promise.all(
+        this.keys
+          .walk(0)
+          .map(
+            async (bucket) =>
+              (await this.script(LIST_PENDING)(
+                this.keys.leases(bucket),
+                this.keys.pendingReports(bucket),
+                String(count),
+              )) as string[],
+          ),
+      );
+      return mergeByScore(pending)
+        .slice(0, count)
+        .map((entry) => parseReport(entry.member));
+    });
   }
 
-  /** Closes the client if the store created it from `url`; a client passed in stays open. */
-  /** {@inheritDoc DlrStore.close} */
+  /** Closes the client if the store created it from `url` or `cluster`; a client passed in stays open. */
   async close(): Promise<void> {
     if (!this.ownsClient || this.client.status === 'end') return;
     try {
@@ -196,33 +401,74 @@ export class RedisDlrStore implements DlrStore {
       commandTimeout: this.commandTimeoutMs,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     });
-    // Without a listener ioredis logs every failed reconnect; the reason goes into call errors instead.
-    client.on('error', (error: Error) => (this.lastConnectionError = error.message));
-    client.on('ready', () => (this.lastConnectionError = null));
+    this.listen(client);
     return client;
   }
 
-  private key(kind: 'msg' | 'hist' | 'omni' | 'unsettled', id?: string): string {
-    return id === undefined ? `${this.prefix}${kind}` : `${this.prefix}${kind}:${id}`;
-  }
-
-  /** Leases (sorted set scored by lease end, ms) and reports (hash) of pending changes. */
-  private pendingKeys(): [string, string] {
-    return [`${this.prefix}pending`, `${this.prefix}pending-reports`];
-  }
-
-  private run(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    return this.call(async () => {
-      try {
-        return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return this.client.eval(script.lua, keys.length, ...keys, ...args);
-      }
+  private createCluster(nodes: ClusterNode[], options: ClusterOptions = {}): Cluster {
+    const cluster = new Cluster(nodes, {
+      // Replicas lag behind their master: a read there could miss a report just recorded.
+      scaleReads: 'master',
+      // As for a single node: fail fast while a master is unreachable, so intake answers 503.
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      ...options,
+      redisOptions: {
+        maxRetriesPerRequest: 1,
+        commandTimeout: this.commandTimeoutMs,
+        connectTimeout: this.commandTimeoutMs,
+        ...options.redisOptions,
+      },
     });
+    this.listen(cluster);
+    cluster.on('node error', (error: Error) => (this.lastConnectionError = error.message));
+    return cluster;
   }
 
-  /** Runs one Redis operation, bounded by `commandTimeoutMs`, with errors that name the cause. */
+  private listen(client: RedisClient): void {
+    // Without a listener ioredis logs every failed reconnect; the reason goes into call errors instead.
+    client.on('error', (error: Error) => (this.lastConnectionError = error.message));
+    client.on('ready', () => (this.lastConnectionError = null));
+  }
+
+  /** The command `defineCommand` made of a script. */
+  private script(script: Script): ScriptCall {
+    return (...args) => (this.client as unknown as Record<string, ScriptCall>)[script.name]!(...args);
+  }
+
+  /**
+   * Runs a script and `WAIT` in one pipeline (one round trip, on the node of the script's
+   * slot), and fails unless `waitForReplicas` replicas acknowledged what it wrote.
+   */
+  private async runReplicated(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    const pipeline = this.client.pipeline();
+    (pipeline as unknown as Record<string, ScriptCall>)[script.name]!(...keys, ...args);
+    pipeline.call('WAIT', this.waitForReplicas, this.waitTimeoutMs);
+    const [[scriptError, reply], [waitError, acknowledged]] = (await pipeline.exec()) as [
+      [Error | null, unknown],
+      [Error | null, unknown],
+    ];
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    if (Number(acknowledged) < this.waitForReplicas) {
+      throw new Error(
+        `${Number(acknowledged)} of ${this.waitForReplicas} replicas acknowledged within ${this.waitTimeoutMs} ms`,
+      );
+    }
+    return reply;
+  }
+
+  /**
+   * Reads every bucket of a shared index with `read` (a bounded ZRANGE… WITHSCORES), walking
+   * from `start`, and merges the answers by score.
+   */
+  private async heads(start: number, read: (bucket: number) => Promise<string[]>): Promise<Entry[]> {
+    const walk = this.keys.walk(start);
+    const replies = await Promise.all(walk.map(read));
+    return mergeByScore(replies, walk);
+  }
+
+  /** Runs Redis operations, bounded by `commandTimeoutMs`, with errors that name the cause. */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -232,13 +478,36 @@ export class RedisDlrStore implements DlrStore {
       );
     });
     try {
-      return await Promise.race([this.whenConnected().then(operation), timeout]);
+      return await Promise.race([this.whenReady().then(operation), timeout]);
     } catch (error) {
+      if (error instanceof LayoutMismatchError) throw error;
       const reason = this.lastConnectionError ?? (error instanceof Error ? error.message : String(error));
       throw new Error(`RedisDlrStore: Redis is unavailable (${reason})`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private async whenReady(): Promise<void> {
+    await this.whenConnected();
+    if (this.layoutChecked) return;
+    this.checkingLayout ??= this.checkLayout().finally(() => (this.checkingLayout = null));
+    await this.checkingLayout;
+  }
+
+  /** Records the bucket count if none is, and refuses one that differs. */
+  private async checkLayout(): Promise<void> {
+    const wanted = String(this.keys.buckets);
+    if ((await this.client.set(this.keys.layout, wanted, 'NX')) !== 'OK') {
+      const recorded = await this.client.get(this.keys.layout);
+      if (recorded !== wanted) {
+        throw new LayoutMismatchError(
+          `RedisDlrStore: Redis holds this key prefix's data in ${recorded} buckets, not ${wanted}: ` +
+            `set the option \`buckets\` to ${recorded}, or use another keyPrefix`,
+        );
+      }
+    }
+    this.layoutChecked = true;
   }
 
   // A client that is still connecting would refuse commands without an offline queue: wait for
@@ -267,6 +536,36 @@ function positiveInteger(name: string, value: number): number {
     throw new Error(`RedisDlrStore: ${name} must be a positive integer, got ${value}`);
   }
   return value;
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`RedisDlrStore: ${name} must be a non-negative integer, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Merges per-bucket `[member, score, member, score…]` replies into one list ordered by score;
+ * equal scores keep the order of `buckets` (the walk), then of each reply.
+ */
+function mergeByScore(replies: string[][], buckets?: number[]): Entry[] {
+  const entries = replies.flatMap((reply, rank) => {
+    const bucket = buckets?.[rank] ?? rank;
+    const own: Entry[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      own.push({ bucket, member: reply[i]!, score: Number(reply[i + 1]) });
+    }
+    return own;
+  });
+  // Array.prototype.sort is stable: ties stay in walk order.
+  return entries.sort((a, b) => a.score - b.score);
+}
+
+function groupByBucket(entries: readonly Entry[]): Map<number, Entry[]> {
+  const groups = new Map<number, Entry[]>();
+  for (const entry of entries) groups.set(entry.bucket, [...(groups.get(entry.bucket) ?? []), entry]);
+  return groups;
 }
 
 /** Injective, unlike a separator that could occur in a message id. */
