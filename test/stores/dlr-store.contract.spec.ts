@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { DlrStore, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
+import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
 
 /** How a suite gets a fresh, empty store of one kind for every test. */
@@ -36,6 +37,25 @@ const redis: Subject = {
   },
 };
 
+const redisCluster: Subject = {
+  name: 'RedisDlrStore on Redis Cluster',
+  describe: describeWithRedis,
+  setup() {
+    let cluster: RedisCluster;
+    let client: Cluster;
+    let suite = 0;
+    beforeAll(async () => {
+      cluster = await startRedisCluster();
+      client = new Cluster([...cluster.nodes], { enableOfflineQueue: false });
+    }, 30_000);
+    afterAll(async () => {
+      await client.quit();
+      await cluster.stop();
+    });
+    return { create: () => new RedisDlrStore({ client, keyPrefix: `contract-${++suite}:` }) };
+  },
+};
+
 // Far enough in the past that every lease taken "then" has run out by Date.now().
 const T = Date.now() - 3_600_000;
 const LONG = 3_600_000;
@@ -52,7 +72,7 @@ function ids(reports: readonly StoredReport[]): string[] {
   return reports.map((report) => `${String(report.raw['message_id'])}/${String(report.raw['status'])}`);
 }
 
-describe.each([inMemory, redis])('DlrStore contract: $name', (subject) => {
+describe.each([inMemory, redis, redisCluster])('DlrStore contract: $name', (subject) => {
   subject.describe(subject.name, () => {
     const stores = subject.setup();
     let store: DlrStore;

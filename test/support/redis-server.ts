@@ -25,6 +25,8 @@ export interface RedisServerOptions {
    * nothing Redis acknowledged: lets a test check what survived a crash.
    */
   durable?: boolean;
+  /** More `redis-server` arguments (a cluster node's, for instance). */
+  args?: string[];
 }
 
 /** True when a `redis-server` executable is on PATH. */
@@ -56,6 +58,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const persistence = options.durable
     ? ['--dir', mkdtempSync(join(tmpdir(), 'dlr-redis-')), '--appendonly', 'yes', '--appendfsync', 'always']
     : ['--appendonly', 'no'];
+  persistence.push(...(options.args ?? []));
   let child = await launch(port, persistence);
   return {
     port,
@@ -121,7 +124,8 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on loopback (free when asked: bind it soon). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
