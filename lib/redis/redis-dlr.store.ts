@@ -71,6 +71,9 @@ export interface RedisDlrStoreOptions {
 }
 
 type RedisClient = Redis | Cluster;
+
+/** Errors of ioredis (or of the store's own timer) that do not name the cause of an outage. */
+const VAGUE = /no answer within|isn't writeable|Connection is closed|Cluster is|None of startup nodes/;
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
 /** One entry of a shared index, read from one bucket (ties between buckets: walk order). */
@@ -440,7 +443,12 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
    * Runs a script and `WAIT` in one pipeline (one round trip, on the node of the script's
    * slot), and fails unless `waitForReplicas` replicas acknowledged what it wrote.
    */
-  private async runReplicated(script: Script, keys: string[], args: string[]): Promise<unknown> {
+  private async runReplicated(
+    script: Script,
+    keys: string[],
+    args: string[],
+    redirected = false,
+  ): Promise<unknown> {
     const pipeline = this.client.pipeline();
     (pipeline as unknown as Record<string, ScriptCall>)[script.name]!(...keys, ...args);
     pipeline.call('WAIT', this.waitForReplicas, this.waitTimeoutMs);
@@ -448,7 +456,17 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       [Error | null, unknown],
       [Error | null, unknown],
     ];
-    if (scriptError) throw scriptError;
+    if (scriptError) {
+      // ioredis follows a redirection for a pipeline only when every command in it was
+      // redirected, and WAIT, which has no key, never is: after a failover or a resharding,
+      // learn the new slot owners and send the pipeline once more (the script did not run).
+      if (!redirected && this.client instanceof Cluster && /^(MOVED|ASK) /.test(scriptError.message)) {
+        const cluster = this.client;
+        await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+        return this.runReplicated(script, keys, args, true);
+      }
+      throw scriptError;
+    }
     if (waitError) throw waitError;
     if (Number(acknowledged) < this.waitForReplicas) {
       throw new Error(
@@ -481,7 +499,10 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       return await Promise.race([this.whenReady().then(operation), timeout]);
     } catch (error) {
       if (error instanceof LayoutMismatchError) throw error;
-      const reason = this.lastConnectionError ?? (error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      // A refused or timed-out call says little by itself; the last connection error says why.
+      const reason =
+        this.lastConnectionError !== null && VAGUE.test(message) ? this.lastConnectionError : message;
       throw new Error(`RedisDlrStore: Redis is unavailable (${reason})`, { cause: error });
     } finally {
       clearTimeout(timer);

@@ -31,8 +31,10 @@ export interface RedisCluster {
   keyslots(keys: readonly string[]): Promise<number[]>;
   /** Promotes a master's replica with `CLUSTER FAILOVER` and waits until the cluster is ok again. */
   failover(masterPort: number): Promise<{ replicaPort: number }>;
-  /** SIGKILLs a node, as in a crash; it stays down. */
+  /** SIGKILLs a node, as in a crash; it stays down until `revive`. */
   kill(port: number): Promise<void>;
+  /** Starts a killed node again, empty: it rejoins as a replica; waits until it is in sync. */
+  revive(port: number): Promise<void>;
   /** Waits until every live node reports `cluster_state:ok` and sees every slot served by a live master. */
   waitUntilOk(timeoutMs?: number): Promise<void>;
   /** Stops every node. */
@@ -40,6 +42,16 @@ export interface RedisCluster {
 }
 
 const run = promisify(execFile);
+
+/** Runs a command; its failure says what it printed. */
+async function runOrSay(file: string, args: string[]): Promise<void> {
+  try {
+    await run(file, args);
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${file} ${args.join(' ')} failed:\n${stdout}${stderr}`, { cause: error });
+  }
+}
 
 /**
  * Starts `masters` masters with one replica each (`redis-server --cluster-enabled yes`, node
@@ -56,6 +68,10 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
         const busPort = await freePort();
         const server = await startRedisServer({
           args: [
+            // Its own directory: a replica writes the RDB of its full sync there, which a node
+            // started later in a shared directory would load.
+            '--dir',
+            mkdtempSync(join(dir, 'node-')),
             '--cluster-enabled',
             'yes',
             '--cluster-config-file',
@@ -74,7 +90,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       }),
     );
     const ports = [...servers.keys()];
-    await run('redis-cli', [
+    await runOrSay('redis-cli', [
       '--cluster',
       'create',
       ...ports.map((port) => `127.0.0.1:${port}`),
@@ -161,6 +177,17 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       dead.add(port);
       admins.get(port)!.disconnect();
       await servers.get(port)!.kill();
+    },
+    async revive(port) {
+      await servers.get(port)!.restart();
+      admins.set(port, new Redis(port, '127.0.0.1'));
+      dead.delete(port);
+      const deadline = Date.now() + 15_000;
+      while ((await topology()).find((node) => node.port === port)?.role !== 'replica') {
+        if (Date.now() > deadline) throw new Error(`node ${port} did not rejoin as a replica in time`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await waitUntilOk();
     },
     waitUntilOk,
     async stop() {
