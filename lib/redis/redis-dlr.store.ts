@@ -390,7 +390,7 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
   async close(): Promise<void> {
     if (!this.ownsClient || this.client.status === 'end') return;
     try {
-      await this.call(() => this.client.quit());
+      await this.call(() => this.client.quit(), false);
     } catch {
       this.client.disconnect();
     }
@@ -449,6 +449,8 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     args: string[],
     redirected = false,
   ): Promise<unknown> {
+    // (ioredis sends a script as EVAL on a connection's first use, so NOSCRIPT, whose retry
+    // would leave the pipeline, only follows a SCRIPT FLUSH on a live connection.)
     const pipeline = this.client.pipeline();
     (pipeline as unknown as Record<string, ScriptCall>)[script.name]!(...keys, ...args);
     pipeline.call('WAIT', this.waitForReplicas, this.waitTimeoutMs);
@@ -487,7 +489,7 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
   }
 
   /** Runs Redis operations, bounded by `commandTimeoutMs`, with errors that name the cause. */
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
+  private async call<T>(operation: () => Promise<T>, checkLayout = true): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -496,7 +498,8 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       );
     });
     try {
-      return await Promise.race([this.whenReady().then(operation), timeout]);
+      const ready = checkLayout ? this.whenReady() : this.whenConnected();
+      return await Promise.race([ready.then(operation), timeout]);
     } catch (error) {
       if (error instanceof LayoutMismatchError) throw error;
       const message = error instanceof Error ? error.message : String(error);
