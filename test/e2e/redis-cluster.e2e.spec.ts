@@ -178,6 +178,23 @@ describeWithRedis('several instances on one Redis Cluster', () => {
     expect(await store.forOmnimessage(crypto.randomUUID())).toEqual([]);
   }, 120_000);
 
+  it('an instance configured with another bucket count than Redis recorded fails to start, naming the option', async () => {
+    const keyPrefix = `layout-${Date.now()}:`;
+    await startOn('express', { keyPrefix });
+    const store = new RedisDlrStore({ cluster: [...cluster.nodes], keyPrefix, buckets: 32 });
+    try {
+      await expect(
+        startApp('fastify', {
+          imports: [
+            MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], allowedIps: ['127.0.0.1'], store }),
+          ],
+        }),
+      ).rejects.toThrow(/in 16 buckets, not 32: set the option `buckets` to 16/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a manual failover of the master holding a busy slot: 200 or 503 within 2 s, nothing lost, recovers', async () => {
     const keyPrefix = `failover-${Date.now()}:`;
     const app = await startOn('fastify', { keyPrefix });
