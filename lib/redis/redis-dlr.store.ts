@@ -12,6 +12,7 @@ import {
   type Script,
 } from './redis-dlr.scripts.js';
 import { DEFAULT_BUCKETS, MAX_BUCKETS, RedisDlrKeys, assertNoHashTag } from './redis-dlr.keys.js';
+import { type Entry, groupByBucket, mergeByScore } from './bucket-entries.js';
 import type {
   DlrStore,
   PendingKey,
@@ -75,13 +76,6 @@ type RedisClient = Redis | Cluster;
 /** Errors of ioredis (or of the store's own timer) that do not name the cause of an outage. */
 const VAGUE = /no answer within|isn't writeable|Connection is closed|Cluster is|None of startup nodes/;
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
-
-/** One entry of a shared index, read from one bucket (ties between buckets: walk order). */
-interface Entry {
-  readonly bucket: number;
-  readonly member: string;
-  readonly score: number;
-}
 
 /** A bucket count recorded in Redis that differs from this store's. */
 class LayoutMismatchError extends Error {}
@@ -250,17 +244,21 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       );
       const chosen = due.slice(0, count);
       const quotas = [...groupByBucket(chosen)].map(([bucket, entries]) => [bucket, entries.length] as const);
+      const buckets = quotas.map(([bucket]) => bucket);
       const replies = await Promise.all(quotas.map(([bucket, n]) => claim(bucket, n)));
-      let claimed = mergeByScore(replies).length;
+      let claimed = replies.reduce((total, reply) => total + reply.length / 2, 0);
       if (claimed < chosen.length) {
         for (const bucket of this.keys.walk(randomInt(this.keys.buckets))) {
           if (claimed >= count) break;
           const reply = await claim(bucket, count - claimed);
+          buckets.push(bucket);
           replies.push(reply);
           claimed += reply.length / 2;
         }
       }
-      return mergeByScore(replies).map((entry) => parseReport(entry.member));
+      // A lease shorter than a millisecond could let the walk claim a report twice.
+      const reports = new Set(mergeByScore(replies, buckets).map((entry) => entry.member));
+      return [...reports].map(parseReport);
     });
   }
 
@@ -567,29 +565,6 @@ function nonNegativeInteger(name: string, value: number): number {
     throw new Error(`RedisDlrStore: ${name} must be a non-negative integer, got ${value}`);
   }
   return value;
-}
-
-/**
- * Merges per-bucket `[member, score, member, score…]` replies into one list ordered by score;
- * equal scores keep the order of `buckets` (the walk), then of each reply.
- */
-function mergeByScore(replies: string[][], buckets?: number[]): Entry[] {
-  const entries = replies.flatMap((reply, rank) => {
-    const bucket = buckets?.[rank] ?? rank;
-    const own: Entry[] = [];
-    for (let i = 0; i < reply.length; i += 2) {
-      own.push({ bucket, member: reply[i]!, score: Number(reply[i + 1]) });
-    }
-    return own;
-  });
-  // Array.prototype.sort is stable: ties stay in walk order.
-  return entries.sort((a, b) => a.score - b.score);
-}
-
-function groupByBucket(entries: readonly Entry[]): Map<number, Entry[]> {
-  const groups = new Map<number, Entry[]>();
-  for (const entry of entries) groups.set(entry.bucket, [...(groups.get(entry.bucket) ?? []), entry]);
-  return groups;
 }
 
 /** Injective, unlike a separator that could occur in a message id. */
