@@ -115,6 +115,22 @@ describeWithRedis('RedisDlrStore on Redis Cluster', () => {
     expect(commands).toHaveLength(200);
   });
 
+  it('lets concurrent sweeps of two instances share a backlog, never claiming a report twice', async () => {
+    const keyPrefix = prefix();
+    const stores = [store({ keyPrefix }), store({ keyPrefix })];
+    for (let i = 0; i < 200; i++) {
+      await stores[0]!.record({ message_id: `claim-${i}`, status: 'FAILED' }, Date.now() - LONG, 1000);
+    }
+    const batches = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => stores[i % 2]!.claimPending(10, LONG)),
+    );
+    const claimed = batches.flat().map((report) => report.raw['message_id']);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed).toHaveLength(200);
+    expect(await stores[1]!.claimPending(10, LONG)).toEqual([]);
+    expect(await stores[1]!.countPending()).toBe(200);
+  });
+
   it('spreads the buckets over every master', async () => {
     const keyPrefix = prefix();
     const slots = await cluster.keyslots(Array.from({ length: 16 }, (_, b) => `${keyPrefix}{${b}}:pending`));
