@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -193,6 +193,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     async stop() {
       for (const [, admin] of admins) admin.disconnect();
       await Promise.all([...servers.values()].map((server) => server.stop()));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -58,8 +58,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const persistence = options.durable
     ? ['--dir', mkdtempSync(join(tmpdir(), 'dlr-redis-')), '--appendonly', 'yes', '--appendfsync', 'always']
     : ['--appendonly', 'no'];
-  persistence.push(...(options.args ?? []));
-  let child = await launch(port, persistence);
+  const args = [...persistence, ...(options.args ?? [])];
+  let child = await launch(port, args);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -67,7 +67,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     kill: () => terminate(child, 'SIGKILL'),
     async restart() {
       await terminate(child, 'SIGTERM');
-      child = await launch(port, persistence);
+      child = await launch(port, args);
     },
   };
 }
@@ -76,7 +76,7 @@ const running = new Set<ChildProcess>();
 // A test run that dies halfway must not leave servers behind.
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
-async function launch(port: number, persistence: string[]): Promise<ChildProcess> {
+async function launch(port: number, extra: string[]): Promise<ChildProcess> {
   const args = [
     '--port',
     String(port),
@@ -86,7 +86,7 @@ async function launch(port: number, persistence: string[]): Promise<ChildProcess
     '',
     '--enable-debug-command',
     'local',
-    ...persistence,
+    ...extra,
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
