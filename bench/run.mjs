@@ -31,6 +31,11 @@ const TARGETS = [
   { adapter: 'fastify', of: 'bare', factor: 0.7 },
   { adapter: 'express', of: 'bare', factor: 0.9 },
 ];
+// Telemetry's cost, against the package with `telemetry: false` in the same run.
+const TELEMETRY_TARGETS = [
+  { server: 'package', factor: 0.97, name: 'no SDK' },
+  { server: 'package-sdk', factor: 0.9, name: 'OTel SDK' },
+];
 
 function median(values) {
   const sorted = [...values].sort((x, y) => x - y);
@@ -105,6 +110,15 @@ for (const { adapter, of, factor } of TARGETS) {
   console.log(
     `  target ${name.padEnd(28)} ${measured >= factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(2)}x)`,
   );
+}
+for (const adapter of ADAPTERS) {
+  for (const { server, factor, name } of TELEMETRY_TARGETS) {
+    const measured = get(adapter, server).reqPerSec / get(adapter, 'package-telemetry-off').reqPerSec;
+    const label = `${adapter[0].toUpperCase()}${adapter.slice(1)} ${name} >= ${factor.toFixed(2)} x off`;
+    console.log(
+      `  target ${label.padEnd(28)} ${measured >= factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(3)}x)`,
+    );
+  }
 }
 if (warnings) console.log(`\n  WARNING: ${warnings} correctness problem(s), see above`);
 

@@ -1,0 +1,24 @@
+import { metrics, trace } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+/** Exports nothing: the bench measures recording spans, not shipping them. */
+const discard: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: async () => undefined,
+};
+
+/**
+ * Registers an OpenTelemetry SDK globally, as an app does before `NestFactory.create`:
+ * metrics read by a Prometheus exporter (no server, never scraped during the run) and every
+ * span sampled and batched to an exporter that discards them.
+ */
+export function registerOtelSdk(): void {
+  metrics.setGlobalMeterProvider(
+    new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] }),
+  );
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] }),
+  );
+}
