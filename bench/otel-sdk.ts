@@ -10,15 +10,20 @@ const discard: SpanExporter = {
 };
 
 /**
- * Registers an OpenTelemetry SDK globally, as an app does before `NestFactory.create`:
- * metrics read by a Prometheus exporter (no server, never scraped during the run) and every
- * span sampled and batched to an exporter that discards them.
+ * An OpenTelemetry SDK as an app would set it up: metrics read by a Prometheus exporter (no
+ * server, never scraped during the run) and every span sampled and batched to an exporter
+ * that discards them.
  */
+export function createOtelSdk(): { meterProvider: MeterProvider; tracerProvider: BasicTracerProvider } {
+  return {
+    meterProvider: new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] }),
+    tracerProvider: new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] }),
+  };
+}
+
+/** Registers `createOtelSdk()` globally, as an app does before `NestFactory.create`. */
 export function registerOtelSdk(): void {
-  metrics.setGlobalMeterProvider(
-    new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] }),
-  );
-  trace.setGlobalTracerProvider(
-    new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] }),
-  );
+  const { meterProvider, tracerProvider } = createOtelSdk();
+  metrics.setGlobalMeterProvider(meterProvider);
+  trace.setGlobalTracerProvider(tracerProvider);
 }

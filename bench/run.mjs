@@ -12,7 +12,8 @@
 // server's handler count is checked against the 2xx answers. Then a memory run of the store.
 //
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
-// BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1.
+// BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1, BENCH_SKIP_TELEMETRY=1
+// (the in-process telemetry run, bench/telemetry.mjs).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +122,17 @@ for (const adapter of ADAPTERS) {
   }
 }
 if (warnings) console.log(`\n  WARNING: ${warnings} correctness problem(s), see above`);
+
+if (process.env.BENCH_SKIP_TELEMETRY !== '1') {
+  // The HTTP runs above compare servers run one after another; telemetry's few-percent cost
+  // needs all variants under the same load, which this in-process run gives.
+  console.log('');
+  const telemetry = spawnSync(process.execPath, [join(BENCH_DIR, 'telemetry.mjs')], {
+    cwd: ROOT_DIR,
+    stdio: 'inherit',
+  });
+  if (telemetry.status !== 0) process.exitCode = 1;
+}
 
 if (process.env.BENCH_SKIP_MEMORY !== '1') {
   console.log('');

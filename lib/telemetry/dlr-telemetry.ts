@@ -6,12 +6,25 @@ import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { DeliveryReportStats } from './delivery-report-stats.js';
-import { loadOtelApi } from './otel-api.js';
-import { OtelDlrSink } from './otel-dlr-sink.js';
+import { loadOtelApi, type OtelApiModule } from './otel-api.js';
+import { OtelDlrSink, TELEMETRY_NAME } from './otel-dlr-sink.js';
 import type { RefusalReason } from './refusal-reason.js';
 
-/** Where a handler's span hangs: the record span's context, opaque outside telemetry. */
+/** Where a handler's span hangs: the record span, opaque outside telemetry. */
 export type TraceParent = unknown;
+
+/**
+ * True when neither provider records anything: no SDK was registered (or passed). Recording
+ * into the API's no-op instruments would still allocate a span and a context per report, so
+ * the module then records nothing at all. An SDK must be registered before the app starts.
+ */
+function isNoop(api: OtelApiModule, meterProvider: MeterProvider, tracerProvider: TracerProvider): boolean {
+  const noopMeter = meterProvider.getMeter(TELEMETRY_NAME).constructor === api.createNoopMeter().constructor;
+  const noopTracer =
+    tracerProvider instanceof api.ProxyTracerProvider &&
+    tracerProvider.getDelegateTracer(TELEMETRY_NAME) === undefined;
+  return noopMeter && noopTracer;
+}
 
 /** The `messente.dlr.status` of a status: itself when documented, else `_OTHER`. */
 export function statusAttribute(status: string): string {
@@ -22,7 +35,8 @@ export function statusAttribute(status: string): string {
  * The module's one recording point. Guards, pipe and intake (through
  * `DlrWebhookExceptionFilter` and the controller), the dispatcher and the API client report
  * here, and every event fans out to its sinks: `DeliveryReportStats` always, OpenTelemetry
- * when `@opentelemetry/api` is installed and `telemetry` is not false. Internal.
+ * when `@opentelemetry/api` is installed, an SDK is registered (or passed) and `telemetry` is
+ * not false. Internal.
  */
 @Injectable()
 export class DlrTelemetry implements OnModuleDestroy {
@@ -33,14 +47,13 @@ export class DlrTelemetry implements OnModuleDestroy {
     private readonly stats: DeliveryReportStats,
   ) {
     const api = options.telemetry ? loadOtelApi() : null;
-    this.otel = api
-      ? new OtelDlrSink(
-          api,
-          (options.meterProvider as MeterProvider | null) ?? api.metrics.getMeterProvider(),
-          (options.tracerProvider as TracerProvider | null) ?? api.trace.getTracerProvider(),
-          () => options.store.countPending(),
-        )
-      : null;
+    const meterProvider = (options.meterProvider as MeterProvider | null) ?? api?.metrics.getMeterProvider();
+    const tracerProvider =
+      (options.tracerProvider as TracerProvider | null) ?? api?.trace.getTracerProvider();
+    this.otel =
+      api && meterProvider && tracerProvider && !isNoop(api, meterProvider, tracerProvider)
+        ? new OtelDlrSink(api, meterProvider, tracerProvider, () => options.store.countPending())
+        : null;
   }
 
   onModuleDestroy(): void {
@@ -78,7 +91,7 @@ export class DlrTelemetry implements OnModuleDestroy {
     const span = otel.startRecord(messageId, attribute);
     let result: T;
     try {
-      result = await decide(otel.contextOf(span));
+      result = await decide(span);
     } catch (error) {
       otel.failed(span, error);
       throw error;
@@ -125,7 +138,7 @@ export class DlrTelemetry implements OnModuleDestroy {
       return;
     }
     const attribute = statusAttribute(status);
-    const span: Span = otel.startHandler(name, messageId, attribute, attempt, parent);
+    const span: Span = otel.startHandler(name, messageId, attribute, attempt, parent as Span | undefined);
     const started = performance.now();
     try {
       await call();

@@ -1,6 +1,5 @@
 import type {
   Attributes,
-  Context,
   Counter,
   Histogram,
   MeterProvider,
@@ -128,11 +127,6 @@ export class OtelDlrSink {
     );
   }
 
-  /** The context whose parent is `span`, for spans started later (handlers). */
-  contextOf(span: Span): Context {
-    return this.api.trace.setSpan(this.api.context.active(), span);
-  }
-
   reportRecorded(span: Span, outcome: RecordOutcome, status: string): void {
     const key = `${outcome} ${status}`;
     let attributes = this.reportAttributes.get(key);
@@ -170,7 +164,16 @@ export class OtelDlrSink {
     }
   }
 
-  startHandler(handler: string, messageId: string, status: string, attempt: number, parent: unknown): Span {
+  /** Starts `messente.dlr.handle`, a child of `parent` (the record span) when given. */
+  startHandler(
+    handler: string,
+    messageId: string,
+    status: string,
+    attempt: number,
+    parent: Span | undefined,
+  ): Span {
+    // The parent's context is made here, not at record time: duplicates never need one.
+    const active = this.api.context.active();
     return this.tracer.startSpan(
       'messente.dlr.handle',
       {
@@ -181,7 +184,7 @@ export class OtelDlrSink {
           'messente.dlr.attempt': attempt,
         },
       },
-      (parent as Context | undefined) ?? this.api.context.active(),
+      parent ? this.api.trace.setSpan(active, parent) : active,
     );
   }
 
