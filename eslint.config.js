@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // The packaging check's CommonJS app must use require(): that is what it checks.
-    files: ['**/*.cjs', 'packaging/app/cjs-app.js'],
+    files: ['**/*.cjs', 'packaging/app/cjs-app.js', 'packaging/app/cjs-health.js'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -15,8 +15,15 @@ export const SECRET = 'bench-api-password';
 export const DLR_PATH = '/messente/dlr';
 
 export const ADAPTERS = ['fastify', 'express'];
-export const SERVERS = ['bare', 'hand-written', 'package'];
-export const LABELS = { bare: '(a) bare', 'hand-written': '(b) hand-written', package: '(c) this package' };
+export const SERVERS = ['bare', 'hand-written', 'package', 'package-telemetry-off', 'package-sdk'];
+export const LABELS = {
+  bare: '(a) bare',
+  'hand-written': '(b) hand-written',
+  package: '(c) this package',
+  // (c) is the package as installed: @opentelemetry/api present, no SDK registered.
+  'package-telemetry-off': '(c0) telemetry: false',
+  'package-sdk': '(c+) OTel SDK',
+};
 
 /** Starts `bench/dist/server.js <adapter> <server>` in its own process; resolves once it listens. */
 export async function startServer(adapter, server, nodeArgs = []) {

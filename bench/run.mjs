@@ -12,7 +12,8 @@
 // server's handler count is checked against the 2xx answers. Then a memory run of the store.
 //
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
-// BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1.
+// BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1, BENCH_SKIP_TELEMETRY=1
+// (the in-process telemetry run, bench/telemetry.mjs).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,11 @@ const TARGETS = [
   { adapter: 'fastify', of: 'hand-written', factor: 2.0 },
   { adapter: 'fastify', of: 'bare', factor: 0.7 },
   { adapter: 'express', of: 'bare', factor: 0.9 },
+];
+// Telemetry's cost, against the package with `telemetry: false` in the same run.
+const TELEMETRY_TARGETS = [
+  { server: 'package', factor: 0.97, name: 'no SDK' },
+  { server: 'package-sdk', factor: 0.9, name: 'OTel SDK' },
 ];
 
 function median(values) {
@@ -106,7 +112,27 @@ for (const { adapter, of, factor } of TARGETS) {
     `  target ${name.padEnd(28)} ${measured >= factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(2)}x)`,
   );
 }
+for (const adapter of ADAPTERS) {
+  for (const { server, factor, name } of TELEMETRY_TARGETS) {
+    const measured = get(adapter, server).reqPerSec / get(adapter, 'package-telemetry-off').reqPerSec;
+    const label = `${adapter[0].toUpperCase()}${adapter.slice(1)} ${name} >= ${factor.toFixed(2)} x off`;
+    console.log(
+      `  target ${label.padEnd(28)} ${measured >= factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(3)}x)`,
+    );
+  }
+}
 if (warnings) console.log(`\n  WARNING: ${warnings} correctness problem(s), see above`);
+
+if (process.env.BENCH_SKIP_TELEMETRY !== '1') {
+  // The HTTP runs above compare servers run one after another; telemetry's few-percent cost
+  // needs all variants under the same load, which this in-process run gives.
+  console.log('');
+  const telemetry = spawnSync(process.execPath, [join(BENCH_DIR, 'telemetry.mjs')], {
+    cwd: ROOT_DIR,
+    stdio: 'inherit',
+  });
+  if (telemetry.status !== 0) process.exitCode = 1;
+}
 
 if (process.env.BENCH_SKIP_MEMORY !== '1') {
   console.log('');

@@ -1,6 +1,7 @@
 /**
  * One bench server in a child process of `run.mjs`:
- * `node bench/dist/server.js <fastify|express> <bare|hand-written|package>`, secret in BENCH_SECRET.
+ * `node bench/dist/server.js <fastify|express> <bare|hand-written|package|package-telemetry-off|package-sdk>`,
+ * secret in BENCH_SECRET. `package-sdk` registers an OpenTelemetry SDK first, as an app would.
  * Prints `PORT <n>` once listening on 127.0.0.1; closes the app and exits on SIGTERM (which
  * also lets `--cpu-prof` write its profile).
  */
@@ -13,6 +14,7 @@ import { setTimeout } from 'node:timers';
 import { BareAppModule } from './apps/bare.js';
 import { HandWrittenAppModule } from './apps/hand-written.js';
 import { PackageAppModule } from './apps/package.js';
+import { registerOtelSdk } from './otel-sdk.js';
 
 const [adapterName, server] = process.argv.slice(2);
 const secret = process.env.BENCH_SECRET ?? 'bench-secret';
@@ -21,9 +23,12 @@ function appModule(): unknown {
   if (server === 'bare') return BareAppModule;
   if (server === 'hand-written') return HandWrittenAppModule;
   if (server === 'package') return PackageAppModule.register(secret);
+  if (server === 'package-telemetry-off') return PackageAppModule.register(secret, { telemetry: false });
+  if (server === 'package-sdk') return PackageAppModule.register(secret);
   throw new Error(`unknown server ${server}`);
 }
 
+if (server === 'package-sdk') registerOtelSdk();
 const httpAdapter = adapterName === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
 if (adapterName !== 'fastify' && adapterName !== 'express') throw new Error(`unknown adapter ${adapterName}`);
 const app: INestApplication = await NestFactory.create(appModule() as never, httpAdapter, {

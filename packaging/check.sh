@@ -6,8 +6,10 @@
 # 1. npm run build + npm pack (into a temp dir); checks every package.json `exports` target is in the tarball.
 # 2. A fresh ESM app on Nest 12 installs the tarball, imports 'nestjs-messente-dlr' and '/testing',
 #    boots, and gets a signed report through to an @OnDlrStatus('*') handler.
-# 3. The same from a CommonJS app on Nest 11 with require() (require(esm), Node >= 20.19).
-# Both apps are installed WITHOUT ioredis, @nestjs/cqrs and @nestjs/event-emitter.
+# 3. The same from a CommonJS app on Nest 11 with require() (require(esm), Node >= 20.19), which
+#    also requires '/health' with @nestjs/terminus 11 and gets an "up" from the indicator.
+# Both apps are installed WITHOUT ioredis, @nestjs/cqrs, @nestjs/event-emitter and
+# @opentelemetry/api (so the import also proves the package loads without the OTel API).
 # Needs the npm registry. Env: KEEP_TMP=1 keeps the temp dir for inspection.
 set -euo pipefail
 
@@ -65,9 +67,9 @@ else fail "tarball contents"
 fi
 
 # ---------------------------------------------------------------- apps
-# make_app <dir> <type> <nest major> <@nestjs/axios range>
+# make_app <dir> <type> <nest major> <@nestjs/axios range> [extra dependency lines]
 make_app() {
-  local dir="$1" type="$2" nest="$3" axios="$4"
+  local dir="$1" type="$2" nest="$3" axios="$4" extra="${5:-}"
   mkdir -p "$dir"
   cp "$APP_SRC/smoke.cjs" "$dir/"
   cat >"$dir/package.json" <<JSON
@@ -84,7 +86,7 @@ make_app() {
     "rxjs": "^7.8.0",
     "reflect-metadata": "^0.2.0",
     "class-validator": "^0.14.0 || ^0.15.0",
-    "class-transformer": "^0.5.1",
+    "class-transformer": "^0.5.1",$extra
     "nestjs-messente-dlr": "file:$TARBALL"
   }
 }
@@ -111,9 +113,10 @@ run_app() {
   # (looked up on disk, anywhere in the tree: require.resolve("x/package.json") is not reliable
   # since some packages do not export ./package.json)
   present="$(cd "$dir" && find node_modules -type d \( -path "*/node_modules/ioredis" -o -path "*/node_modules/@nestjs/cqrs" \
-    -o -path "*/node_modules/@nestjs/event-emitter" -o -path "*/node_modules/@nestjs/platform-fastify" \) -prune -print | tr '\n' ' ')"
+    -o -path "*/node_modules/@nestjs/event-emitter" -o -path "*/node_modules/@nestjs/platform-fastify" \
+    -o -path "*/node_modules/@opentelemetry/api" \) -prune -print | tr '\n' ' ')"
   if [[ -z "$present" ]]; then
-    pass "$label: ioredis, @nestjs/cqrs, @nestjs/event-emitter, @nestjs/platform-fastify not installed"
+    pass "$label: ioredis, @nestjs/cqrs, @nestjs/event-emitter, @nestjs/platform-fastify, @opentelemetry/api not installed"
   else
     fail "$label: optional peers got installed: $present"
   fi
@@ -143,10 +146,17 @@ cp "$APP_SRC/esm-app.js" "$TMP/esm-nest12/app.js"
 run_app "ESM app, Nest 12" "$TMP/esm-nest12" app.js
 
 # ---------------------------------------------------------------- 3. CommonJS, Nest 11
-make_app "$TMP/cjs-nest11" commonjs 11 "^4.0.0"
+make_app "$TMP/cjs-nest11" commonjs 11 "^4.0.0" '
+    "@nestjs/terminus": "^11.0.0",'
 cp "$APP_SRC/cjs-app.js" "$TMP/cjs-nest11/app.js"
+cp "$APP_SRC/cjs-health.js" "$TMP/cjs-nest11/health.js"
 echo "  node $(node -v), process.features.require_module=$(node -p 'process.features.require_module')"
 run_app "CommonJS app, Nest 11 (require(esm))" "$TMP/cjs-nest11" app.js
+if (cd "$TMP/cjs-nest11" && node health.js); then
+  pass "CommonJS app, Nest 11: nestjs-messente-dlr/health on @nestjs/terminus $(cd "$TMP/cjs-nest11" && node -p 'require("@nestjs/terminus/package.json").version') answers up"
+else
+  fail "CommonJS app, Nest 11: nestjs-messente-dlr/health on @nestjs/terminus 11"
+fi
 
 echo
 if [[ "$FAILED" == 0 ]]; then

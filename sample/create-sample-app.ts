@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { DlrStore } from 'nestjs-messente-dlr';
 import { AppModule } from './app.module.js';
 import type { SampleConfig } from './sample-config.js';
+import { setUpTelemetry } from './telemetry.js';
 
 async function createStore(redisUrl: string | null): Promise<DlrStore | undefined> {
   if (!redisUrl) return undefined;
@@ -16,6 +17,8 @@ export async function createSampleApp(
   config: SampleConfig,
   options: { logger?: false } = {},
 ): Promise<NestFastifyApplication> {
+  // Before NestFactory.create, as in any app: the module finds the SDK when it starts.
+  setUpTelemetry();
   return NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, await createStore(config.redisUrl)),
     // SAMPLE ONLY: X-Forwarded-For is trusted from loopback, as behind a local reverse

@@ -11,6 +11,8 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, '127.0.0.1');
   logger.log(`Delivery reports: POST http://127.0.0.1:${config.port}/messente/dlr`);
   logger.log(`Statuses:         GET  http://127.0.0.1:${config.port}/messages/:omnimessageId`);
+  logger.log(`Metrics:          GET  http://127.0.0.1:${config.port}/metrics`);
+  logger.log(`Health:           GET  http://127.0.0.1:${config.port}/health`);
   logger.log(`Store: ${config.redisUrl ? `Redis at ${config.redisUrl}` : 'in memory (embedded)'}`);
   if (config.secret === SAMPLE_ONLY_SECRET) {
     logger.warn(

@@ -1,6 +1,7 @@
 /**
  * Sends the running sample a realistic stream of signed delivery reports and prints what
- * was sent, what the sample answered, and what GET /messages/:omnimessageId says now.
+ * was sent, what the sample answered, what GET /messages/:omnimessageId says now, and the
+ * sample's counters from GET /metrics.
  * Usage: `npm run simulate` (PORT and MESSENTE_API_PASSWORD as for `npm start`).
  */
 import { randomUUID } from 'node:crypto';
@@ -68,11 +69,27 @@ async function send(baseUrl: string, secret: string, step: Step): Promise<string
 export interface SimulationResult {
   readonly sent: string[][];
   readonly now: string[][];
+  /** `[counter, labels, value now, added by this run]`, from GET /metrics. */
+  readonly counters: string[][];
+}
+
+/** The package's counters and gauge in a Prometheus scrape, by `name{labels}`. */
+async function scrapeCounters(baseUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const counters = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(messente_dlr_\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || !(match[1]!.endsWith('_total') || match[1] === 'messente_dlr_pending')) continue;
+    const labels = (match[2] ?? '').replace(/,?otel_scope_\w+="[^"]*"/g, '').replace(/^,/, '');
+    counters.set(`${match[1]}{${labels}}`, Number(match[3]));
+  }
+  return counters;
 }
 
 /** Runs the scenario against a sample at `baseUrl` signing with `secret`. */
 export async function simulate(baseUrl: string, secret: string): Promise<SimulationResult> {
   const steps = scenario();
+  const before = await scrapeCounters(baseUrl);
   const short = (id: string) => id.slice(0, 8);
   const sent: string[][] = [];
   for (const [index, step] of steps.entries()) {
@@ -112,18 +129,25 @@ export async function simulate(baseUrl: string, secret: string): Promise<Simulat
       ]);
     }
   }
-  return { sent, now };
+  const counters = [...(await scrapeCounters(baseUrl))].map(([key, value]) => {
+    const [name, labels] = key.split('{') as [string, string];
+    const added = value - (before.get(key) ?? 0);
+    return [name, labels.slice(0, -1), String(value), name.endsWith('_total') ? `+${added}` : ''];
+  });
+  return { sent, now, counters };
 }
 
 async function main(): Promise<void> {
   const config = readSampleConfig();
   const baseUrl = `http://127.0.0.1:${config.port}`;
   try {
-    const { sent, now } = await simulate(baseUrl, config.secret);
+    const { sent, now, counters } = await simulate(baseUrl, config.secret);
     console.log('\nSent to POST /messente/dlr');
     printTable(['#', 'omnimessage', 'message', 'channel', 'status', 'note', 'answer'], sent);
     console.log('\nNow at GET /messages/:omnimessageId');
     printTable(['omnimessage', 'message', 'channel', 'status', 'previous', 'err'], now);
+    console.log('\nCounters at GET /metrics (OpenTelemetry, Prometheus format)');
+    printTable(['metric', 'labels', 'now', 'this run'], counters);
   } catch (error) {
     console.error(`Simulation failed: ${error instanceof Error ? error.message : String(error)}`);
     console.error(`Is the sample running on ${baseUrl}? Start it with: npm start`);

@@ -1,5 +1,10 @@
 import { Injectable, Module, type DynamicModule } from '@nestjs/common';
-import { MessenteDlrModule, OnDlrStatus, type DeliveryStatusChanged } from 'nestjs-messente-dlr';
+import {
+  MessenteDlrModule,
+  OnDlrStatus,
+  type DeliveryStatusChanged,
+  type MessenteDlrModuleOptions,
+} from 'nestjs-messente-dlr';
 import { CountController, handled } from './counter.js';
 
 /** (c) This package with its defaults (in-memory store, acknowledge after store) and one `'*'` handler. */
@@ -13,10 +18,12 @@ class DlrHandlers {
 
 @Module({})
 export class PackageAppModule {
-  static register(secret: string): DynamicModule {
+  static register(secret: string, options: MessenteDlrModuleOptions = {}): DynamicModule {
     return {
       module: PackageAppModule,
-      imports: [MessenteDlrModule.forRoot({ signatureSecrets: [secret], allowedIps: ['127.0.0.1'] })],
+      imports: [
+        MessenteDlrModule.forRoot({ signatureSecrets: [secret], allowedIps: ['127.0.0.1'], ...options }),
+      ],
       controllers: [CountController],
       providers: [DlrHandlers],
     };

@@ -16,7 +16,7 @@ async function runSample(env: NodeJS.ProcessEnv) {
   }
 }
 
-function expectSimulation({ sent, now }: Awaited<ReturnType<typeof runSample>>) {
+function expectSimulation({ sent, now, counters }: Awaited<ReturnType<typeof runSample>>) {
   expect(sent.map((row) => `${row[4]} ${row[5]} -> ${row[6]}`)).toEqual([
     'ACCEPTD  -> 200 change',
     'DELIVRD  -> 200 change',
@@ -40,11 +40,73 @@ function expectSimulation({ sent, now }: Awaited<ReturnType<typeof runSample>>) 
     'sms UNDELIV after -, err 3',
     'whatsapp DELIVRD after -, err 0',
   ]);
+  // What this run added to the sample's OpenTelemetry counters, as GET /metrics shows them.
+  const added = Object.fromEntries(
+    counters.filter((row) => row[3] !== '').map((row) => [`${row[0]}{${row[1]}}`, row[3]]),
+  );
+  expect(added).toEqual({
+    'messente_dlr_webhook_requests_total{messente_dlr_webhook_result="accepted"}': '+12',
+    'messente_dlr_webhook_requests_total{messente_dlr_webhook_result="refused",error_type="signature_missing"}':
+      '+1',
+    'messente_dlr_webhook_requests_total{messente_dlr_webhook_result="refused",error_type="ip_not_allowed"}':
+      '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="ACCEPTD"}': '+3',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="DELIVRD"}': '+2',
+    'messente_dlr_reports_total{messente_dlr_outcome="duplicate",messente_dlr_status="DELIVRD"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="SEEN"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="EXPIRED"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="FAILED"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="duplicate",messente_dlr_status="FAILED"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="UNDELIV"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="stale",messente_dlr_status="ACCEPTD"}': '+1',
+  });
+  expect(counters.find((row) => row[0] === 'messente_dlr_pending')).toEqual([
+    'messente_dlr_pending',
+    '',
+    '0',
+    '',
+  ]);
+}
+
+/** GET /metrics and /health of a running sample. */
+async function probe(baseUrl: string) {
+  const metrics = await fetch(`${baseUrl}/metrics`);
+  const health = await fetch(`${baseUrl}/health`);
+  return {
+    metrics: {
+      status: metrics.status,
+      type: metrics.headers.get('content-type'),
+      text: await metrics.text(),
+    },
+    health: { status: health.status, body: (await health.json()) as unknown },
+  };
 }
 
 describe('the sample app and the simulator', () => {
   it('show the expected answers and statuses on the in-memory store', async () => {
     expectSimulation(await runSample({}));
+  });
+
+  it('serves Prometheus metrics at /metrics and the health check at /health', async () => {
+    const app = await createSampleApp(readSampleConfig({ PORT: '0' }), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as { port: number };
+    try {
+      const { metrics, health } = await probe(`http://127.0.0.1:${port}`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.type).toMatch(/^text\/plain/);
+      expect(metrics.text).toContain('# TYPE messente_dlr_webhook_requests_total counter');
+      expect(metrics.text).toMatch(/^messente_dlr_pending\{[^}]*\} 0$/m);
+      expect(health).toEqual({
+        status: 200,
+        body: expect.objectContaining({
+          status: 'ok',
+          info: { 'messente-dlr': { status: 'up', store: 'up', pending: 0 } },
+        }) as unknown,
+      });
+    } finally {
+      await app.close();
+    }
   });
 });
 
