@@ -1,10 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MessenteDlrModule, type DlrStore } from 'nestjs-messente-dlr';
+import { MessenteDlrBoardModule } from 'nestjs-messente-dlr/board';
 import { DeliveryLogHandlers } from './delivery-log.handlers.js';
 import { MessagesController } from './messages.controller.js';
 import type { SampleConfig } from './sample-config.js';
 
-/** The sample app: the DLR webhook, handlers that log, and a status endpoint. */
+/** The sample app: the DLR webhook, handlers that log, a status endpoint and the board. */
 @Module({})
 export class AppModule {
   static register(config: SampleConfig, store: DlrStore | undefined): DynamicModule {
@@ -18,6 +19,9 @@ export class AppModule {
           allowedIps: config.allowedIps,
           store,
         }),
+        // SAMPLE ONLY: no guards, because the sample listens on 127.0.0.1 only (main.ts).
+        // An app others can reach passes `guards: [YourAdminGuard]` instead of `insecure`.
+        MessenteDlrBoardModule.forRoot({ path: 'messente/board', insecure: true }),
       ],
       controllers: [MessagesController],
       providers: [DeliveryLogHandlers],
