@@ -63,12 +63,12 @@ export const BOARD_PAGE_SCRIPT = `
     if (feedCount === 0) feed.replaceChildren();
     var row = el('tr', 'change', [
       cell(time(change.receivedAt)),
-      cell(change.messageId, 'id'),
-      cell(change.channel || ''),
+      el('td', 'status', [badge(change.status, change.state)]),
       cell(change.to || '', 'to'),
-      el('td', null, [badge(change.status, change.state)]),
-      cell(change.previousStatus || '(new)'),
-      cell(change.err ? change.err + ' ' + (change.error || '') : ''),
+      cell(change.messageId, 'id'),
+      cell(change.channel || '', 'channel wide'),
+      cell(change.previousStatus || '(new)', 'before wide'),
+      cell(change.err ? change.err + ' ' + (change.error || '') : '', 'error'),
     ]);
     row.dataset.messageId = change.messageId;
     row.dataset.status = change.status;
@@ -101,7 +101,9 @@ export const BOARD_PAGE_SCRIPT = `
       return el('tr', null, [el('td', null, [badge(status)]), cell(stats.changesByStatus[status])]);
     }), 2, 'No changes yet');
     replaceRows(byId('refusals'), stats.recentRefusals.map(function (refusal) {
-      return el('tr', 'refusal', [cell(time(refusal.at)), cell(refusal.reason, 'reason'), cell(refusal.ip, 'id'), cell(refusal.httpStatus)]);
+      return el('tr', 'refusal', [
+        cell(time(refusal.at)), cell(refusal.reason, 'reason'), cell(refusal.ip, 'id ip'), cell(refusal.httpStatus, 'http'),
+      ]);
     }), 4, 'No refused requests');
     byId('since').textContent = 'since ' + time(stats.since);
   }
@@ -109,8 +111,8 @@ export const BOARD_PAGE_SCRIPT = `
     byId('pending-count').textContent = String(pending.count);
     replaceRows(byId('pending'), pending.changes.map(function (change) {
       var row = el('tr', 'pending', [
-        cell(time(change.receivedAt)), cell(change.messageId, 'id'), cell(change.to || '', 'to'),
-        el('td', null, [badge(change.status, change.state)]),
+        cell(time(change.receivedAt)), el('td', 'status', [badge(change.status, change.state)]),
+        cell(change.to || '', 'to'), cell(change.messageId, 'id'),
       ]);
       row.dataset.messageId = change.messageId;
       return row;

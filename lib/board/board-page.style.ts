@@ -14,6 +14,15 @@ main { display: grid; gap: 1rem; padding: 1rem; grid-template-columns: minmax(0,
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; min-width: 0; }
 #feed-section { grid-column: 1; grid-row: 1 / span 3; }
 @media (max-width: 800px) { main { grid-template-columns: minmax(0, 1fr); padding: .5rem; } #feed-section { grid-row: auto; } }
+/* On a phone the feed keeps what support staff ask about: when, status, recipient, id, error. */
+@media (max-width: 600px) {
+  .wide { display: none; }
+  #feed-section thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  #feed tr.change { display: grid; grid-template-columns: auto 1fr; gap: .15rem .6rem; padding: .45rem 0; border-bottom: 1px solid var(--line); }
+  #feed tr.change td { border: 0; padding: 0; }
+  #feed tr.change td.id, #feed tr.change td.error { grid-column: 1 / -1; }
+  #feed tr.change td.error:empty { display: none; }
+}
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 caption { text-align: left; color: var(--muted); font-size: .85rem; padding-bottom: .25rem; }

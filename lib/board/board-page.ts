@@ -23,8 +23,9 @@ export const BOARD_PAGE_HTML = `<!doctype html>
     <h2 id="feed-title">Live feed <span class="note">(newest first)</span></h2>
     <div class="scroll">
       <table>
-        <thead><tr><th scope="col">Received</th><th scope="col">Message</th><th scope="col">Channel</th>
-          <th scope="col">To</th><th scope="col">Status</th><th scope="col">Before</th><th scope="col">Error</th></tr></thead>
+        <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th>
+          <th scope="col">Message</th><th scope="col" class="wide">Channel</th><th scope="col" class="wide">Before</th>
+          <th scope="col">Error</th></tr></thead>
         <tbody id="feed"><tr><td class="empty" colspan="7">Waiting for delivery reports…</td></tr></tbody>
       </table>
     </div>
@@ -56,7 +57,7 @@ export const BOARD_PAGE_HTML = `<!doctype html>
     <p id="redispatch-note" class="note" role="status" aria-live="polite"></p>
     <div class="scroll">
       <table>
-        <thead><tr><th scope="col">Received</th><th scope="col">Message</th><th scope="col">To</th><th scope="col">Status</th></tr></thead>
+        <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th><th scope="col">Message</th></tr></thead>
         <tbody id="pending"></tbody>
       </table>
     </div>
