@@ -46,4 +46,6 @@ export type {
   AcknowledgeMode,
   ReconcileOptions,
   ReconcileScheduleOptions,
+  OtelMeterProvider,
+  OtelTracerProvider,
 } from './interfaces/messente-dlr-options.interface.js';

@@ -26,6 +26,7 @@ import { ReconcileScheduleService } from './services/reconcile-schedule.service.
 import { StoreAvailability } from './services/store-availability.js';
 import { InMemoryDlrStore } from './stores/in-memory-dlr.store.js';
 import { DeliveryReportStats } from './telemetry/delivery-report-stats.js';
+import { DlrTelemetry } from './telemetry/dlr-telemetry.js';
 import { resolveOptions } from './utils/resolve-options.js';
 
 /**
@@ -76,14 +77,18 @@ function withInternals(base: DynamicModule): DynamicModule {
   // A module-local HttpService: the user's own axios interceptors and defaults stay theirs.
   const apiClient: Provider = {
     provide: MessenteApiClient,
-    inject: [HttpService, DLR_OPTIONS],
-    useFactory: (http: HttpService, options: ResolvedDlrOptions) =>
-      new MessenteApiClient(http, {
-        apiUrl: options.apiUrl,
-        credentials: options.credentials,
-        timeoutMs: options.apiTimeoutMs,
-        retries: options.apiRetries,
-      }),
+    inject: [HttpService, DLR_OPTIONS, DlrTelemetry],
+    useFactory: (http: HttpService, options: ResolvedDlrOptions, telemetry: DlrTelemetry) =>
+      new MessenteApiClient(
+        http,
+        {
+          apiUrl: options.apiUrl,
+          credentials: options.credentials,
+          timeoutMs: options.apiTimeoutMs,
+          retries: options.apiRetries,
+        },
+        telemetry,
+      ),
   };
   return {
     ...base,
@@ -104,6 +109,7 @@ function withInternals(base: DynamicModule): DynamicModule {
       DeliveryStatusService,
       ReconcileScheduleService,
       DeliveryReportStats,
+      DlrTelemetry,
     ],
     exports: [DeliveryStatusEvents, DeliveryStatusService, DlrPendingService, DeliveryReportStats, DLR_STORE],
   };

@@ -1,25 +1,34 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DlrBodyGuard } from '../guards/dlr-body.guard.js';
 import { DlrSignatureGuard } from '../guards/dlr-signature.guard.js';
 import { IpAllowlistGuard } from '../guards/ip-allowlist.guard.js';
 import { DlrPayloadPipe, type DlrPayload } from '../pipes/dlr-payload.pipe.js';
 import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service.js';
+import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
+import { DlrWebhookExceptionFilter } from '../telemetry/dlr-webhook-exception.filter.js';
 
 /**
  * The webhook Messente posts to. Guards run in order: source IP (403), body type and
- * size (415/413), signature (401); then the pipe validates (400).
+ * size (415/413), signature (401); then the pipe validates (400). Accepted requests are
+ * counted here, refused ones by `DlrWebhookExceptionFilter`.
  */
 @Controller()
+@UseFilters(DlrWebhookExceptionFilter)
 export class DlrWebhookController {
-  constructor(private readonly intake: DlrIntakeService) {}
+  constructor(
+    private readonly intake: DlrIntakeService,
+    private readonly telemetry: DlrTelemetry,
+  ) {}
 
   /** Receives one delivery report. */
   @Post()
   @HttpCode(200)
   @UseGuards(IpAllowlistGuard, DlrBodyGuard, DlrSignatureGuard)
-  receive(@Body(DlrPayloadPipe) payload: DlrPayload): Promise<DlrAnswer> {
-    return this.intake.accept(payload);
+  async receive(@Body(DlrPayloadPipe) payload: DlrPayload): Promise<DlrAnswer> {
+    const answer = await this.intake.accept(payload);
+    this.telemetry.requestAccepted();
+    return answer;
   }
 }
 

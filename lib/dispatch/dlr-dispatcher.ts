@@ -6,6 +6,7 @@ import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.j
 import { DeliveryStatusEvents } from '../events/delivery-status-events.js';
 import type { PendingKey, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { DlrTelemetry, type TraceParent } from '../telemetry/dlr-telemetry.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridges } from './dlr-bus-bridges.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
@@ -52,6 +53,7 @@ export class DlrDispatcher implements OnModuleInit {
     private readonly explorer: DlrHandlersExplorer,
     private readonly events: DeliveryStatusEvents,
     private readonly bridges: DlrBusBridges,
+    private readonly telemetry: DlrTelemetry,
   ) {}
 
   /**
@@ -71,9 +73,9 @@ export class DlrDispatcher implements OnModuleInit {
   /**
    * Queues a change behind the earlier changes of its message. Resolves true when every
    * handler succeeded (the change is then completed in the store), false otherwise; never
-   * rejects.
+   * rejects. `parent` is the intake's record span, for the handler spans.
    */
-  dispatch(report: StoredReport): Promise<boolean> {
+  dispatch(report: StoredReport, parent?: TraceParent): Promise<boolean> {
     const messageId = String(report.raw['message_id']);
     const id = progressId(messageId, String(report.raw['status']));
     let progress = this.progress.get(id);
@@ -84,7 +86,9 @@ export class DlrDispatcher implements OnModuleInit {
     }
     const previous = this.chains.get(messageId);
     const current = progress;
-    const run = previous ? previous.then(() => this.run(report, current)) : this.run(report, current);
+    const run = previous
+      ? previous.then(() => this.run(report, current, parent))
+      : this.run(report, current, parent);
     current.running = run;
     this.chains.set(messageId, run);
     if (this.progress.size > MAX_REMEMBERED) this.forgetIdle(Infinity);
@@ -136,7 +140,7 @@ export class DlrDispatcher implements OnModuleInit {
     this.byStatus = byStatus;
   }
 
-  private async run(report: StoredReport, progress: Progress): Promise<boolean> {
+  private async run(report: StoredReport, progress: Progress, parent: TraceParent): Promise<boolean> {
     const key: PendingKey = {
       messageId: String(report.raw['message_id']),
       status: String(report.raw['status']),
@@ -153,7 +157,9 @@ export class DlrDispatcher implements OnModuleInit {
       const done = progress.succeeded;
       const all = this.handlersFor(event.status);
       const handlers = done ? all.filter((handler) => !done.has(handler)) : all;
-      const results = await Promise.all(handlers.map((handler) => this.callWithRetries(handler, event)));
+      const results = await Promise.all(
+        handlers.map((handler) => this.callWithRetries(handler, event, parent)),
+      );
       ok = results.every(Boolean);
       if (!ok)
         progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
@@ -162,7 +168,10 @@ export class DlrDispatcher implements OnModuleInit {
       ok = false;
     }
     try {
-      await (ok ? this.options.store.complete(key) : this.options.store.release(key));
+      const store = this.options.store;
+      await (ok
+        ? this.telemetry.store('complete', () => store.complete(key))
+        : this.telemetry.store('release', () => store.release(key)));
       if (ok) this.progress.delete(progressId(key.messageId, key.status));
     } catch (error) {
       // Every handler succeeded but the store did not hear it: the change stays pending, and
@@ -190,11 +199,17 @@ export class DlrDispatcher implements OnModuleInit {
     }
   }
 
-  private async callWithRetries(handler: DlrHandler, event: DeliveryStatusChanged): Promise<boolean> {
+  private async callWithRetries(
+    handler: DlrHandler,
+    event: DeliveryStatusChanged,
+    parent: TraceParent,
+  ): Promise<boolean> {
     const attempts = this.options.handlerAttempts;
     for (let attempt = 1; ; attempt++) {
       try {
-        await handler.call(event);
+        await this.telemetry.handler(handler.name, event.messageId, event.status, attempt, parent, () =>
+          handler.call(event),
+        );
         return true;
       } catch (error) {
         const last = attempt >= attempts || this.stopping;
@@ -203,7 +218,10 @@ export class DlrDispatcher implements OnModuleInit {
             `(try ${attempt} of ${attempts}${last ? ', the report stays pending' : ''})`,
           stackOf(error),
         );
-        if (last) return false;
+        if (last) {
+          this.telemetry.handlerExhausted(handler.name);
+          return false;
+        }
         await sleep(Math.min(this.options.handlerRetryDelayMs * 4 ** (attempt - 1), MAX_RETRY_DELAY_MS));
       }
     }

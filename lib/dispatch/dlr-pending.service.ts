@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
 import { DlrDispatcher } from './dlr-dispatcher.js';
 
 const CLAIM_BATCH = 100;
@@ -30,6 +31,7 @@ export class DlrPendingService
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
     private readonly dispatcher: DlrDispatcher,
+    private readonly telemetry: DlrTelemetry,
   ) {}
 
   /** Dispatches what an earlier run left pending, and starts the sweep. */
@@ -84,10 +86,9 @@ export class DlrPendingService
     let total = 0;
     for (;;) {
       if (this.dispatcher.isStopping) return total;
-      const claimed = await this.options.store.claimPending(
-        CLAIM_BATCH,
-        this.options.pendingLeaseMs,
-        startedAt,
+      const { store, pendingLeaseMs } = this.options;
+      const claimed = await this.telemetry.store('claim_pending', () =>
+        store.claimPending(CLAIM_BATCH, pendingLeaseMs, startedAt),
       );
       if (claimed.length === 0) return total;
       this.logger.log(`Dispatching ${claimed.length} pending delivery report(s) again`);

@@ -6,6 +6,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { MAX_DLR_BODY_BYTES } from '../messente-dlr.constants.js';
+import { refusal } from '../telemetry/refusal.js';
 import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
 
 // Only what Nest's JSON parsers on both adapters parse (and so keep the raw body of).
@@ -20,11 +21,17 @@ export class DlrBodyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<DlrHttpRequest>();
     if (!JSON_TYPE.test(headerValue(request, 'content-type') ?? '')) {
-      throw new UnsupportedMediaTypeException('Delivery reports must be sent as application/json');
+      throw refusal(
+        'unsupported_media_type',
+        new UnsupportedMediaTypeException('Delivery reports must be sent as application/json'),
+      );
     }
     const size = request.rawBody?.length ?? Number(headerValue(request, 'content-length') ?? 0);
     if (size > MAX_DLR_BODY_BYTES) {
-      throw new PayloadTooLargeException(`Delivery reports are at most ${MAX_DLR_BODY_BYTES} bytes`);
+      throw refusal(
+        'payload_too_large',
+        new PayloadTooLargeException(`Delivery reports are at most ${MAX_DLR_BODY_BYTES} bytes`),
+      );
     }
     return true;
   }

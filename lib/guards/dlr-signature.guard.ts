@@ -10,6 +10,7 @@ import {
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DLR_OPTIONS, SIGNATURE_HEADER } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { refusal } from '../telemetry/refusal.js';
 import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
@@ -31,8 +32,10 @@ export class DlrSignatureGuard implements CanActivate {
     if (secrets.length === 0) return true;
     const request = context.switchToHttp().getRequest<DlrHttpRequest>();
     const signature = headerValue(request, SIGNATURE_HEADER)?.trim() ?? '';
+    if (signature === '')
+      throw refusal('signature_missing', new UnauthorizedException('Missing X-Messente-Signature'));
     if (!HEX_SHA256.test(signature))
-      throw new UnauthorizedException('Missing or malformed X-Messente-Signature');
+      throw refusal('signature_invalid', new UnauthorizedException('Malformed X-Messente-Signature'));
     const rawBody = request.rawBody;
     if (!Buffer.isBuffer(rawBody)) throw this.rawBodyMissing();
     const expected = Buffer.from(signature, 'hex');
@@ -42,7 +45,8 @@ export class DlrSignatureGuard implements CanActivate {
       const actual = createHmac('sha256', secret).update(rawBody).digest();
       matched = timingSafeEqual(actual, expected) || matched;
     }
-    if (!matched) throw new UnauthorizedException('Invalid X-Messente-Signature');
+    if (!matched)
+      throw refusal('signature_invalid', new UnauthorizedException('Invalid X-Messente-Signature'));
     return true;
   }
 
@@ -55,6 +59,6 @@ export class DlrSignatureGuard implements CanActivate {
       this.rawBodyMissingLogged = true;
       this.logger.error(message);
     }
-    return new InternalServerErrorException(message);
+    return refusal('raw_body_missing', new InternalServerErrorException(message));
   }
 }

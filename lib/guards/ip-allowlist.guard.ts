@@ -9,6 +9,7 @@ import {
 import { isIP } from 'node:net';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { refusal } from '../telemetry/refusal.js';
 import type { DlrHttpRequest } from '../utils/http-request.js';
 
 const VERDICT_CACHE_SIZE = 1_024;
@@ -36,7 +37,7 @@ export class IpAllowlistGuard implements CanActivate {
     const ip = context.switchToHttp().getRequest<DlrHttpRequest>().ip ?? '';
     if (this.isAllowed(ip)) return true;
     this.warnOnce(ip);
-    throw new ForbiddenException();
+    throw refusal('ip_not_allowed', new ForbiddenException());
   }
 
   /** Logs a refused IP at most once a minute, so a flood of requests cannot flood the log. */

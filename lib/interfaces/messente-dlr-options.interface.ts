@@ -54,6 +54,28 @@ export interface MessenteDlrModuleOptions {
    * auth guard or throttler can exempt it.
    */
   controllerDecorators?: readonly ClassDecorator[];
+  /**
+   * Record OpenTelemetry metrics and spans (needs `@opentelemetry/api`). Default true; `false`
+   * records nothing in OpenTelemetry, while `DeliveryReportStats` keeps counting.
+   */
+  telemetry?: boolean;
+  /** An OpenTelemetry `MeterProvider` to use instead of the global one. */
+  meterProvider?: OtelMeterProvider;
+  /** An OpenTelemetry `TracerProvider` to use instead of the global one. */
+  tracerProvider?: OtelTracerProvider;
+}
+
+/**
+ * An OpenTelemetry `MeterProvider`, typed by shape so that the options do not need
+ * `@opentelemetry/api`'s types (an optional peer).
+ */
+export interface OtelMeterProvider {
+  getMeter(name: string, version?: string, options?: object): unknown;
+}
+
+/** An OpenTelemetry `TracerProvider`, typed by shape like `OtelMeterProvider`. */
+export interface OtelTracerProvider {
+  getTracer(name: string, version?: string, options?: object): unknown;
 }
 
 /** Options of one reconciliation pass. */

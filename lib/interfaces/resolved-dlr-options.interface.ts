@@ -3,6 +3,8 @@ import type { DlrStore } from './dlr-store.interface.js';
 import type {
   AcknowledgeMode,
   MessenteCredentials,
+  OtelMeterProvider,
+  OtelTracerProvider,
   ReconcileScheduleOptions,
 } from './messente-dlr-options.interface.js';
 
@@ -27,4 +29,8 @@ export interface ResolvedDlrOptions {
   readonly eventEmitter: boolean;
   readonly reconcile: ReconcileScheduleOptions | null;
   readonly controllerDecorators: readonly ClassDecorator[];
+  readonly telemetry: boolean;
+  /** Null: the global provider. */
+  readonly meterProvider: OtelMeterProvider | null;
+  readonly tracerProvider: OtelTracerProvider | null;
 }

@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { isKnownStatus } from '../dlr-status.js';
 import { DlrCallbackDto } from '../dto/dlr-callback.dto.js';
+import { refusal } from '../telemetry/refusal.js';
 import { deepFreeze } from '../utils/deep-freeze.js';
 import { isValidDlrCallback } from './is-valid-dlr-callback.js';
 
@@ -27,14 +28,14 @@ export class DlrPayloadPipe implements PipeTransform<unknown, DlrPayload> {
 
   transform(body: unknown): DlrPayload {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new BadRequestException(['body must be a JSON object']);
+      throw refusal('invalid_body', new BadRequestException(['body must be a JSON object']));
     }
     const payload = body as Record<string, unknown>;
     if (!isValidDlrCallback(payload)) {
       const errors = validateDlrCallback(payload);
       // The fast check and class-validator agree (a property test holds them equal);
       // should they ever differ, class-validator, the documented contract, decides.
-      if (errors.length > 0) throw new BadRequestException(flatten(errors));
+      if (errors.length > 0) throw refusal('invalid_body', new BadRequestException(flatten(errors)));
     }
     const status = payload['status'] as string;
     if (!isKnownStatus(status)) {

@@ -9,6 +9,8 @@ import { DlrDispatcher } from '../dispatch/dlr-dispatcher.js';
 import type { PendingKey, RecordOutcome, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrPayload } from '../pipes/dlr-payload.pipe.js';
+import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
+import { refusal } from '../telemetry/refusal.js';
 import { StoreAvailability } from './store-availability.js';
 
 /** What the webhook answers with a 200. */
@@ -34,6 +36,7 @@ export class DlrIntakeService {
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
     private readonly availability: StoreAvailability,
     private readonly dispatcher: DlrDispatcher,
+    private readonly telemetry: DlrTelemetry,
   ) {}
 
   /**
@@ -44,15 +47,18 @@ export class DlrIntakeService {
   async record(payload: DlrPayload): Promise<RecordedReport> {
     if (this.dispatcher.isStopping) {
       // Handlers could no longer run here: refuse, so Messente tries again (another instance).
-      throw new ServiceUnavailableException('Shutting down, try again later');
+      throw refusal('shutting_down', new ServiceUnavailableException('Shutting down, try again later'));
     }
     const { store, pendingLeaseMs } = this.options;
-    const { outcome, report } = await this.availability.call(
-      () => store.record(payload, Date.now(), pendingLeaseMs),
-      // Recorded after the 503 went out: the change is real, so its handlers run anyway.
-      (late) => late.report && this.dispatchLate(late.report),
-    );
-    return { outcome, handled: report ? this.dispatcher.dispatch(report) : null };
+    const messageId = payload['message_id'] as string;
+    return this.telemetry.record(messageId, payload['status'] as string, async (parent) => {
+      const { outcome, report } = await this.availability.call(
+        () => this.telemetry.store('record', () => store.record(payload, Date.now(), pendingLeaseMs)),
+        // Recorded after the 503 went out: the change is real, so its handlers run anyway.
+        (late) => late.report && this.dispatchLate(late.report),
+      );
+      return { outcome, handled: report ? this.dispatcher.dispatch(report, parent) : null };
+    });
   }
 
   private dispatchLate(report: StoredReport): void {
@@ -65,8 +71,11 @@ export class DlrIntakeService {
   async accept(payload: DlrPayload): Promise<DlrAnswer> {
     const { outcome, handled } = await this.record(payload);
     if (this.options.acknowledge === 'after-handlers' && handled && !(await handled)) {
-      throw new InternalServerErrorException(
-        'A handler failed; the report stays pending and runs again when redelivered',
+      throw refusal(
+        'handler_failed',
+        new InternalServerErrorException(
+          'A handler failed; the report stays pending and runs again when redelivered',
+        ),
       );
     }
     return { outcome };

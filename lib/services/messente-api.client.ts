@@ -1,9 +1,22 @@
 import { HttpService } from '@nestjs/axios';
 import { Injectable } from '@nestjs/common';
 import { isAxiosError, type AxiosResponse } from 'axios';
-import { TimeoutError, catchError, defer, lastValueFrom, map, retry, throwError, timeout, timer } from 'rxjs';
+import {
+  TimeoutError,
+  type Observable,
+  catchError,
+  defer,
+  lastValueFrom,
+  map,
+  retry,
+  tap,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
 import { MessenteApiError } from '../errors/messente-api.error.js';
 import type { DeliveryReport, DeliveryResult } from '../interfaces/delivery-report.interface.js';
+import type { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
 import { integerOrNull, stringOrNull, toPriceInfo } from '../utils/payload-fields.js';
 
@@ -34,6 +47,8 @@ export class MessenteApiClient {
   constructor(
     private readonly http: HttpService,
     private readonly config: MessenteApiConfig,
+    /** Where the queries and their tries are recorded; none when constructed by hand. */
+    private readonly telemetry?: DlrTelemetry,
   ) {}
 
   /**
@@ -45,29 +60,44 @@ export class MessenteApiClient {
     if (typeof omnimessageId !== 'string' || !UUID.test(omnimessageId)) {
       throw new TypeError(`omnimessageId must be a UUID, got ${JSON.stringify(omnimessageId)}`);
     }
-    const { credentials, timeoutMs, retries } = this.config;
+    const { credentials, timeoutMs } = this.config;
     if (!credentials) {
       throw new Error(
         'Messente credentials are not configured: set `credentials` in MessenteDlrModule options',
       );
     }
     const url = `${this.config.apiUrl.replace(/\/+$/, '')}/omnimessage/${omnimessageId}/status`;
+    const telemetry = this.telemetry;
 
-    const attempt$ = defer(() =>
-      this.http.get<unknown>(url, {
-        auth: credentials,
-        headers: { Accept: 'application/json' },
-        // axios's timeout only bounds socket idleness; the rxjs timeout below bounds the whole
-        // attempt (a server trickling bytes) and, by unsubscribing, cancels the request.
-        timeout: timeoutMs,
-        validateStatus: () => true,
-      }),
-    ).pipe(
-      timeout({ first: timeoutMs }),
+    const attempt$ = defer(() => {
+      const started = telemetry?.now() ?? 0;
+      return this.http
+        .get<unknown>(url, {
+          auth: credentials,
+          headers: { Accept: 'application/json' },
+          // axios's timeout only bounds socket idleness; the rxjs timeout below bounds the whole
+          // attempt (a server trickling bytes) and, by unsubscribing, cancels the request.
+          timeout: timeoutMs,
+          validateStatus: () => true,
+        })
+        .pipe(
+          timeout({ first: timeoutMs }),
+          tap({
+            next: (response) => telemetry?.apiTried(started, response.status),
+            error: (error: unknown) => telemetry?.apiTried(started, null, apiErrorType(error)),
+          }),
+        );
+    }).pipe(
       map((response) => toReport(response, omnimessageId)),
       catchError((error: unknown) => throwError(() => toApiError(error, timeoutMs))),
     );
 
+    const query = () => this.send(attempt$);
+    return telemetry ? telemetry.apiQuery(omnimessageId, query) : query();
+  }
+
+  private send(attempt$: Observable<DeliveryReport>): Promise<DeliveryReport> {
+    const { retries } = this.config;
     return lastValueFrom(
       attempt$.pipe(
         retry({
@@ -85,6 +115,13 @@ export class MessenteApiClient {
     // Jitter spreads the retries of many callers failing together (e.g. a reconcile pass).
     return Math.min(backoff / 2 + (Math.random() * backoff) / 2, MAX_RETRY_DELAY_MS);
   }
+}
+
+/** The `error.type` of a try that got no answer: `timeout`, axios's error code, or the class name. */
+function apiErrorType(error: unknown): string {
+  if (error instanceof TimeoutError) return 'timeout';
+  if (isAxiosError(error) && error.code) return error.code;
+  return error instanceof Error ? error.constructor.name : '_OTHER';
 }
 
 function isRetryable(error: MessenteApiError): boolean {

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import { refusal } from '../telemetry/refusal.js';
 
 /** How long intake waits for the store before answering 503: Messente must hear back within 2 s. */
 export const STORE_DEADLINE_MS = 1_500;
@@ -97,6 +98,11 @@ export class StoreAvailability implements OnApplicationShutdown {
         }`,
       );
     }
-    reject(new ServiceUnavailableException('Delivery-report store unavailable, try again later'));
+    reject(
+      refusal(
+        'store_unavailable',
+        new ServiceUnavailableException('Delivery-report store unavailable, try again later'),
+      ),
+    );
   }
 }

@@ -48,6 +48,9 @@ export function resolveOptions(
     eventEmitter: options.eventEmitter === true,
     reconcile,
     controllerDecorators: options.controllerDecorators ?? [],
+    telemetry: options.telemetry !== false,
+    meterProvider: options.meterProvider ?? null,
+    tracerProvider: options.tracerProvider ?? null,
   };
 }
 

@@ -9,6 +9,7 @@ const OPTIONAL_PEERS = [
   '@nestjs/event-emitter',
   '@nestjs/platform-fastify',
   '@nestjs/terminus',
+  '@opentelemetry/api',
 ];
 
 /** Every module specifier a file imports at load time (type-only imports are erased). */
@@ -46,6 +47,13 @@ describe('entry points', () => {
     const packages = [...reachablePackages(resolve(LIB, 'index.ts'))];
     expect(packages).toEqual(expect.arrayContaining(['@nestjs/common', '@nestjs/core']));
     expect(packages.filter((name) => OPTIONAL_PEERS.some((peer) => name.startsWith(peer)))).toEqual([]);
+  });
+
+  it('the health entry loads terminus and no other optional peer', () => {
+    const packages = [...reachablePackages(resolve(LIB, 'health/index.ts'))];
+    expect(packages).toContain('@nestjs/terminus');
+    const others = packages.filter((name) => name !== '@nestjs/terminus');
+    expect(others.filter((name) => OPTIONAL_PEERS.some((peer) => name.startsWith(peer)))).toEqual([]);
   });
 
   it('the testing entry loads no optional peer', () => {

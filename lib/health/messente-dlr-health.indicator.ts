@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { DlrStore } from '../interfaces/dlr-store.interface.js';
+import { DLR_STORE } from '../messente-dlr.constants.js';
+
+/** How long the store has to answer, in ms: a health check must answer fast whatever the store does. */
+export const HEALTH_TIMEOUT_MS = 2_000;
+
+/** Options of `MessenteDlrHealthIndicator.isHealthy()`. */
+export interface MessenteDlrHealthOptions {
+  /** Down when more changes than this are pending (handlers not all succeeded). No limit by default. */
+  maxPending?: number;
+}
+
+/**
+ * A `@nestjs/terminus` health indicator for the delivery-report store: up with
+ * `{ store: 'up', pending }`, down (never throwing) when the store does not answer `ping()`
+ * within 2 s or more than `maxPending` changes are pending. Provide it in the module of
+ * your health controller, next to `TerminusModule`; it finds `MessenteDlrModule`'s store
+ * anywhere in the app.
+ *
+ * @example
+ * ```ts
+ * @Get('health')
+ * @HealthCheck()
+ * check() {
+ *   return this.health.check([() => this.dlr.isHealthy('messente-dlr', { maxPending: 1_000 })]);
+ * }
+ * ```
+ */
+@Injectable()
+export class MessenteDlrHealthIndicator {
+  private store: DlrStore | undefined;
+
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** Checks the store; resolves to terminus's result under `key`. */
+  async isHealthy(
+    key = 'messente-dlr',
+    options: MessenteDlrHealthOptions = {},
+  ): Promise<HealthIndicatorResult> {
+    const indicator = this.indicators.check(key);
+    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+    let pending: number;
+    try {
+      const store = this.dlrStore();
+      await withDeadline(store.ping(), deadline);
+      pending = await withDeadline(store.countPending(), deadline);
+    } catch (error) {
+      return indicator.down({
+        store: 'down',
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+    if (options.maxPending !== undefined && pending > options.maxPending) {
+      return indicator.down({ store: 'up', pending, maxPending: options.maxPending });
+    }
+    return indicator.up({ store: 'up', pending });
+  }
+
+  private dlrStore(): DlrStore {
+    this.store ??= this.moduleRef.get<DlrStore>(DLR_STORE, { strict: false });
+    return this.store;
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the store did not answer within ${HEALTH_TIMEOUT_MS} ms`)),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,170 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+import { isKnownStatus } from '../dlr-status.js';
+import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
+import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { DeliveryReportStats } from './delivery-report-stats.js';
+import { loadOtelApi } from './otel-api.js';
+import { OtelDlrSink } from './otel-dlr-sink.js';
+import type { RefusalReason } from './refusal-reason.js';
+
+/** Where a handler's span hangs: the record span's context, opaque outside telemetry. */
+export type TraceParent = unknown;
+
+/** The `messente.dlr.status` of a status: itself when documented, else `_OTHER`. */
+export function statusAttribute(status: string): string {
+  return isKnownStatus(status) ? status : '_OTHER';
+}
+
+/**
+ * The module's one recording point. Guards, pipe and intake (through
+ * `DlrWebhookExceptionFilter` and the controller), the dispatcher and the API client report
+ * here, and every event fans out to its sinks: `DeliveryReportStats` always, OpenTelemetry
+ * when `@opentelemetry/api` is installed and `telemetry` is not false. Internal.
+ */
+@Injectable()
+export class DlrTelemetry implements OnModuleDestroy {
+  private readonly otel: OtelDlrSink | null;
+
+  constructor(
+    @Inject(DLR_OPTIONS) options: ResolvedDlrOptions,
+    private readonly stats: DeliveryReportStats,
+  ) {
+    const api = options.telemetry ? loadOtelApi() : null;
+    this.otel = api
+      ? new OtelDlrSink(
+          api,
+          (options.meterProvider as MeterProvider | null) ?? api.metrics.getMeterProvider(),
+          (options.tracerProvider as TracerProvider | null) ?? api.trace.getTracerProvider(),
+          () => options.store.countPending(),
+        )
+      : null;
+  }
+
+  onModuleDestroy(): void {
+    this.otel?.close();
+  }
+
+  /** A webhook request answered 2xx. */
+  requestAccepted(): void {
+    this.stats.requestAccepted();
+    this.otel?.requestAccepted();
+  }
+
+  /** A webhook request refused, once its answer is decided. */
+  requestRefused(reason: RefusalReason, ip: string, httpStatus: number): void {
+    this.stats.requestRefused(reason, ip, httpStatus);
+    this.otel?.requestRefused(reason);
+  }
+
+  /**
+   * Runs the store's decision about one report inside `messente.dlr.record` and counts its
+   * outcome. `decide` gets the parent for the handler spans of the change it dispatches.
+   */
+  async record<T extends { readonly outcome: RecordOutcome }>(
+    messageId: string,
+    status: string,
+    decide: (parent: TraceParent) => Promise<T>,
+  ): Promise<T> {
+    const otel = this.otel;
+    if (!otel) {
+      const result = await decide(undefined);
+      this.stats.reportRecorded(result.outcome, status);
+      return result;
+    }
+    const attribute = statusAttribute(status);
+    const span = otel.startRecord(messageId, attribute);
+    let result: T;
+    try {
+      result = await decide(otel.contextOf(span));
+    } catch (error) {
+      otel.failed(span, error);
+      throw error;
+    }
+    this.stats.reportRecorded(result.outcome, status);
+    otel.reportRecorded(span, result.outcome, attribute);
+    return result;
+  }
+
+  /** Times one store call (`messente.dlr.store.duration`). */
+  store<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const otel = this.otel;
+    if (!otel) return call();
+    const started = performance.now();
+    return call().then(
+      (result) => {
+        otel.storeCalled(operation, (performance.now() - started) / 1_000);
+        return result;
+      },
+      (error: unknown) => {
+        otel.storeCalled(operation, (performance.now() - started) / 1_000, error);
+        throw error;
+      },
+    );
+  }
+
+  /** Runs one handler try inside `messente.dlr.handle`, timing it and counting a failure. */
+  async handler(
+    name: string,
+    messageId: string,
+    status: string,
+    attempt: number,
+    parent: TraceParent,
+    call: () => unknown,
+  ): Promise<void> {
+    const otel = this.otel;
+    if (!otel) {
+      try {
+        await call();
+      } catch (error) {
+        this.stats.handlerFailed();
+        throw error;
+      }
+      return;
+    }
+    const attribute = statusAttribute(status);
+    const span: Span = otel.startHandler(name, messageId, attribute, attempt, parent);
+    const started = performance.now();
+    try {
+      await call();
+    } catch (error) {
+      this.stats.handlerFailed();
+      otel.handlerTried(span, name, attribute, (performance.now() - started) / 1_000, error);
+      throw error;
+    }
+    otel.handlerTried(span, name, attribute, (performance.now() - started) / 1_000);
+  }
+
+  /** A handler's last try failed: the change stays pending. */
+  handlerExhausted(name: string): void {
+    this.stats.handlerGaveUp();
+    this.otel?.handlerExhausted(name);
+  }
+
+  /** Runs one status-API query (all its tries) inside `messente.status_api.query`. */
+  async apiQuery<T>(omnimessageId: string, query: () => Promise<T>): Promise<T> {
+    const otel = this.otel;
+    if (!otel) return query();
+    const span = otel.startApiQuery(omnimessageId);
+    try {
+      const result = await query();
+      span.end();
+      return result;
+    } catch (error) {
+      otel.failed(span, error);
+      throw error;
+    }
+  }
+
+  /** A clock reading for `apiTried`, or 0 when nothing measures. */
+  now(): number {
+    return this.otel ? performance.now() : 0;
+  }
+
+  /** One HTTP try of the status API ended: answered with `statusCode`, or failed with `error`. */
+  apiTried(started: number, statusCode: number | null, error?: string): void {
+    this.otel?.apiTried((performance.now() - started) / 1_000, statusCode, error);
+  }
+}

@@ -1,0 +1,31 @@
+import { ArgumentsHost, Catch, HttpException, Injectable } from '@nestjs/common';
+import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
+import type { DlrHttpRequest } from '../utils/http-request.js';
+import { DlrTelemetry } from './dlr-telemetry.js';
+import { refusalReasonOf } from './refusal.js';
+
+/**
+ * The webhook's single point for refused answers: every refusal (guards, pipe, intake) is
+ * thrown as an exception marked with its reason, and counted here, once, as its answer goes
+ * out. The answer itself is Nest's usual one (`BaseExceptionFilter`).
+ */
+@Catch()
+@Injectable()
+export class DlrWebhookExceptionFilter extends BaseExceptionFilter {
+  constructor(
+    private readonly telemetry: DlrTelemetry,
+    adapterHost: HttpAdapterHost,
+  ) {
+    super(adapterHost.httpAdapter);
+  }
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const reason = refusalReasonOf(exception);
+    if (reason !== undefined) {
+      const request = host.switchToHttp().getRequest<DlrHttpRequest>();
+      const status = exception instanceof HttpException ? exception.getStatus() : 500;
+      this.telemetry.requestRefused(reason, request.ip ?? '', status);
+    }
+    super.catch(exception, host);
+  }
+}
