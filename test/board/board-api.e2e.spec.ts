@@ -245,6 +245,12 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
     expect((await fetch(`${baseUrl}/ops/deliveries`, { headers: ADMIN })).status).toBe(404);
   });
 
+  it('takes a guard instance as well as a class', async () => {
+    const { board } = await start({ guards: [new AdminGuard()] });
+    expect((await fetch(`${board}/api/stats`)).status).toBe(401);
+    expect((await fetch(`${board}/api/stats`, { headers: ADMIN })).status).toBe(200);
+  });
+
   it('insecure: true serves the board without guards', async () => {
     running = await startApp(adapter, {
       imports: [
