@@ -62,7 +62,7 @@ export const BOARD_PAGE_SCRIPT = `
   function addChange(change) {
     if (feedCount === 0) feed.replaceChildren();
     var row = el('tr', 'change', [
-      cell(time(change.receivedAt)),
+      cell(time(change.receivedAt), 'time'),
       el('td', 'status', [badge(change.status, change.state)]),
       cell(change.to || '', 'to'),
       cell(change.messageId, 'id'),
@@ -102,7 +102,7 @@ export const BOARD_PAGE_SCRIPT = `
     }), 2, 'No changes yet');
     replaceRows(byId('refusals'), stats.recentRefusals.map(function (refusal) {
       return el('tr', 'refusal', [
-        cell(time(refusal.at)), cell(refusal.reason, 'reason'), cell(refusal.ip, 'id ip'), cell(refusal.httpStatus, 'http'),
+        cell(time(refusal.at), 'time'), cell(refusal.reason, 'reason'), cell(refusal.ip, 'id ip'), cell(refusal.httpStatus, 'http'),
       ]);
     }), 4, 'No refused requests');
     byId('since').textContent = 'since ' + time(stats.since);
@@ -111,7 +111,7 @@ export const BOARD_PAGE_SCRIPT = `
     byId('pending-count').textContent = String(pending.count);
     replaceRows(byId('pending'), pending.changes.map(function (change) {
       var row = el('tr', 'pending', [
-        cell(time(change.receivedAt)), el('td', 'status', [badge(change.status, change.state)]),
+        cell(time(change.receivedAt), 'time'), el('td', 'status', [badge(change.status, change.state)]),
         cell(change.to || '', 'to'), cell(change.messageId, 'id'),
       ]);
       row.dataset.messageId = change.messageId;

@@ -10,28 +10,45 @@ export type BoardState = 'delivered' | 'failed' | 'in progress';
 
 /** One change as the live stream sends it (`event: change`). */
 export interface BoardChange {
+  /** Messente's id of the message on one channel. */
   readonly messageId: string;
+  /** Id grouping the messages of one multi-channel send, or null. */
   readonly omnimessageId: string | null;
+  /** The new status. */
   readonly status: string;
+  /** The status before, or null for the message's first report. */
   readonly previousStatus: string | null;
+  /** How the page colours the status. */
   readonly state: BoardState;
+  /** `sms`, `viber`, `whatsapp`, ... or null. */
   readonly channel: string | null;
-  /** Masked unless `maskRecipients` is false. */
+  /** The recipient, masked unless `maskRecipients` is false. */
   readonly to: string | null;
+  /** Messente's error code (`0` = none), or null. */
   readonly err: number | null;
+  /** Messente's error text, or null. */
   readonly error: string | null;
+  /** When Messente saw the change, or null. */
   readonly timestamp: Date | null;
+  /** When this app received the report. */
   readonly receivedAt: Date;
 }
 
 /** One pending change as `GET {path}/api/pending` lists it. */
 export interface BoardPendingChange {
+  /** Messente's id of the message on one channel. */
   readonly messageId: string;
+  /** Id grouping the messages of one multi-channel send, or null. */
   readonly omnimessageId: string | null;
+  /** The status whose handlers have not all succeeded. */
   readonly status: string;
+  /** How the page colours the status. */
   readonly state: BoardState;
+  /** `sms`, `viber`, `whatsapp`, ... or null. */
   readonly channel: string | null;
+  /** The recipient, masked unless `maskRecipients` is false. */
   readonly to: string | null;
+  /** When this app received the report. */
   readonly receivedAt: Date;
 }
 

@@ -28,7 +28,12 @@ export interface BoardStats extends DeliveryReportStatsSnapshot {
 
 /** What `GET {path}/api/messages/:id` answers. */
 export interface BoardMessages {
-  readonly messages: { readonly messageId: string; readonly history: DeliveryHistoryEntry[] }[];
+  /** One entry per known message (one for a message id, each message for an omnimessage id). */
+  readonly messages: {
+    readonly messageId: string;
+    /** Every report of the message, oldest first, recipients masked as configured. */
+    readonly history: DeliveryHistoryEntry[];
+  }[];
 }
 
 /** What `GET {path}/api/pending` answers. */
@@ -87,6 +92,7 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** Ends the open streams: shutdown must not wait for browsers that keep them open. */
   onModuleDestroy(): void {
     this.stopping.next();
     this.stopping.complete();

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import {
   DeliveryReportStats,
@@ -243,6 +244,19 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
     expect((await fetch(board, { headers: ADMIN })).status).toBe(200);
     expect(await get(`${board}/api/pending`)).toEqual({ count: 0, changes: [] });
     expect((await fetch(`${baseUrl}/ops/deliveries`, { headers: ADMIN })).status).toBe(404);
+  });
+
+  it('answers any id with a clear status, never a 500', async () => {
+    const { board } = await start();
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 120, unit: 'binary' }), async (id) => {
+        const response = await fetch(`${board}/api/messages/${encodeURIComponent(id)}`, { headers: ADMIN });
+        expect([200, 400, 404, 414]).toContain(response.status);
+        if (response.status === 200) expect(await response.json()).toEqual({ messages: [] });
+        else await response.arrayBuffer();
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('takes a guard instance as well as a class', async () => {
