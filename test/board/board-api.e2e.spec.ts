@@ -10,6 +10,8 @@ import {
 import { MessenteDlrBoardModule, type MessenteDlrBoardOptions } from '../../lib/board/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { ADAPTERS, postDlr, startApp, type TestApp } from '../support/app.js';
+import { RedisDlrStore } from '../../lib/redis/index.js';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { openSse } from '../support/sse.js';
 
 const SECRET = 'board-secret';
@@ -273,6 +275,63 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
       ],
     });
     expect((await fetch(`${running.baseUrl}/messente/board/api/stats`)).status).toBe(200);
+  });
+});
+
+describeWithRedis('board API on the Redis store', () => {
+  let redis: RedisServer;
+  let running: TestApp | undefined;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(() => redis?.stop());
+  afterEach(async () => {
+    FlakyHandler.failing = false;
+    FlakyHandler.calls = [];
+    await running?.close();
+    running = undefined;
+  });
+
+  it('answers history, pending and redispatch from Redis', async () => {
+    running = await startApp('fastify', {
+      imports: [
+        MessenteDlrModule.forRoot({
+          signatureSecrets: [SECRET],
+          allowedIps: ['127.0.0.1'],
+          handlerAttempts: 1,
+          pendingSweepIntervalMs: 0,
+          store: new RedisDlrStore({ url: redis.url, keyPrefix: `board-${crypto.randomUUID()}:` }),
+        }),
+        MessenteDlrBoardModule.forRoot({ guards: [AdminGuard] }),
+      ],
+      providers: [FlakyHandler],
+    });
+    const board = `${running.baseUrl}/messente/board`;
+    const get = async (path: string) => {
+      const response = await fetch(`${board}${path}`, { headers: ADMIN });
+      expect(response.status).toBe(200);
+      return response.json();
+    };
+    const payload = dlrPayload({ status: 'ACCEPTD', to: TO });
+    for (const status of ['ACCEPTD', 'DELIVRD', 'ACK']) {
+      expect((await postDlr(running.baseUrl, { ...payload, status }, { secret: SECRET })).status).toBe(200);
+    }
+    FlakyHandler.failing = true;
+    expect((await postDlr(running.baseUrl, { ...payload, status: 'SEEN' }, { secret: SECRET })).status).toBe(
+      200,
+    );
+    const byOmnimessage = await get(`/api/messages/${payload['omnimessage_id']}`);
+    expect(
+      byOmnimessage.messages[0].history.map(
+        (entry: { status: string; outcome: string }) => `${entry.status}:${entry.outcome}`,
+      ),
+    ).toEqual(['ACCEPTD:change', 'DELIVRD:change', 'ACK:stale', 'SEEN:change']);
+    expect(await get('/api/pending')).toMatchObject({ count: 1, changes: [{ status: 'SEEN', to: MASKED }] });
+    expect(await get('/api/stats')).toMatchObject({ pending: 1 });
+    FlakyHandler.failing = false;
+    const redispatch = await fetch(`${board}/api/pending/redispatch`, { method: 'POST', headers: ADMIN });
+    expect(await redispatch.json()).toEqual({ dispatched: 1 });
+    expect(await get('/api/pending')).toEqual({ count: 0, changes: [] });
   });
 });
 
