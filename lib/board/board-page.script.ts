@@ -131,7 +131,9 @@ export const BOARD_PAGE_SCRIPT = `
       });
     return refreshing;
   }
-  setInterval(refresh, 2000);
+  // Counts and refusals have no stream of their own: they are polled, only while the page is seen.
+  setInterval(function () { if (!document.hidden) refresh(); }, 2000);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) refresh(); });
 
   byId('redispatch').addEventListener('click', function () {
     var button = byId('redispatch');
