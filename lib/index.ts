@@ -19,6 +19,7 @@ export { DlrPendingService } from './dispatch/dlr-pending.service.js';
 export { DeliveryStatusService, type ReconcileResult } from './services/delivery-status.service.js';
 export { MessenteApiError } from './errors/messente-api.error.js';
 export type { DeliveryReport, DeliveryResult } from './interfaces/delivery-report.interface.js';
+export type { DeliveryHistoryEntry } from './interfaces/delivery-history-entry.interface.js';
 export { InMemoryDlrStore, type InMemoryDlrStoreOptions } from './stores/in-memory-dlr.store.js';
 export { DlrCallbackDto, DlrPriceInfoDto } from './dto/dlr-callback.dto.js';
 export { MessenteDlrConfigError } from './errors/messente-dlr-config.error.js';

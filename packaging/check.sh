@@ -4,7 +4,7 @@
 #   bash packaging/check.sh          (from the repo root; CI calls it the same way)
 #
 # 1. npm run build + npm pack (into a temp dir); checks every package.json `exports` target is in the tarball.
-# 2. A fresh ESM app on Nest 12 installs the tarball, imports 'nestjs-messente-dlr' and '/testing',
+# 2. A fresh ESM app on Nest 12 installs the tarball, imports 'nestjs-messente-dlr', '/testing' and '/board',
 #    boots, and gets a signed report through to an @OnDlrStatus('*') handler.
 # 3. The same from a CommonJS app on Nest 11 with require() (require(esm), Node >= 20.19), which
 #    also requires '/health' with @nestjs/terminus 11 and gets an "up" from the indicator.

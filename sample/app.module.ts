@@ -2,13 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessenteDlrModule, type DlrStore } from 'nestjs-messente-dlr';
 import { MessenteDlrHealthIndicator } from 'nestjs-messente-dlr/health';
+import { MessenteDlrBoardModule } from 'nestjs-messente-dlr/board';
 import { DeliveryLogHandlers } from './delivery-log.handlers.js';
 import { HealthController } from './health.controller.js';
 import { MessagesController } from './messages.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import type { SampleConfig } from './sample-config.js';
 
-/** The sample app: the DLR webhook, handlers that log, a status endpoint, metrics and health. */
+/** The sample app: the DLR webhook, handlers that log, a status endpoint, metrics, health and the board. */
 @Module({})
 export class AppModule {
   static register(config: SampleConfig, store: DlrStore | undefined): DynamicModule {
@@ -23,6 +24,9 @@ export class AppModule {
           store,
         }),
         TerminusModule,
+        // SAMPLE ONLY: no guards, because the sample listens on 127.0.0.1 only (main.ts).
+        // An app others can reach passes `guards: [YourAdminGuard]` instead of `insecure`.
+        MessenteDlrBoardModule.forRoot({ path: 'messente/board', insecure: true }),
       ],
       controllers: [MessagesController, MetricsController, HealthController],
       providers: [DeliveryLogHandlers, MessenteDlrHealthIndicator],

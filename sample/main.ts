@@ -8,11 +8,13 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Sample');
   const app = await createSampleApp(config);
   app.enableShutdownHooks();
+  // Loopback only: the board is mounted without guards (app.module.ts).
   await app.listen(config.port, '127.0.0.1');
   logger.log(`Delivery reports: POST http://127.0.0.1:${config.port}/messente/dlr`);
   logger.log(`Statuses:         GET  http://127.0.0.1:${config.port}/messages/:omnimessageId`);
   logger.log(`Metrics:          GET  http://127.0.0.1:${config.port}/metrics`);
   logger.log(`Health:           GET  http://127.0.0.1:${config.port}/health`);
+  logger.log(`Board:            open http://127.0.0.1:${config.port}/messente/board`);
   logger.log(`Store: ${config.redisUrl ? `Redis at ${config.redisUrl}` : 'in memory (embedded)'}`);
   if (config.secret === SAMPLE_ONLY_SECRET) {
     logger.warn(

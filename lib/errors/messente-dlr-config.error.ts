@@ -1,7 +1,7 @@
 /** A misconfiguration found at startup; the message names the option. */
 export class MessenteDlrConfigError extends Error {
-  constructor(option: string, problem: string) {
-    super(`MessenteDlrModule: option \`${option}\` ${problem}`);
+  constructor(option: string, problem: string, module = 'MessenteDlrModule') {
+    super(`${module}: option \`${option}\` ${problem}`);
     this.name = 'MessenteDlrConfigError';
   }
 }

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { from, lastValueFrom, mergeMap, reduce } from 'rxjs';
+import { statusPrecedence } from '../dlr-status.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
+import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
 import type { DeliveryReport } from '../interfaces/delivery-report.interface.js';
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ReconcileOptions } from '../interfaces/messente-dlr-options.interface.js';
@@ -54,6 +56,15 @@ export class DeliveryStatusService {
   async latest(messageId: string): Promise<DeliveryStatusChanged | null> {
     const report = await this.availability.call(() => this.options.store.latest(messageId));
     return report ? new DeliveryStatusChanged(report) : null;
+  }
+
+  /**
+   * Every report recorded for a message, oldest first: changes and stale reports (duplicates
+   * are not history). `[]` when the message is unknown. No API call.
+   */
+  async history(messageId: string): Promise<DeliveryHistoryEntry[]> {
+    const reports = await this.availability.call(() => this.options.store.history(messageId));
+    return reports.map(toHistoryEntry);
   }
 
   /** The latest change of each known message of an omnimessage, from the store. No API call. */
@@ -138,6 +149,20 @@ export class DeliveryStatusService {
     }
     return changes;
   }
+}
+
+function toHistoryEntry(report: StoredReport): DeliveryHistoryEntry {
+  const status = String(report.raw['status']);
+  // The store keeps a report in history as stale exactly when it ranks below the status
+  // it found: the same rule read back.
+  const stale =
+    report.previousStatus !== null && statusPrecedence(status) < statusPrecedence(report.previousStatus);
+  return {
+    status,
+    outcome: stale ? 'stale' : 'change',
+    receivedAt: new Date(report.receivedAt),
+    raw: report.raw,
+  };
 }
 
 function omnimessageIdOf(report: StoredReport): string | null {

@@ -12,10 +12,12 @@ main('cjs/nest11', () => {
   const core = require('@nestjs/core');
   const { MessenteDlrModule, OnDlrStatus, DeliveryStatusEvents } = require('nestjs-messente-dlr');
   const { signDlr, dlrPayload } = require('nestjs-messente-dlr/testing');
+  const { MessenteDlrBoardModule } = require('nestjs-messente-dlr/board');
   return {
     common,
     core,
     dlr: { MessenteDlrModule, OnDlrStatus, DeliveryStatusEvents },
     testing: { signDlr, dlrPayload },
+    board: { MessenteDlrBoardModule },
   };
 });

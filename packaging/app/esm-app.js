@@ -4,6 +4,7 @@ import * as common from '@nestjs/common';
 import * as core from '@nestjs/core';
 import { MessenteDlrModule, OnDlrStatus, DeliveryStatusEvents } from 'nestjs-messente-dlr';
 import { signDlr, dlrPayload } from 'nestjs-messente-dlr/testing';
+import { MessenteDlrBoardModule } from 'nestjs-messente-dlr/board';
 
 const { main } = createRequire(import.meta.url)('./smoke.cjs');
 main('esm/nest12', () => ({
@@ -11,4 +12,5 @@ main('esm/nest12', () => ({
   core,
   dlr: { MessenteDlrModule, OnDlrStatus, DeliveryStatusEvents },
   testing: { signDlr, dlrPayload },
+  board: { MessenteDlrBoardModule },
 }));

@@ -5,7 +5,7 @@
 
 const SECRET = 's';
 
-async function runSmoke({ label, common, core, dlr, testing }) {
+async function runSmoke({ label, common, core, dlr, testing, board }) {
   const { Module, Injectable } = common;
   const { NestFactory } = core;
   const { MessenteDlrModule, OnDlrStatus, DeliveryStatusEvents } = dlr;
@@ -41,7 +41,10 @@ async function runSmoke({ label, common, core, dlr, testing }) {
 
   class AppModule {}
   Module({
-    imports: [MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], allowedIps: ['127.0.0.1'] })],
+    imports: [
+      MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], allowedIps: ['127.0.0.1'] }),
+      board.MessenteDlrBoardModule.forRoot({ insecure: true }),
+    ],
     providers: [DlrHandler],
   })(AppModule);
 
@@ -52,6 +55,12 @@ async function runSmoke({ label, common, core, dlr, testing }) {
 
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address();
+
+    // The board's live stream, open before the report arrives.
+    const boardUrl = `http://127.0.0.1:${port}/messente/board`;
+    const stream = await fetch(`${boardUrl}/api/changes`);
+    if (stream.status !== 200) throw new Error(`board stream: expected 200, got ${stream.status}`);
+    const streamReader = stream.body.getReader();
 
     const payload = dlrPayload({ status: 'DELIVRD' });
     const body = JSON.stringify(payload);
@@ -87,6 +96,22 @@ async function runSmoke({ label, common, core, dlr, testing }) {
     if (handler.calls.length !== 1) throw new Error('handler was called for a wrongly signed report');
 
     console.log(`  [${label}] POST /messente/dlr -> 200, handler called once; bad signature -> 401`);
+
+    let sse = '';
+    // Nest opens the stream with a blank line.
+    while (!sse.trimStart().includes('\n\n')) {
+      const chunk = await streamReader.read();
+      if (chunk.done) throw new Error(`board stream ended early: ${JSON.stringify(sse)}`);
+      sse += Buffer.from(chunk.value).toString('utf8');
+    }
+    if (!sse.trimStart().startsWith('event: change\n') || !sse.includes(payload.message_id))
+      throw new Error(`board stream: unexpected first event ${JSON.stringify(sse)}`);
+    await streamReader.cancel();
+    const page = await fetch(boardUrl);
+    const html = await page.text();
+    if (page.status !== 200 || !html.startsWith('<!doctype html>'))
+      throw new Error(`board page: expected 200 and HTML, got ${page.status}`);
+    console.log(`  [${label}] board: page 200, stream sent the change`);
   } finally {
     await app.close();
   }

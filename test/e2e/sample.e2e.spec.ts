@@ -108,6 +108,28 @@ describe('the sample app and the simulator', () => {
       await app.close();
     }
   });
+
+  it('serve the board at /messente/board, which counts what the simulator sent', async () => {
+    const config = readSampleConfig({ PORT: '0' });
+    const app = await createSampleApp(config, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as { port: number };
+    try {
+      const board = `http://127.0.0.1:${port}/messente/board`;
+      await simulate(`http://127.0.0.1:${port}`, config.secret);
+      const page = await fetch(board);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Delivery reports');
+      const stats = await (await fetch(`${board}/api/stats`)).json();
+      expect(stats).toMatchObject({
+        reports: { change: 9, duplicate: 2, stale: 1, redelivery: 0 },
+        requests: { accepted: 12, refused: { signature_missing: 1, ip_not_allowed: 1 } },
+        pending: 0,
+      });
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 describeWithRedis('the sample app on Redis', () => {

@@ -84,6 +84,33 @@ describe('DeliveryStatusService', () => {
     expect(api.requests).toHaveLength(0);
   });
 
+  it('history() lists every report of a message oldest first, with its outcome; duplicates are not history', async () => {
+    await start();
+    const first = dlrPayload({ status: 'ACCEPTD' });
+    const id = first['message_id'] as string;
+    const before = Date.now();
+    for (const status of ['ACCEPTD', 'DELIVRD', 'DELIVRD', 'ACK', 'SEEN']) {
+      expect((await postDlr(running.baseUrl, { ...first, status }, { secret: SECRET })).status).toBe(200);
+    }
+    const history = await statuses.history(id);
+    expect(history.map((entry) => `${entry.status}:${entry.outcome}`)).toEqual([
+      'ACCEPTD:change',
+      'DELIVRD:change',
+      'ACK:stale',
+      'SEEN:change',
+    ]);
+    for (const entry of history) {
+      expect(entry.receivedAt).toBeInstanceOf(Date);
+      expect(entry.receivedAt.getTime()).toBeGreaterThanOrEqual(before);
+      expect(entry.raw['message_id']).toBe(id);
+    }
+    expect(history.map((entry) => entry.receivedAt.getTime())).toEqual(
+      history.map((entry) => entry.receivedAt.getTime()).sort((a, b) => a - b),
+    );
+    expect(await statuses.history(crypto.randomUUID())).toEqual([]);
+    expect(api.requests).toHaveLength(0);
+  });
+
   it('current() answers from the store when every known message is final: no API request', async () => {
     await start();
     const omni = crypto.randomUUID();

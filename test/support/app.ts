@@ -18,6 +18,8 @@ export interface TestAppOptions {
   globalPrefix?: string;
   /** Address to listen on; default 127.0.0.1. `::` listens dual-stack. */
   host?: string;
+  /** Port to listen on; default a free one. */
+  port?: number;
 }
 
 /** A running app on a loopback port. */
@@ -44,7 +46,7 @@ export async function startApp(
   if (adapter === 'express') app.getHttpAdapter().getInstance().set('trust proxy', trustProxy);
   if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
   const host = options.host ?? '127.0.0.1';
-  await app.listen(0, host);
+  await app.listen(options.port ?? 0, host);
   const address = app.getHttpServer().address() as { port: number };
   // A dual-stack server is reached over IPv4, so that the app sees ::ffff:127.0.0.1.
   const urlHost = host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;

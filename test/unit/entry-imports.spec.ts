@@ -60,4 +60,11 @@ describe('entry points', () => {
     const packages = [...reachablePackages(resolve(LIB, 'testing/index.ts'))];
     expect(packages.filter((name) => OPTIONAL_PEERS.some((peer) => name.startsWith(peer)))).toEqual([]);
   });
+
+  it('the board entry loads no optional peer, and the main entry none of the board', () => {
+    const packages = [...reachablePackages(resolve(LIB, 'board/index.ts'))];
+    expect(packages.filter((name) => OPTIONAL_PEERS.some((peer) => name.startsWith(peer)))).toEqual([]);
+    const main = readFileSync(resolve(LIB, 'index.ts'), 'utf8');
+    expect(main).not.toMatch(/from '\.\/board\//);
+  });
 });

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { BOARD_PAGE_SCRIPT } from './board-page.script.js';
+import { BOARD_PAGE_STYLE } from './board-page.style.js';
+
+/** The board: one document with its style and script inline, so it works offline and behind any proxy. */
+export const BOARD_PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<title>Delivery reports · Messente</title>
+<style>${BOARD_PAGE_STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>Delivery reports</h1>
+  <span id="connection" role="status" aria-live="polite">Connecting…</span>
+</header>
+<main>
+  <section id="feed-section" aria-labelledby="feed-title">
+    <h2 id="feed-title">Live feed <span class="note">(newest first)</span></h2>
+    <div class="scroll">
+      <table>
+        <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th>
+          <th scope="col">Message</th><th scope="col" class="wide">Channel</th><th scope="col" class="wide">Before</th>
+          <th scope="col">Error</th></tr></thead>
+        <tbody id="feed"><tr><td class="empty" colspan="7">Waiting for delivery reports…</td></tr></tbody>
+      </table>
+    </div>
+  </section>
+  <section id="search-section" aria-labelledby="search-title">
+    <h2 id="search-title">Find a message</h2>
+    <form id="search" role="search">
+      <label for="search-id">Message or omnimessage id
+        <input id="search-id" name="id" type="search" autocomplete="off" spellcheck="false" required>
+      </label>
+      <button type="submit">Search</button>
+    </form>
+    <div id="results" aria-live="polite"></div>
+  </section>
+  <section id="counts-section" aria-labelledby="counts-title">
+    <h2 id="counts-title">Counts <span id="since" class="note"></span></h2>
+    <dl id="counts-outcome" class="counts"></dl>
+    <div class="scroll">
+      <table>
+        <caption>Changes by status</caption>
+        <thead><tr><th scope="col">Status</th><th scope="col">Changes</th></tr></thead>
+        <tbody id="counts-status"></tbody>
+      </table>
+    </div>
+  </section>
+  <section id="pending-section" aria-labelledby="pending-title">
+    <h2 id="pending-title">Pending <span class="note">(<span id="pending-count">0</span> whose handlers have not all succeeded)</span></h2>
+    <button id="redispatch" type="button">Redispatch pending</button>
+    <p id="redispatch-note" class="note" role="status" aria-live="polite"></p>
+    <div class="scroll">
+      <table>
+        <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th><th scope="col">Message</th></tr></thead>
+        <tbody id="pending"></tbody>
+      </table>
+    </div>
+  </section>
+  <section id="refusals-section" aria-labelledby="refusals-title">
+    <h2 id="refusals-title">Recent refusals</h2>
+    <div class="scroll">
+      <table>
+        <thead><tr><th scope="col">At</th><th scope="col">Reason</th><th scope="col">IP</th><th scope="col">HTTP</th></tr></thead>
+        <tbody id="refusals"></tbody>
+      </table>
+    </div>
+  </section>
+</main>
+<script>${BOARD_PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The page's Content-Security-Policy: only its own inline style and script (by hash) run, and
+ * it talks to its own origin only, so data that slipped into the DOM could not run or leak.
+ */
+export const BOARD_PAGE_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(BOARD_PAGE_SCRIPT)}`,
+  `style-src ${sha256(BOARD_PAGE_STYLE)}`,
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

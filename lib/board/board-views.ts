@@ -1,0 +1,108 @@
+import { FAILURE_STATUSES, isFinalStatus } from '../dlr-status.js';
+import type { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
+import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
+import type { StoredReport } from '../interfaces/dlr-store.interface.js';
+import { stringOrNull } from '../utils/payload-fields.js';
+import { maskRecipient } from './mask-recipient.js';
+
+/** How the board colours a status: reached the recipient, did not, or not settled yet. */
+export type BoardState = 'delivered' | 'failed' | 'in progress';
+
+/** One change as the live stream sends it (`event: change`). */
+export interface BoardChange {
+  /** Messente's id of the message on one channel. */
+  readonly messageId: string;
+  /** Id grouping the messages of one multi-channel send, or null. */
+  readonly omnimessageId: string | null;
+  /** The new status. */
+  readonly status: string;
+  /** The status before, or null for the message's first report. */
+  readonly previousStatus: string | null;
+  /** How the page colours the status. */
+  readonly state: BoardState;
+  /** `sms`, `viber`, `whatsapp`, ... or null. */
+  readonly channel: string | null;
+  /** The recipient, masked unless `maskRecipients` is false. */
+  readonly to: string | null;
+  /** Messente's error code (`0` = none), or null. */
+  readonly err: number | null;
+  /** Messente's error text, or null. */
+  readonly error: string | null;
+  /** When Messente saw the change, or null. */
+  readonly timestamp: Date | null;
+  /** When this app received the report. */
+  readonly receivedAt: Date;
+}
+
+/** One pending change as `GET {path}/api/pending` lists it. */
+export interface BoardPendingChange {
+  /** Messente's id of the message on one channel. */
+  readonly messageId: string;
+  /** Id grouping the messages of one multi-channel send, or null. */
+  readonly omnimessageId: string | null;
+  /** The status whose handlers have not all succeeded. */
+  readonly status: string;
+  /** How the page colours the status. */
+  readonly state: BoardState;
+  /** `sms`, `viber`, `whatsapp`, ... or null. */
+  readonly channel: string | null;
+  /** The recipient, masked unless `maskRecipients` is false. */
+  readonly to: string | null;
+  /** When this app received the report. */
+  readonly receivedAt: Date;
+}
+
+const failures = new Set<string>(FAILURE_STATUSES);
+
+/** The colour class of a status. */
+export function boardState(status: string): BoardState {
+  if (failures.has(status)) return 'failed';
+  return isFinalStatus(status) ? 'delivered' : 'in progress';
+}
+
+/** Shapes the board's data and masks recipients, in one place, so no route can forget to. */
+export class BoardViews {
+  constructor(private readonly mask: boolean) {}
+
+  /** A recipient as the board shows it. */
+  recipient(to: unknown): string | null {
+    return this.mask ? maskRecipient(to) : stringOrNull(to);
+  }
+
+  /** A change for the live stream. */
+  change(event: DeliveryStatusChanged): BoardChange {
+    return {
+      messageId: event.messageId,
+      omnimessageId: event.omnimessageId,
+      status: event.status,
+      previousStatus: event.previousStatus,
+      state: boardState(event.status),
+      channel: event.channel,
+      to: this.recipient(event.to),
+      err: event.err,
+      error: event.error,
+      timestamp: event.timestamp,
+      receivedAt: event.receivedAt,
+    };
+  }
+
+  /** A pending change. */
+  pending(report: StoredReport): BoardPendingChange {
+    const status = String(report.raw['status']);
+    return {
+      messageId: String(report.raw['message_id']),
+      omnimessageId: stringOrNull(report.raw['omnimessage_id']),
+      status,
+      state: boardState(status),
+      channel: stringOrNull(report.raw['channel']),
+      to: this.recipient(report.raw['to']),
+      receivedAt: new Date(report.receivedAt),
+    };
+  }
+
+  /** A history entry, its payload's recipient masked. */
+  historyEntry(entry: DeliveryHistoryEntry): DeliveryHistoryEntry {
+    if (!this.mask || !Object.hasOwn(entry.raw, 'to')) return entry;
+    return { ...entry, raw: { ...entry.raw, to: this.recipient(entry.raw['to']) } };
+  }
+}

@@ -1,0 +1,161 @@
+import {
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+  type MessageEvent,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Subject, map, takeUntil, type Observable } from 'rxjs';
+import { DlrPendingService } from '../dispatch/dlr-pending.service.js';
+import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
+import { DeliveryStatusEvents } from '../events/delivery-status-events.js';
+import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
+import type { DlrStore } from '../interfaces/dlr-store.interface.js';
+import { DLR_STORE } from '../messente-dlr.constants.js';
+import { DeliveryStatusService } from '../services/delivery-status.service.js';
+import { DeliveryReportStats, type DeliveryReportStatsSnapshot } from '../telemetry/delivery-report-stats.js';
+import { BOARD_OPTIONS, BOARD_PENDING_LIMIT, BOARD_RECONNECT_MS } from './board.constants.js';
+import { BoardViews, type BoardPendingChange } from './board-views.js';
+import type { ResolvedBoardOptions } from './resolved-board-options.interface.js';
+
+/** What `GET {path}/api/stats` answers. */
+export interface BoardStats extends DeliveryReportStatsSnapshot {
+  /** Changes whose handlers have not all succeeded, in the store. */
+  readonly pending: number;
+}
+
+/** What `GET {path}/api/messages/:id` answers. */
+export interface BoardMessages {
+  /** One entry per known message (one for a message id, each message for an omnimessage id). */
+  readonly messages: {
+    readonly messageId: string;
+    /** Every report of the message, oldest first, recipients masked as configured. */
+    readonly history: DeliveryHistoryEntry[];
+  }[];
+}
+
+/** What `GET {path}/api/pending` answers. */
+export interface BoardPending {
+  /** How many changes are pending in all. */
+  readonly count: number;
+  /** The first `BOARD_PENDING_LIMIT` of them, in about the order a sweep would take them. */
+  readonly changes: BoardPendingChange[];
+}
+
+/** The parts of `MessenteDlrModule` the board reads, found in the app at startup. */
+interface DlrParts {
+  readonly events: DeliveryStatusEvents;
+  readonly statuses: DeliveryStatusService;
+  readonly pending: DlrPendingService;
+  readonly stats: DeliveryReportStats;
+  readonly store: DlrStore;
+}
+
+/**
+ * The board's data: reads `MessenteDlrModule`'s stats, store and change stream, and masks
+ * recipients through `BoardViews` before anything leaves.
+ */
+@Injectable()
+export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
+  private parts: DlrParts | undefined;
+  private readonly views: BoardViews;
+  /** Ends every open stream at shutdown, so that closing the HTTP server does not wait on them. */
+  private readonly stopping = new Subject<void>();
+
+  constructor(
+    @Inject(BOARD_OPTIONS) options: ResolvedBoardOptions,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    this.views = new BoardViews(options.maskRecipients);
+  }
+
+  /** Finds `MessenteDlrModule` in the app, wherever it was imported; fails the bootstrap without it. */
+  onModuleInit(): void {
+    try {
+      const find = <T>(token: Parameters<ModuleRef['get']>[0]) =>
+        this.moduleRef.get<T>(token, { strict: false });
+      this.parts = {
+        events: find(DeliveryStatusEvents),
+        statuses: find(DeliveryStatusService),
+        pending: find(DlrPendingService),
+        stats: find(DeliveryReportStats),
+        store: find(DLR_STORE),
+      };
+    } catch {
+      throw new MessenteDlrConfigError(
+        'MessenteDlrModule',
+        'is not imported: the board shows what MessenteDlrModule.forRoot() receives, so the app needs it',
+        'MessenteDlrBoardModule',
+      );
+    }
+  }
+
+  /** Ends the open streams: shutdown must not wait for browsers that keep them open. */
+  onModuleDestroy(): void {
+    this.stopping.next();
+    this.stopping.complete();
+  }
+
+  /** The stats snapshot plus how many changes are pending. */
+  async stats(): Promise<BoardStats> {
+    const { stats, store } = this.dlr;
+    const pending = await this.fromStore(() => store.countPending());
+    return { ...stats.snapshot(), pending };
+  }
+
+  /** Every change as it is accepted, as server-sent events named `change`. */
+  changes(): Observable<MessageEvent> {
+    return this.dlr.events.changes$.pipe(
+      map((event) => ({ type: 'change', data: this.views.change(event), retry: BOARD_RECONNECT_MS })),
+      takeUntil(this.stopping),
+    );
+  }
+
+  /** The history of a message, or of every known message of an omnimessage. */
+  async messages(id: string): Promise<BoardMessages> {
+    const { statuses } = this.dlr;
+    const own = await statuses.history(id);
+    const messageIds =
+      own.length > 0 ? [id] : (await statuses.forOmnimessage(id)).map((event) => event.messageId);
+    const messages = [];
+    for (const messageId of messageIds) {
+      const history = messageId === id ? own : await statuses.history(messageId);
+      messages.push({ messageId, history: history.map((entry) => this.views.historyEntry(entry)) });
+    }
+    return { messages };
+  }
+
+  /** The pending changes. */
+  async pending(): Promise<BoardPending> {
+    const { store } = this.dlr;
+    const [count, reports] = await Promise.all([
+      this.fromStore(() => store.countPending()),
+      this.fromStore(() => store.listPending(BOARD_PENDING_LIMIT)),
+    ]);
+    return { count, changes: reports.map((report) => this.views.pending(report)) };
+  }
+
+  /** Dispatches the pending changes again, as the sweep would; resolves once their handlers ran. */
+  async redispatch(): Promise<{ dispatched: number }> {
+    const { pending } = this.dlr;
+    return { dispatched: await this.fromStore(() => pending.redispatchPending()) };
+  }
+
+  private get dlr(): DlrParts {
+    if (!this.parts) throw new ServiceUnavailableException('The board is not started yet');
+    return this.parts;
+  }
+
+  /** A store that fails answers 503, as the webhook does: never a 500. */
+  private async fromStore<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw new ServiceUnavailableException(
+        `The delivery-report store is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The `nestjs-messente-dlr/board` entry point: a live page of the delivery reports, apart
+ * from the main entry so that apps without it load none of it.
+ */
+export { MessenteDlrBoardModule } from './messente-dlr-board.module.js';
+export type { MessenteDlrBoardOptions } from './messente-dlr-board-options.interface.js';
+export { maskRecipient } from './mask-recipient.js';
+export { DEFAULT_BOARD_PATH } from './board.constants.js';
+export type { BoardChange, BoardPendingChange, BoardState } from './board-views.js';
+export type { BoardMessages, BoardPending, BoardStats } from './dlr-board.service.js';
