@@ -5,6 +5,7 @@ import { DlrSignatureGuard } from '../guards/dlr-signature.guard.js';
 import { IpAllowlistGuard } from '../guards/ip-allowlist.guard.js';
 import { DlrPayloadPipe, type DlrPayload } from '../pipes/dlr-payload.pipe.js';
 import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service.js';
+import { DLR_TEST_REPORT_ANSWER, isDlrTestReport } from '../utils/dlr-test-report.js';
 
 /**
  * The webhook Messente posts to. Guards run in order: source IP (403), body type and
@@ -14,11 +15,15 @@ import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service
 export class DlrWebhookController {
   constructor(private readonly intake: DlrIntakeService) {}
 
-  /** Receives one delivery report. */
+  /**
+   * Receives one delivery report. A signed test report (`messente-dlr doctor`) has passed
+   * every check a real one does; it is answered here, so it is never recorded or dispatched.
+   */
   @Post()
   @HttpCode(200)
   @UseGuards(IpAllowlistGuard, DlrBodyGuard, DlrSignatureGuard)
-  receive(@Body(DlrPayloadPipe) payload: DlrPayload): Promise<DlrAnswer> {
+  receive(@Body(DlrPayloadPipe) payload: DlrPayload): Promise<DlrAnswer> | typeof DLR_TEST_REPORT_ANSWER {
+    if (isDlrTestReport(payload)) return DLR_TEST_REPORT_ANSWER;
     return this.intake.accept(payload);
   }
 }
