@@ -48,7 +48,7 @@ export function requireUrl(value: string | undefined, option = '--url'): URL {
     throw new UsageError(`${option} '${value}' is not a URL (e.g. http://127.0.0.1:3000/messente/dlr)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${option} must be an http:// or https:// URL, not ${url.protocol}`);
+    throw new UsageError(`${option} '${value}' must start with http:// or https://`);
   }
   return url;
 }

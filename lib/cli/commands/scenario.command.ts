@@ -152,8 +152,8 @@ function unmetExpectation(
 }
 
 function expectationText(expect: ScenarioExpectation | null): string {
-  if (!expect) return '2xx';
-  return [expect.httpStatus ?? '2xx', expect.outcome].filter((part) => part !== undefined).join(' ');
+  if (!expect || (expect.httpStatus === undefined && expect.outcome === undefined)) return '2xx';
+  return [expect.httpStatus, expect.outcome].filter((part) => part !== undefined).join(' ');
 }
 
 function printTable(
