@@ -43,7 +43,7 @@ export function wrongSecret(): Diagnosis {
     cause: 'secret',
     title: 'wrong secret',
     advice:
-      'a correctly signed report was refused (401) in every JSON layout: the app checks signatures with ' +
+      'a correctly signed report was refused (401) both as compact and as spaced-out JSON: the app checks signatures with ' +
       'another secret. Use the password of the API key that sends the messages (with several keys, list ' +
       'each in signatureSecrets) and pass the same one to doctor (--secret or MESSENTE_API_PASSWORD). ' +
       'Less likely: a proxy in front of the app re-encodes the JSON body',

@@ -24,7 +24,7 @@ export const doctorCommand: CliCommand = {
   help: `Usage: messente-dlr doctor --url URL [--secret S] [--json]
 
 Checks a running webhook the way Messente will use it: a signed report must be accepted
-(compact JSON as Messente sends it, and reformatted JSON), and a tampered body, a missing and
+(compact JSON as Messente sends it, and the same JSON spaced out), and a tampered body, a missing and
 a wrong signature must be refused. For each failure it names the likely cause: nothing
 listening, wrong path or global prefix, source IP or trust proxy, rawBody not enabled, wrong
 secret, a proxy that rewrites the JSON or the Content-Type, signatures not checked.
@@ -88,7 +88,7 @@ interface CheckResult {
   readonly diagnosis: Diagnosis | null;
 }
 
-type Layout = 'compact' | 'reformatted';
+type Layout = 'compact' | 'spaced';
 
 /** A request's answer, or the reason none came. */
 type Sent = { readonly answer: HttpAnswer; readonly bytes: number } | { readonly unreachable: string };
@@ -106,16 +106,16 @@ class Doctor {
   async run(): Promise<CheckResult[]> {
     const signed = await this.send(this.body('compact'), 'valid');
     if ('unreachable' in signed) return this.stop(SIGNED, signed);
-    const reformatted =
+    const spaced =
       isSuccess(signed.answer.status) || signed.answer.status === 401
-        ? await this.send(this.body('reformatted'), 'valid')
+        ? await this.send(this.body('spaced'), 'valid')
         : null;
-    this.judgeSigned(signed, reformatted);
-    if (reformatted && 'unreachable' in reformatted) return this.stop(REFORMATTED, reformatted);
-    if (reformatted) this.judgeReformatted(signed, reformatted);
-    else this.skip(REFORMATTED);
+    this.judgeSigned(signed, spaced);
+    if (spaced && 'unreachable' in spaced) return this.stop(SPACED, spaced);
+    if (spaced) this.judgeSpaced(signed, spaced);
+    else this.skip(SPACED);
 
-    const accepted = [signed, reformatted].find(
+    const accepted = [signed, spaced].find(
       (sent) => sent && 'answer' in sent && isSuccess(sent.answer.status),
     );
     if (!accepted) {
@@ -123,7 +123,7 @@ class Doctor {
       return this.checks;
     }
     // Forged reports in a layout the way in is known to keep intact.
-    const layout: Layout = accepted === signed ? 'compact' : 'reformatted';
+    const layout: Layout = accepted === signed ? 'compact' : 'spaced';
     const original = this.report();
     const tampered = serialise({ ...original, status: 'UNDELIV' }, layout);
     const forgeries: Array<[string, () => Promise<Sent>, string]> = [
@@ -157,7 +157,7 @@ class Doctor {
     return this.checks;
   }
 
-  private judgeSigned(signed: Extract<Sent, { answer: HttpAnswer }>, reformatted: Sent | null): void {
+  private judgeSigned(signed: Extract<Sent, { answer: HttpAnswer }>, spaced: Sent | null): void {
     const { answer } = signed;
     if (isSuccess(answer.status)) {
       const outcome = answerOutcome(answer.body);
@@ -171,23 +171,23 @@ class Doctor {
     }
     let diagnosis: Diagnosis;
     if (answer.status !== 401) diagnosis = diagnoseAnswer(answer, this.url, signed.bytes);
-    else if (reformatted && 'answer' in reformatted && isSuccess(reformatted.answer.status)) {
-      diagnosis = jsonRewritten('reformatted', 'compact');
+    else if (spaced && 'answer' in spaced && isSuccess(spaced.answer.status)) {
+      diagnosis = jsonRewritten('spaced-out', 'compact');
     } else diagnosis = wrongSecret();
     this.add(SIGNED, 'fail', answer, null, diagnosis);
   }
 
-  private judgeReformatted(signed: Sent, reformatted: Extract<Sent, { answer: HttpAnswer }>): void {
-    const { answer } = reformatted;
-    if (isSuccess(answer.status)) return this.add(REFORMATTED, 'ok', answer, null, null);
+  private judgeSpaced(signed: Sent, spaced: Extract<Sent, { answer: HttpAnswer }>): void {
+    const { answer } = spaced;
+    if (isSuccess(answer.status)) return this.add(SPACED, 'ok', answer, null, null);
     const signedOk = 'answer' in signed && isSuccess(signed.answer.status);
     const diagnosis =
       answer.status !== 401
-        ? diagnoseAnswer(answer, this.url, reformatted.bytes)
+        ? diagnoseAnswer(answer, this.url, spaced.bytes)
         : signedOk
-          ? jsonRewritten('compact', 'reformatted')
+          ? jsonRewritten('compact', 'spaced-out')
           : wrongSecret();
-    this.add(REFORMATTED, 'fail', answer, null, diagnosis);
+    this.add(SPACED, 'fail', answer, null, diagnosis);
   }
 
   /** A fresh signed test report: valid, with new ids, marked so that the module records nothing. */
@@ -250,17 +250,31 @@ class Doctor {
 }
 
 const SIGNED = 'signed report';
-const REFORMATTED = 'signed report, reformatted JSON';
+const SPACED = 'signed report, spaced-out JSON';
 const REFUSALS = [
   'tampered body is refused',
   'missing signature is refused',
   'wrong signature is refused',
 ] as const;
-const CHECKS = [SIGNED, REFORMATTED, ...REFUSALS];
+const CHECKS = [SIGNED, SPACED, ...REFUSALS];
 
-/** Compact JSON as Messente sends it, or pretty-printed as a re-serialising proxy might. */
+/**
+ * Compact JSON as Messente sends it, or the same report with a space after each `:` and `,`
+ * (as Python's json.dumps writes it), the layout a re-serialising gateway is likeliest to make.
+ */
 function serialise(report: Record<string, unknown>, layout: Layout): string {
-  return layout === 'compact' ? JSON.stringify(report) : `${JSON.stringify(report, null, 2)}\n`;
+  return layout === 'compact' ? JSON.stringify(report) : spacedJson(report);
+}
+
+function spacedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(spacedJson).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const fields = Object.entries(value).map(
+      ([key, field]) => `${JSON.stringify(key)}: ${spacedJson(field)}`,
+    );
+    return `{${fields.join(', ')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function printReport(printer: Printer, url: URL, checks: readonly CheckResult[]): void {
