@@ -74,8 +74,16 @@ export function signatureNotChecked(what: string): Diagnosis {
   };
 }
 
-/** The likely cause of an answer that is not what a valid report should get. */
-export function diagnoseAnswer(answer: HttpAnswer, url: URL, bodyBytes: number): Diagnosis {
+/**
+ * The likely cause of an answer that is not what a valid report should get. `found` is
+ * where doctor found the webhook instead, when the URL's path answered 404.
+ */
+export function diagnoseAnswer(
+  answer: HttpAnswer,
+  url: URL,
+  bodyBytes: number,
+  found: string | null = null,
+): Diagnosis {
   const status = answer.status;
   const text = answerText(answer.body);
   if (status === 404 || status === 405) {
@@ -83,9 +91,12 @@ export function diagnoseAnswer(answer: HttpAnswer, url: URL, bodyBytes: number):
       cause: 'path_or_prefix',
       title: 'wrong path or global prefix',
       advice:
-        `nothing handles POST ${url.pathname} (${status}). The webhook is served at the app's global prefix ` +
-        `plus the module's path ('messente/dlr' by default): /api/messente/dlr after app.setGlobalPrefix('api'). ` +
-        'Check the URL, the path option and setGlobalPrefix',
+        `nothing handles POST ${url.pathname} (${status}). The webhook's path is the app's global prefix ` +
+        "plus the module's path option ('messente/dlr' by default), e.g. /api/messente/dlr after " +
+        "app.setGlobalPrefix('api'). " +
+        (found
+          ? `A webhook answers at ${found}: use that URL`
+          : 'Check the URL, the path option and setGlobalPrefix'),
     };
   }
   if (status === 403) {

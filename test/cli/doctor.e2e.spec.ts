@@ -119,6 +119,9 @@ describe.each(ADAPTERS)('messente-dlr doctor against misconfigured apps on %s', 
     const result = await doctor({ app: { globalPrefix: 'api' } });
     expectCause(result, 'path_or_prefix', /cause: wrong path or global prefix/);
     expect(result.human).toMatch(/FAIL {2}signed report +404/);
+    expect(result.human).toMatch(
+      /A webhook answers at http:\/\/127\.0\.0\.1:\d+\/api\/messente\/dlr \(it answered 200\)/,
+    );
     expect(result.json.checks.slice(1).map((check) => check.result)).toEqual([
       'skip',
       'skip',
@@ -192,5 +195,27 @@ describe.each(ADAPTERS)('messente-dlr doctor against misconfigured apps on %s', 
       'fail 200',
       'fail 200',
     ]);
+  });
+});
+
+describe('messente-dlr doctor against an endpoint that is not this module', () => {
+  it('notes that the test report may have been recorded, and fails the refusal checks', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+      const run = await runCli(['doctor', '--url', url, '--secret', SECRET]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(
+        /^ok {4}signed report +200 \{"ok":true\}\n {6}note: .*did not recognise doctor's test report/m,
+      );
+      expect(run.stdout).toMatch(/cause: signatures are not checked/);
+      expect(run.stdout).not.toMatch(/nothing was recorded/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -110,7 +110,8 @@ class Doctor {
       isSuccess(signed.answer.status) || signed.answer.status === 401
         ? await this.send(this.body('spaced'), 'valid')
         : null;
-    this.judgeSigned(signed, spaced);
+    const notFound = signed.answer.status === 404 || signed.answer.status === 405;
+    this.judgeSigned(signed, spaced, notFound ? await this.findWebhook() : null);
     if (spaced && 'unreachable' in spaced) return this.stop(SPACED, spaced);
     if (spaced) this.judgeSpaced(signed, spaced);
     else this.skip(SPACED);
@@ -157,7 +158,11 @@ class Doctor {
     return this.checks;
   }
 
-  private judgeSigned(signed: Extract<Sent, { answer: HttpAnswer }>, spaced: Sent | null): void {
+  private judgeSigned(
+    signed: Extract<Sent, { answer: HttpAnswer }>,
+    spaced: Sent | null,
+    found: string | null,
+  ): void {
     const { answer } = signed;
     if (isSuccess(answer.status)) {
       const outcome = answerOutcome(answer.body);
@@ -170,7 +175,7 @@ class Doctor {
       return;
     }
     let diagnosis: Diagnosis;
-    if (answer.status !== 401) diagnosis = diagnoseAnswer(answer, this.url, signed.bytes);
+    if (answer.status !== 401) diagnosis = diagnoseAnswer(answer, this.url, signed.bytes, found);
     else if (spaced && 'answer' in spaced && isSuccess(spaced.answer.status)) {
       diagnosis = jsonRewritten('spaced-out', 'compact');
     } else diagnosis = wrongSecret();
@@ -190,6 +195,32 @@ class Doctor {
     this.add(SPACED, 'fail', answer, null, diagnosis);
   }
 
+  /**
+   * After a 404, where the webhook is instead: the path without its first segment, under
+   * /api, or the default path. Each try is a signed test report, so it records nothing.
+   */
+  private async findWebhook(): Promise<string | null> {
+    const segments = this.url.pathname.split('/').filter(Boolean);
+    const candidates = new Set([
+      `/${segments.slice(1).join('/')}`,
+      `/api/${segments.join('/')}`,
+      '/messente/dlr',
+      '/api/messente/dlr',
+    ]);
+    candidates.delete(`/${segments.join('/')}`);
+    candidates.delete('/');
+    for (const path of candidates) {
+      const candidate = new URL(this.url);
+      candidate.pathname = path;
+      const sent = await this.send(this.body('compact'), 'valid', {}, candidate);
+      if ('unreachable' in sent) return null;
+      if (sent.answer.status !== 404 && sent.answer.status !== 405) {
+        return `${candidate.href} (it answered ${sent.answer.status})`;
+      }
+    }
+    return null;
+  }
+
   /** A fresh signed test report: valid, with new ids, marked so that the module records nothing. */
   private report(): Record<string, unknown> {
     const report = dlrPayload({ [DLR_TEST_REPORT_FIELD]: true });
@@ -201,10 +232,15 @@ class Doctor {
     return serialise(this.report(), layout);
   }
 
-  private async send(body: string, signing: Signing, headers: Record<string, string> = {}): Promise<Sent> {
+  private async send(
+    body: string,
+    signing: Signing,
+    headers: Record<string, string> = {},
+    url = this.url,
+  ): Promise<Sent> {
     try {
       return {
-        answer: await postReport(this.url, body, signing, this.secret, headers),
+        answer: await postReport(url, body, signing, this.secret, headers),
         bytes: Buffer.byteLength(body),
       };
     } catch (error) {
@@ -306,12 +342,15 @@ function printReport(printer: Printer, url: URL, checks: readonly CheckResult[])
         `All ${checks.length} checks passed: Messente's signed reports would be accepted, forged ones refused.`,
       ),
     );
-    printer.line(
-      printer.paint(
-        'dim',
-        'Doctor sent signed test reports: nothing was recorded and no handler was called.',
-      ),
-    );
+    // Only the module's {"outcome":"test"} answer shows that nothing was recorded.
+    if (checks.every((check) => check.note === null)) {
+      printer.line(
+        printer.paint(
+          'dim',
+          'The app answered them as test reports: nothing was recorded, no handler was called.',
+        ),
+      );
+    }
   } else {
     const skipped = checks.filter((check) => check.result === 'skip').length;
     printer.line(
