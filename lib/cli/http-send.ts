@@ -1,4 +1,10 @@
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import {
+  request as httpRequest,
+  validateHeaderName,
+  validateHeaderValue,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { oneLine } from './cli-errors.js';
 
@@ -120,4 +126,27 @@ export function answerOutcome(body: Buffer): string | null {
 /** True for a 2xx status. */
 export function isSuccess(httpStatus: number): boolean {
   return httpStatus >= 200 && httpStatus < 300;
+}
+
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Why headers (from a scenario or a recording) cannot be sent, or null when they can;
+ * checked with Node's own validators, which is what `http.request` would throw on.
+ */
+export function invalidHeader(headers: Readonly<Record<string, string>>): string | null {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      return `header ${JSON.stringify(name)} is not a valid HTTP header`;
+    }
+  }
+  return null;
+}
+
+/** True for an HTTP method token such as `POST`. */
+export function isHttpMethod(method: string): boolean {
+  return METHOD.test(method);
 }

@@ -1,4 +1,5 @@
 import { UsageError, oneLine } from './cli-errors.js';
+import { invalidHeader, isHttpMethod } from './http-send.js';
 
 /** What the app answered a recorded request, or why it could not. */
 export type RecordedAnswer =
@@ -57,7 +58,8 @@ function checkRecordedRequest(value: unknown, at: string): RecordedRequest {
   };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('not an object');
   const entry = value as Record<string, unknown>;
-  if (typeof entry['method'] !== 'string') fail('"method" must be a string');
+  if (typeof entry['method'] !== 'string' || !isHttpMethod(entry['method']))
+    fail('"method" must be an HTTP method');
   const headers = entry['headers'];
   if (
     headers === null ||
@@ -67,6 +69,8 @@ function checkRecordedRequest(value: unknown, at: string): RecordedRequest {
   ) {
     fail('"headers" must be an object of strings');
   }
+  const badHeader = invalidHeader(headers as Record<string, string>);
+  if (badHeader) fail(badHeader);
   if (typeof entry['body'] !== 'string' && typeof entry['bodyBase64'] !== 'string') {
     fail('"body" or "bodyBase64" must be a string');
   }

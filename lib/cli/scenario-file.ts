@@ -1,5 +1,6 @@
 import { dlrPayload } from '../testing/dlr-payload.js';
 import { UsageError, oneLine } from './cli-errors.js';
+import { invalidHeader } from './http-send.js';
 import type { Signing } from './webhook-request.js';
 
 /** What a step expects; a step without one expects any 2xx answer. */
@@ -66,6 +67,8 @@ export function checkScenario(value: unknown, source: string): Scenario {
       if (!isObject(headers) || Object.values(headers).some((v) => typeof v !== 'string')) {
         fail(`${at}: "headers" must be an object of strings`);
       }
+      const badHeader = invalidHeader(headers as Record<string, string>);
+      if (badHeader) fail(`${at}: ${badHeader}`);
       return {
         name: name as string | null,
         report: report as Record<string, unknown>,

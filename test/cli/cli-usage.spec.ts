@@ -1,11 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
+import { UsageError } from '../../lib/cli/cli-errors.js';
 import { runCli as runInProcess } from '../../lib/cli/cli.js';
+import { parseRecording, recordedBody } from '../../lib/cli/recording.js';
+import { endToEndHeaders, sendHttp } from '../../lib/cli/http-send.js';
+import { buildReports, checkScenario } from '../../lib/cli/scenario-file.js';
+import { postReport } from '../../lib/cli/webhook-request.js';
 import { signDlr } from '../../lib/testing/index.js';
 import { describeRequiring } from '../support/requires.js';
 import { jsonOf, runCli, type CliRun } from '../support/cli.js';
@@ -310,6 +316,108 @@ describe('argument parsing under fuzzing (in process)', () => {
           expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('scenario and recording files under fuzzing', () => {
+  // Whatever a file passes the checks with must also be sendable: requests go to this server.
+  let server: Server;
+  let url: URL;
+  beforeAll(async () => {
+    server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('{"outcome":"change"}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/hook`);
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('any JSON as a scenario is either sent or refused with a UsageError', async () => {
+    const step = fc.record(
+      {
+        name: fc.oneof(fc.string(), fc.integer()),
+        report: fc.oneof(
+          fc.dictionary(
+            fc.constantFrom('message_id', 'status', 'omnimessage_id', '__proto__', 'x'),
+            fc.oneof(
+              fc.jsonValue(),
+              fc.constantFrom('$step.1.message_id', '$step.0.x', '$step.9.status', '$step.x'),
+            ),
+          ),
+          fc.jsonValue(),
+        ),
+        sign: fc.oneof(fc.boolean(), fc.constantFrom('wrong', 'yes')),
+        headers: fc.oneof(fc.dictionary(fc.string(), fc.string()), fc.jsonValue()),
+        expect: fc.oneof(
+          fc.record({ httpStatus: fc.integer(), outcome: fc.string() }, { requiredKeys: [] }),
+          fc.jsonValue(),
+        ),
+        other: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    const scenario = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ steps: fc.oneof(fc.array(step, { maxLength: 4 }), fc.jsonValue()) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(scenario, async (value) => {
+        let checked;
+        let reports;
+        try {
+          checked = checkScenario(value, 'fuzz.json');
+          reports = buildReports(checked, 'fuzz.json');
+        } catch (error) {
+          expect(error).toBeInstanceOf(UsageError);
+          expect((error as Error).message).toMatch(/^fuzz\.json: [^\n]+$/);
+          return;
+        }
+        expect(reports).toHaveLength(checked.steps.length);
+        for (const [index, step] of checked.steps.entries()) {
+          const answer = await postReport(url, JSON.stringify(reports[index]), step.sign, 's', step.headers);
+          expect(answer.status).toBe(200);
+        }
+        expect(({} as Record<string, unknown>)['message_id']).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('any text as a recording is either sent or refused with a UsageError', async () => {
+    const line = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      fc
+        .record({
+          method: fc.oneof(fc.string(), fc.constantFrom('POST', 'PUT')),
+          headers: fc.dictionary(fc.string(), fc.string()),
+          body: fc.string(),
+        })
+        .map((value) => JSON.stringify(value)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 5 }), async (lines) => {
+        let requests;
+        try {
+          requests = parseRecording(lines.join('\n'), 'rec.jsonl');
+        } catch (error) {
+          expect(error).toBeInstanceOf(UsageError);
+          expect((error as Error).message).toMatch(/^rec\.jsonl(:\d+)?: [^\n]+$/);
+          return;
+        }
+        for (const request of requests) {
+          const body = recordedBody(request);
+          const answer = await sendHttp(url, {
+            method: request.method,
+            headers: endToEndHeaders(request.headers),
+            body,
+          });
+          expect(answer.status).toBe(200);
+        }
+      }),
       { numRuns: 300 },
     );
   });
