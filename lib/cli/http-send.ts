@@ -1,4 +1,5 @@
 import {
+  METHODS,
   request as httpRequest,
   validateHeaderName,
   validateHeaderValue,
@@ -128,8 +129,6 @@ export function isSuccess(httpStatus: number): boolean {
   return httpStatus >= 200 && httpStatus < 300;
 }
 
-const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /**
  * Why headers (from a scenario or a recording) cannot be sent, or null when they can;
  * checked with Node's own validators, which is what `http.request` would throw on.
@@ -146,7 +145,7 @@ export function invalidHeader(headers: Readonly<Record<string, string>>): string
   return null;
 }
 
-/** True for an HTTP method token such as `POST`. */
+/** True for a method Node's HTTP parser knows, such as `POST` (what `listen` can have received). */
 export function isHttpMethod(method: string): boolean {
-  return METHOD.test(method);
+  return METHODS.includes(method);
 }

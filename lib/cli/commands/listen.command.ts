@@ -1,18 +1,13 @@
 import { parseArgs } from 'node:util';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADER } from '../../messente-dlr.constants.js';
 import { CliFailure, UsageError, oneLine } from '../cli-errors.js';
 import type { CliCommand } from '../cli-command.js';
 import { Printer, type CliIo } from '../cli-io.js';
-import { UnreachableError, answerText, endToEndHeaders, isSuccess, sendHttp } from '../http-send.js';
+import { answerText, isSuccess } from '../http-send.js';
+import { ListenProxy, type ListenLine } from '../listen-proxy.js';
 import { COMMON_OPTIONS, optionalSecret, parseCommandArgs, requireUrl } from '../parse-command-args.js';
-import { encodeBody, type RecordedAnswer, type RecordedRequest } from '../recording.js';
-import { signatureVerdict, summarizeReport, type SignatureVerdict } from '../report-summary.js';
-
-// Messente's reports are a few hundred bytes; the port may be public through a tunnel.
-const MAX_BODY_BYTES = 1024 * 1024;
 
 /** `messente-dlr listen --port P --forward-to URL`: a local proxy that shows and records reports. */
 export const listenCommand: CliCommand = {
@@ -110,114 +105,12 @@ Example:
   },
 };
 
-/** What `listen` prints (and, with `--json`, writes) for one request. */
-interface ListenLine {
-  readonly receivedAt: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: string | null;
-  readonly messageId: string | null;
-  readonly omnimessageId: string | null;
-  readonly signature: SignatureVerdict;
-  readonly answer: RecordedAnswer;
-}
-
-/** Forwards requests one by one and records them in arrival order. */
-class ListenProxy {
-  count = 0;
-  private writes: Promise<void> = Promise.resolve();
-  private readonly inFlight = new Set<Promise<void>>();
-
-  constructor(
-    private readonly forwardTo: URL,
-    private readonly secret: string | null,
-    private readonly record: FileHandle | null,
-    private readonly print: (line: ListenLine) => void,
-  ) {}
-
-  /** Settles when every request received so far has been answered and recorded. */
-  async idle(): Promise<void> {
-    await Promise.all(this.inFlight);
-    await this.writes;
-  }
-
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const done = this.forward(req, res).finally(() => this.inFlight.delete(done));
-    this.inFlight.add(done);
-    return done;
-  }
-
-  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const receivedAt = new Date().toISOString();
-    const body = await readBody(req);
-    this.count++;
-    let answer: RecordedAnswer;
-    if (body === null) {
-      answer = { error: `body larger than ${MAX_BODY_BYTES} bytes: not forwarded` };
-      res.writeHead(413, { 'content-type': 'text/plain' }).end(`messente-dlr listen: ${answer.error}\n`);
-    } else {
-      try {
-        const reply = await sendHttp(this.forwardTo, {
-          method: req.method ?? 'POST',
-          headers: endToEndHeaders(req.headers),
-          body,
-        });
-        answer = { httpStatus: reply.status, body: reply.body.toString('utf8') };
-        const headers = reply.headers['content-type']
-          ? { 'content-type': reply.headers['content-type'] }
-          : {};
-        res.writeHead(reply.status, headers).end(reply.body);
-      } catch (error) {
-        const reason = error instanceof UnreachableError ? error.message : oneLine(error);
-        answer = { error: `app unreachable: ${reason}` };
-        res.writeHead(502, { 'content-type': 'text/plain' }).end(`messente-dlr listen: ${answer.error}\n`);
-      }
-    }
-    const bytes = body ?? Buffer.alloc(0);
-    const summary = summarizeReport(bytes);
-    const header = req.headers[SIGNATURE_HEADER];
-    this.print({
-      receivedAt,
-      method: req.method ?? '',
-      path: req.url ?? '',
-      status: summary?.status ?? null,
-      messageId: summary?.messageId ?? null,
-      omnimessageId: summary?.omnimessageId ?? null,
-      signature: signatureVerdict(Array.isArray(header) ? header[0] : header, bytes, this.secret),
-      answer,
-    });
-    const entry: RecordedRequest = {
-      receivedAt,
-      method: req.method ?? '',
-      path: req.url ?? '',
-      headers: endToEndHeaders(req.headers),
-      ...encodeBody(bytes),
-      answer,
-    };
-    const record = this.record;
-    if (record) this.writes = this.writes.then(() => record.appendFile(`${JSON.stringify(entry)}\n`));
-    await this.writes;
-  }
-}
-
 async function openRecord(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'a');
   } catch (error) {
     throw new UsageError(`cannot write ${file}: ${(error as { code?: string }).code ?? oneLine(error)}`);
   }
-}
-
-/** The request's body, or null when it is larger than MAX_BODY_BYTES. */
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Read to the end even past the limit, so that the sender still gets its answer.
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
-  }
-  return size > MAX_BODY_BYTES ? null : Buffer.concat(chunks);
 }
 
 function printLine(printer: Printer, line: ListenLine): void {
