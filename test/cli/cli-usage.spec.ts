@@ -14,7 +14,7 @@ import { buildReports, checkScenario } from '../../lib/cli/scenario-file.js';
 import { postReport } from '../../lib/cli/webhook-request.js';
 import { signDlr } from '../../lib/testing/index.js';
 import { describeRequiring } from '../support/requires.js';
-import { jsonOf, runCli, type CliRun } from '../support/cli.js';
+import { jsonOf, runCli, startCli, type CliRun } from '../support/cli.js';
 
 /** The escape character that starts every colour code. */
 const ESC = '\u001b';
@@ -180,6 +180,24 @@ describe('messente-dlr as a child process', () => {
       error: expect.stringMatching(/step 1: cannot reach/),
     });
     expect(json.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('stops at once on Ctrl-C while waiting for an answer', async () => {
+    const silent = createHttpServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}/messente/dlr`;
+      const cli = await startCli(['doctor', '--url', url, '--secret', 's']);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = Date.now();
+      const run = await cli.stop('SIGINT');
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(cli.child.signalCode).toBe('SIGINT');
+      expect(run.stderr).toBe('');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('sign prints what signDlr computes, for a file and for stdin', async () => {
