@@ -5,7 +5,9 @@
 #
 # 1. npm run build + npm pack (into a temp dir); checks every package.json `exports` target is in the tarball.
 # 2. A fresh ESM app on Nest 12 installs the tarball, imports 'nestjs-messente-dlr', '/testing' and '/board',
-#    boots, and gets a signed report through to an @OnDlrStatus('*') handler.
+#    boots, and gets a signed report through to an @OnDlrStatus('*') handler; then
+#    `npx messente-dlr trigger` (the bin from the tarball) gets two more through, and
+#    `npx messente-dlr --version` prints the package's version.
 # 3. The same from a CommonJS app on Nest 11 with require() (require(esm), Node >= 20.19), which
 #    also requires '/health' with @nestjs/terminus 11 and gets an "up" from the indicator.
 # Both apps are installed WITHOUT ioredis, @nestjs/cqrs, @nestjs/event-emitter and
@@ -55,6 +57,7 @@ const files = new Set(require(packPath)[0].files.map((f) => f.path.replace(/^\.\
 const targets = new Set([pkg.main, pkg.types].filter(Boolean));
 const walk = (v) => (typeof v === 'string' ? targets.add(v) : v && Object.values(v).forEach(walk));
 walk(pkg.exports);
+walk(pkg.bin);
 const missing = [...targets].map((t) => t.replace(/^\.\//, '')).filter((t) => !files.has(t));
 const junk = [...files].filter((f) => /(^|\/)(test|sample|bench|lib)\/|\.tsbuildinfo$|\.spec\.|\.test\./.test(f));
 if (missing.length) console.error(`  missing from tarball: ${missing.join(', ')}`);
@@ -122,9 +125,18 @@ run_app() {
   fi
 
   if (cd "$dir" && node "$entry"); then
-    pass "$label: import of nestjs-messente-dlr + /testing, boot, signed report -> 200, handler called once"
+    pass "$label: import of nestjs-messente-dlr + /testing, boot, signed report -> 200, handler called once; npx messente-dlr trigger -> 200s"
   else
     fail "$label: smoke app ($entry)"
+  fi
+
+  # The bin, from the tarball, as `npx` finds it in the app (--no: never from the registry).
+  local version
+  version="$(cd "$dir" && npx --no -- messente-dlr --version 2>&1)" || true
+  if [[ "$version" == "$(node -p 'require(process.argv[1]).version' "$ROOT/package.json")" ]]; then
+    pass "$label: npx messente-dlr --version -> $version"
+  else
+    fail "$label: npx messente-dlr --version printed: $version"
   fi
 
   # Without ioredis, the /redis entry must fail on ioredis itself (and nothing else).

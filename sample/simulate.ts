@@ -1,68 +1,37 @@
 /**
- * Sends the running sample a realistic stream of signed delivery reports and prints what
- * was sent, what the sample answered, what GET /messages/:omnimessageId says now, and the
- * sample's counters from GET /metrics.
- * Usage: `npm run simulate` (PORT and MESSENTE_API_PASSWORD as for `npm start`).
+ * `npm run simulate`: runs `messente-dlr scenario sample/scenario.json` against the running
+ * sample (a realistic stream of signed delivery reports), then prints what was sent, what
+ * the sample answered, what GET /messages/:omnimessageId says now, and the sample's counters
+ * from GET /metrics.
+ * PORT and MESSENTE_API_PASSWORD as for `npm start`.
  */
-import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dlrPayload, signDlr } from 'nestjs-messente-dlr/testing';
 import { readSampleConfig } from './sample-config.js';
 
-interface Step {
-  readonly omnimessage: string;
-  readonly message: string;
-  readonly channel: string;
-  readonly status: string;
-  readonly note: string;
-  readonly err?: number;
-  readonly error?: string;
-  readonly unsigned?: boolean;
-  readonly forwardedFor?: string;
+// The package's own root, found as users find it: by its name.
+const PACKAGE_ROOT = dirname(createRequire(import.meta.url).resolve('nestjs-messente-dlr/package.json'));
+
+/** The sample's scenario: three omnimessages, a Viber-to-SMS fallback, duplicates, late and refused reports. */
+export const SAMPLE_SCENARIO = join(PACKAGE_ROOT, 'sample', 'scenario.json');
+
+/** `node <the package's messente-dlr bin>`. */
+function packageCli(): string[] {
+  const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+    bin: Record<string, string>;
+  };
+  return [process.execPath, join(PACKAGE_ROOT, manifest.bin['messente-dlr']!)];
 }
 
-/** Three omnimessages: delivered and seen, failed, and one whose reports arrive out of order. */
-function scenario(): Step[] {
-  const seen = { omnimessage: randomUUID(), message: randomUUID(), channel: 'viber' };
-  const failed = { omnimessage: randomUUID(), message: randomUUID(), channel: 'sms' };
-  const fallback = { omnimessage: seen.omnimessage, message: randomUUID(), channel: 'sms' };
-  const late = { omnimessage: randomUUID(), message: randomUUID(), channel: 'whatsapp' };
-  const undeliv = { omnimessage: randomUUID(), message: randomUUID(), channel: 'sms' };
-  return [
-    { ...seen, status: 'ACCEPTD', note: '' },
-    { ...seen, status: 'DELIVRD', note: '' },
-    { ...seen, status: 'DELIVRD', note: 'duplicate' },
-    { ...seen, status: 'SEEN', note: '' },
-    { ...fallback, status: 'ACCEPTD', note: '' },
-    { ...fallback, status: 'EXPIRED', note: 'err 2', err: 2, error: 'Sending message expired' },
-    { ...failed, status: 'ACCEPTD', note: '' },
-    { ...failed, status: 'FAILED', note: 'err 1', err: 1, error: 'Delivery failure' },
-    { ...failed, status: 'FAILED', note: 'duplicate', err: 1, error: 'Delivery failure' },
-    { ...undeliv, status: 'UNDELIV', note: 'err 3', err: 3, error: 'Invalid number' },
-    { ...late, status: 'DELIVRD', note: 'arrives first' },
-    { ...late, status: 'ACCEPTD', note: 'out of order' },
-    { ...late, status: 'SEEN', note: 'unsigned', unsigned: true },
-    { ...late, status: 'SEEN', note: 'from 203.0.113.9 (XFF)', forwardedFor: '203.0.113.9' },
-  ];
-}
-
-async function send(baseUrl: string, secret: string, step: Step): Promise<string> {
-  const body = JSON.stringify(
-    dlrPayload({
-      message_id: step.message,
-      omnimessage_id: step.omnimessage,
-      status: step.status,
-      channel: step.channel,
-      err: step.err ?? 0,
-      error: step.error ?? null,
-    }),
-  );
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (!step.unsigned) headers['x-messente-signature'] = signDlr(body, secret);
-  if (step.forwardedFor) headers['x-forwarded-for'] = step.forwardedFor;
-  const response = await fetch(`${baseUrl}/messente/dlr`, { method: 'POST', headers, body });
-  const answer = (await response.json().catch(() => null)) as { outcome?: string } | null;
-  return `${response.status}${answer?.outcome ? ` ${answer.outcome}` : ''}`;
+/** One step as `messente-dlr scenario --json` prints it. */
+interface ScenarioStep {
+  readonly name: string | null;
+  readonly report: Record<string, unknown>;
+  readonly httpStatus: number;
+  readonly outcome: string | null;
 }
 
 /** What the simulation sent and what the sample says afterwards, as table rows. */
@@ -71,6 +40,8 @@ export interface SimulationResult {
   readonly now: string[][];
   /** `[counter, labels, value now, added by this run]`, from GET /metrics. */
   readonly counters: string[][];
+  /** Every step got the answer the scenario expects. */
+  readonly ok: boolean;
 }
 
 /** The package's counters and gauge in a Prometheus scrape, by `name{labels}`. */
@@ -86,28 +57,55 @@ async function scrapeCounters(baseUrl: string): Promise<Map<string, number>> {
   return counters;
 }
 
-/** Runs the scenario against a sample at `baseUrl` signing with `secret`. */
-export async function simulate(baseUrl: string, secret: string): Promise<SimulationResult> {
-  const steps = scenario();
+/** Runs `messente-dlr scenario --json` and resolves with its document. */
+function runScenario(
+  cli: readonly string[],
+  url: string,
+  secret: string,
+): Promise<{ ok: boolean; steps: ScenarioStep[] }> {
+  const [command, ...args] = cli;
+  return new Promise((resolve, reject) => {
+    execFile(
+      command!,
+      [...args, 'scenario', SAMPLE_SCENARIO, '--url', url, '--json'],
+      // The secret goes in the environment, not on the command line where `ps` shows it.
+      { env: { ...process.env, MESSENTE_API_PASSWORD: secret } },
+      (error, stdout, stderr) => {
+        try {
+          resolve(JSON.parse(stdout) as { ok: boolean; steps: ScenarioStep[] });
+        } catch {
+          reject(new Error(stderr.trim() || error?.message || 'messente-dlr scenario printed no result'));
+        }
+      },
+    );
+  });
+}
+
+/**
+ * Runs the sample scenario against a sample at `baseUrl` signing with `secret`, through
+ * `cli` (default: this package's `messente-dlr` bin).
+ */
+export async function simulate(
+  baseUrl: string,
+  secret: string,
+  options: { cli?: readonly string[] } = {},
+): Promise<SimulationResult> {
   const before = await scrapeCounters(baseUrl);
-  const short = (id: string) => id.slice(0, 8);
-  const sent: string[][] = [];
-  for (const [index, step] of steps.entries()) {
-    const answer = await send(baseUrl, secret, step);
-    sent.push([
-      String(index + 1),
-      short(step.omnimessage),
-      short(step.message),
-      step.channel,
-      step.status,
-      step.note,
-      answer,
-    ]);
-  }
+  const result = await runScenario(options.cli ?? packageCli(), `${baseUrl}/messente/dlr`, secret);
+  const short = (id: unknown) => String(id).slice(0, 8);
+  const sent = result.steps.map((step, index) => [
+    String(index + 1),
+    short(step.report['omnimessage_id']),
+    short(step.report['message_id']),
+    String(step.report['channel']),
+    String(step.report['status']),
+    step.name ?? '',
+    `${step.httpStatus}${step.outcome ? ` ${step.outcome}` : ''}`,
+  ]);
   // Handlers run after the 200; give them a moment before reading the store.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const now: string[][] = [];
-  for (const omnimessage of [...new Set(steps.map((step) => step.omnimessage))]) {
+  for (const omnimessage of new Set(result.steps.map((step) => String(step.report['omnimessage_id'])))) {
     const response = await fetch(`${baseUrl}/messages/${omnimessage}`);
     const body = (await response.json()) as {
       messages?: Array<{
@@ -134,20 +132,26 @@ export async function simulate(baseUrl: string, secret: string): Promise<Simulat
     const added = value - (before.get(key) ?? 0);
     return [name, labels.slice(0, -1), String(value), name.endsWith('_total') ? `+${added}` : ''];
   });
-  return { sent, now, counters };
+  return { sent, now, counters, ok: result.ok };
 }
 
 async function main(): Promise<void> {
   const config = readSampleConfig();
   const baseUrl = `http://127.0.0.1:${config.port}`;
   try {
-    const { sent, now, counters } = await simulate(baseUrl, config.secret);
-    console.log('\nSent to POST /messente/dlr');
+    const { sent, now, counters, ok } = await simulate(baseUrl, config.secret);
+    console.log('\nSent to POST /messente/dlr (messente-dlr scenario sample/scenario.json)');
     printTable(['#', 'omnimessage', 'message', 'channel', 'status', 'note', 'answer'], sent);
     console.log('\nNow at GET /messages/:omnimessageId');
     printTable(['omnimessage', 'message', 'channel', 'status', 'previous', 'err'], now);
     console.log('\nCounters at GET /metrics (OpenTelemetry, Prometheus format)');
     printTable(['metric', 'labels', 'now', 'this run'], counters);
+    if (!ok) {
+      console.error(
+        '\nSome answers were not what sample/scenario.json expects: run messente-dlr scenario to see which',
+      );
+      process.exitCode = 1;
+    }
   } catch (error) {
     console.error(`Simulation failed: ${error instanceof Error ? error.message : String(error)}`);
     console.error(`Is the sample running on ${baseUrl}? Start it with: npm start`);

@@ -7,6 +7,7 @@ import { DlrPayloadPipe, type DlrPayload } from '../pipes/dlr-payload.pipe.js';
 import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service.js';
 import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
 import { DlrWebhookExceptionFilter } from '../telemetry/dlr-webhook-exception.filter.js';
+import { DLR_TEST_REPORT_ANSWER, isDlrTestReport } from '../utils/dlr-test-report.js';
 
 /**
  * The webhook Messente posts to. Guards run in order: source IP (403), body type and
@@ -21,11 +22,18 @@ export class DlrWebhookController {
     private readonly telemetry: DlrTelemetry,
   ) {}
 
-  /** Receives one delivery report. */
+  /**
+   * Receives one delivery report. A signed test report (`messente-dlr doctor`) has passed
+   * every check a real one does; it is answered here, so it is never recorded or dispatched.
+   */
   @Post()
   @HttpCode(200)
   @UseGuards(IpAllowlistGuard, DlrBodyGuard, DlrSignatureGuard)
-  async receive(@Body(DlrPayloadPipe) payload: DlrPayload): Promise<DlrAnswer> {
+  async receive(
+    @Body(DlrPayloadPipe) payload: DlrPayload,
+  ): Promise<DlrAnswer | typeof DLR_TEST_REPORT_ANSWER> {
+    // Not a real report: neither recorded, dispatched nor counted.
+    if (isDlrTestReport(payload)) return DLR_TEST_REPORT_ANSWER;
     const answer = await this.intake.accept(payload);
     this.telemetry.requestAccepted();
     return answer;

@@ -95,7 +95,26 @@ async function runSmoke({ label, common, core, dlr, testing, board }) {
     if (bad.status !== 401) throw new Error(`wrongly signed report: expected 401, got ${bad.status}`);
     if (handler.calls.length !== 1) throw new Error('handler was called for a wrongly signed report');
 
+    // The package's bin, as the app's developer runs it: npx messente-dlr trigger.
+    const trigger = await npxMessenteDlr(['trigger', 'ACCEPTD', 'DELIVRD', '--url', url, '--json']);
+    if (trigger.code !== 0)
+      throw new Error(`npx messente-dlr trigger exited ${trigger.code}: ${trigger.stderr}`);
+    const outcomes = JSON.parse(trigger.stdout).results.map((r) => `${r.status} ${r.httpStatus} ${r.body}`);
+    const expected = ['ACCEPTD 200 {"outcome":"change"}', 'DELIVRD 200 {"outcome":"change"}'];
+    if (JSON.stringify(outcomes) !== JSON.stringify(expected)) {
+      throw new Error(`npx messente-dlr trigger answers: ${JSON.stringify(outcomes)}`);
+    }
+    for (let waited = 0; handler.calls.length < 3 && waited < 2000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (handler.calls.map((e) => e.status).join(' ') !== 'DELIVRD ACCEPTD DELIVRD') {
+      throw new Error(`after trigger, handler saw: ${handler.calls.map((e) => e.status).join(' ')}`);
+    }
+
     console.log(`  [${label}] POST /messente/dlr -> 200, handler called once; bad signature -> 401`);
+    console.log(
+      `  [${label}] npx messente-dlr trigger ACCEPTD DELIVRD -> 200 change, 200 change; handler called`,
+    );
 
     let sse = '';
     // Nest opens the stream with a blank line.
@@ -115,6 +134,19 @@ async function runSmoke({ label, common, core, dlr, testing, board }) {
   } finally {
     await app.close();
   }
+}
+
+/** Runs `npx messente-dlr ...args` in this app (the secret in the environment); never throws. */
+function npxMessenteDlr(args) {
+  const { execFile } = require('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      'npx',
+      ['--no', '--', 'messente-dlr', ...args],
+      { env: { ...process.env, MESSENTE_API_PASSWORD: SECRET }, timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 /** Exits 0 on success, 1 with the error otherwise; never hangs for more than 60 s. */

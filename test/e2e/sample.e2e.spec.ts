@@ -1,22 +1,29 @@
 import { createSampleApp } from '../../sample/create-sample-app.js';
 import { readSampleConfig } from '../../sample/sample-config.js';
 import { simulate } from '../../sample/simulate.js';
+import { builtCli } from '../support/cli.js';
 import { describeWithRedis, startRedisServer } from '../support/redis-server.js';
 
-/** Boots the sample as `npm start` does, runs the simulator against it, and returns its tables. */
+/**
+ * Boots the sample as `npm start` does, runs the simulator (`messente-dlr scenario`, the
+ * built bin as a child process) against it, and returns its tables.
+ */
 async function runSample(env: NodeJS.ProcessEnv) {
   const config = readSampleConfig({ PORT: '0', ...env });
   const app = await createSampleApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   try {
-    return await simulate(`http://127.0.0.1:${port}`, config.secret);
+    return await simulate(`http://127.0.0.1:${port}`, config.secret, {
+      cli: [process.execPath, await builtCli()],
+    });
   } finally {
     await app.close();
   }
 }
 
-function expectSimulation({ sent, now, counters }: Awaited<ReturnType<typeof runSample>>) {
+function expectSimulation({ sent, now, counters, ok }: Awaited<ReturnType<typeof runSample>>) {
+  expect(ok).toBe(true);
   expect(sent.map((row) => `${row[4]} ${row[5]} -> ${row[6]}`)).toEqual([
     'ACCEPTD  -> 200 change',
     'DELIVRD  -> 200 change',
@@ -116,7 +123,9 @@ describe('the sample app and the simulator', () => {
     const { port } = app.getHttpServer().address() as { port: number };
     try {
       const board = `http://127.0.0.1:${port}/messente/board`;
-      await simulate(`http://127.0.0.1:${port}`, config.secret);
+      await simulate(`http://127.0.0.1:${port}`, config.secret, {
+        cli: [process.execPath, await builtCli()],
+      });
       const page = await fetch(board);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<title>Delivery reports');

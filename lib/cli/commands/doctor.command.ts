@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { DLR_TEST_REPORT_FIELD } from '../../utils/dlr-test-report.js';
+import type { CliCommand } from '../cli-command.js';
+import { Printer, printJson, type CliIo } from '../cli-io.js';
+import { Doctor, type CheckResult } from '../doctor-checks.js';
+import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../parse-command-args.js';
+
+/** `messente-dlr doctor --url URL`: would Messente's reports be accepted, and if not, why. */
+export const doctorCommand: CliCommand = {
+  name: 'doctor',
+  summary: 'check a running webhook and name the cause of each failure',
+  help: `Usage: messente-dlr doctor --url URL [--secret S] [--json]
+
+Checks a running webhook the way Messente will use it: a signed report must be accepted
+(compact JSON as Messente sends it, and the same JSON spaced out), and a tampered body, a
+missing and a wrong signature must be refused. For each failure it names the likely cause:
+nothing listening, wrong path or global prefix, source IP or trust proxy, rawBody not
+enabled, wrong secret, a proxy that rewrites the JSON or the Content-Type, signatures not
+checked. Exit code 0 when every check passes, 1 otherwise.
+
+Doctor's reports are signed test reports ("${DLR_TEST_REPORT_FIELD}": true in the signed body):
+nestjs-messente-dlr answers them 200 {"outcome":"test"} without recording them or calling
+any handler, so doctor is safe to run against production.
+
+Options:
+  --url URL     the webhook's full URL, e.g. https://example.com/api/messente/dlr
+  --secret S    the API key's password the app verifies with (default: MESSENTE_API_PASSWORD)
+  --json        print one JSON document
+  -h, --help    show this help
+
+Example:
+  messente-dlr doctor --url http://127.0.0.1:3000/messente/dlr --secret s3cret`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values } = parseCommandArgs(
+      () =>
+        parseArgs({
+          args,
+          options: { ...COMMON_OPTIONS, url: { type: 'string' }, secret: { type: 'string' } },
+          strict: true,
+          allowPositionals: false,
+        }),
+      0,
+    );
+    const url = requireUrl(values.url);
+    const secret = requireSecret(values.secret, io.env, 'doctor signs its test reports');
+    const doctor = new Doctor(url, secret);
+    const checks = await doctor.run();
+    const ok = checks.every((check) => check.result !== 'fail');
+    if (values.json) {
+      printJson(io, {
+        url: url.href,
+        ok,
+        checks: checks.map(({ diagnosis, ...check }) => ({
+          ...check,
+          cause: diagnosis?.cause ?? null,
+          title: diagnosis?.title ?? null,
+          advice: diagnosis?.advice ?? null,
+        })),
+        messageIds: doctor.messageIds,
+      });
+    } else {
+      printReport(new Printer(io), url, checks);
+    }
+    return ok ? 0 : 1;
+  },
+};
+
+function printReport(printer: Printer, url: URL, checks: readonly CheckResult[]): void {
+  printer.line(`Checking POST ${url.href}`);
+  printer.line();
+  const width = Math.max(...checks.map((check) => check.name.length));
+  const explained = new Set<string>();
+  for (const check of checks) {
+    const mark = {
+      ok: printer.paint('green', 'ok  '),
+      fail: printer.paint('red', 'FAIL'),
+      skip: printer.paint('dim', 'skip'),
+    }[check.result];
+    const answer = check.httpStatus === null ? '' : `${check.httpStatus} ${check.answer ?? ''}`.trimEnd();
+    printer.line(`${mark}  ${check.name.padEnd(width)}  ${answer}`.trimEnd());
+    if (check.note) printer.line(printer.paint('yellow', `      note: ${check.note}`));
+    if (check.diagnosis && !explained.has(check.diagnosis.cause)) {
+      explained.add(check.diagnosis.cause);
+      printer.line(printer.paint('yellow', `      cause: ${check.diagnosis.title}`));
+      printer.line(`      ${check.diagnosis.advice}`);
+    }
+  }
+  printer.line();
+  const failed = checks.filter((check) => check.result === 'fail').length;
+  if (failed === 0) {
+    printer.line(
+      printer.paint(
+        'green',
+        `All ${checks.length} checks passed: Messente's signed reports would be accepted, forged ones refused.`,
+      ),
+    );
+    // Only the module's {"outcome":"test"} answer shows that nothing was recorded.
+    if (checks.every((check) => check.note === null)) {
+      printer.line(
+        printer.paint(
+          'dim',
+          'The app answered them as test reports: nothing was recorded, no handler was called.',
+        ),
+      );
+    }
+  } else {
+    const skipped = checks.filter((check) => check.result === 'skip').length;
+    printer.line(
+      printer.paint('red', `${failed} check${failed === 1 ? '' : 's'} failed`) +
+        (skipped ? `, ${skipped} skipped until ${failed === 1 ? 'it passes' : 'they pass'}.` : '.'),
+    );
+  }
+}

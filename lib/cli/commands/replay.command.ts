@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { CliFailure, UsageError } from '../cli-errors.js';
+import type { CliCommand } from '../cli-command.js';
+import { Printer, printJson, type CliIo } from '../cli-io.js';
+import {
+  UnreachableError,
+  answerOutcome,
+  answerText,
+  endToEndHeaders,
+  isSuccess,
+  sendHttp,
+} from '../http-send.js';
+import { COMMON_OPTIONS, parseCommandArgs, positiveInteger, requireUrl } from '../parse-command-args.js';
+import { readBytes } from '../read-input-file.js';
+import { parseRecording, recordedBody, type RecordedAnswer } from '../recording.js';
+import { summarizeReport } from '../report-summary.js';
+
+/** `messente-dlr replay FILE --url URL [--index N]`: resends recorded requests byte for byte. */
+export const replayCommand: CliCommand = {
+  name: 'replay',
+  summary: 'resend requests recorded by listen, byte for byte, with their signature',
+  help: `Usage: messente-dlr replay FILE --url URL [--index N] [--json]
+
+Resends the requests recorded by "messente-dlr listen --record FILE" to URL, in order: the
+same method, headers (X-Messente-Signature included) and body bytes. Prints what each got
+then and gets now. Exit code 0 when every answer is 2xx, 1 otherwise.
+
+Options:
+  --url URL     the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
+  --index N     resend only the Nth recorded request (counting from 1)
+  --json        print one JSON document
+  -h, --help    show this help
+
+Example:
+  messente-dlr replay dlr.jsonl --url http://127.0.0.1:3000/messente/dlr --index 2`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      () =>
+        parseArgs({
+          args,
+          options: { ...COMMON_OPTIONS, url: { type: 'string' }, index: { type: 'string' } },
+          strict: true,
+          allowPositionals: true,
+        }),
+      1,
+    );
+    const file = positionals[0];
+    if (file === undefined) throw new UsageError('give the FILE recorded by messente-dlr listen --record');
+    const url = requireUrl(values.url);
+    const index = values.index === undefined ? null : positiveInteger(values.index, '--index');
+    const recording = parseRecording((await readBytes(file)).toString('utf8'), file);
+    if (index !== null && index > recording.length) {
+      throw new UsageError(
+        `--index ${index}: ${file} holds ${recording.length} request${recording.length === 1 ? '' : 's'}`,
+      );
+    }
+    const chosen = recording
+      .map((request, i) => ({ request, number: i + 1 }))
+      .filter(({ number }) => index === null || number === index);
+
+    const printer = new Printer(io);
+    if (!values.json)
+      printer.line(`Replaying ${chosen.length} of ${recording.length} from ${file} to ${url.href}`);
+    const results: ReplayResult[] = [];
+    let failure: string | null = null;
+    for (const { request, number } of chosen) {
+      const body = recordedBody(request);
+      try {
+        const answer = await sendHttp(url, {
+          method: request.method,
+          headers: endToEndHeaders(request.headers),
+          body,
+        });
+        const summary = summarizeReport(body);
+        const result: ReplayResult = {
+          index: number,
+          status: summary?.status ?? null,
+          messageId: summary?.messageId ?? null,
+          recorded: request.answer,
+          httpStatus: answer.status,
+          outcome: answerOutcome(answer.body),
+          body: answerText(answer.body, Infinity),
+        };
+        results.push(result);
+        if (!values.json) printResult(printer, result);
+      } catch (error) {
+        if (!(error instanceof UnreachableError)) throw error;
+        failure = `request ${number}: cannot reach ${url.href}: ${error.message}`;
+        break;
+      }
+    }
+    const ok = failure === null && results.every((result) => isSuccess(result.httpStatus));
+    if (values.json) printJson(io, { url: url.href, file, ok, requests: results, error: failure });
+    if (failure) throw new CliFailure(failure);
+    return ok ? 0 : 1;
+  },
+};
+
+/** One resent request, as `--json` prints it. */
+interface ReplayResult {
+  readonly index: number;
+  readonly status: string | null;
+  readonly messageId: string | null;
+  readonly recorded: RecordedAnswer;
+  readonly httpStatus: number;
+  readonly outcome: string | null;
+  readonly body: string;
+}
+
+function printResult(printer: Printer, result: ReplayResult): void {
+  const then =
+    'error' in result.recorded
+      ? result.recorded.error
+      : `${result.recorded.httpStatus} ${answerOutcome(Buffer.from(result.recorded.body)) ?? ''}`.trimEnd();
+  const now = `${result.httpStatus} ${result.outcome ?? answerText(Buffer.from(result.body))}`.trimEnd();
+  printer.line(
+    `#${result.index}  ${(result.status ?? '-').padEnd(8)}  message ${result.messageId ?? '-'}  ` +
+      `recorded: ${then}  now: ${printer.paint(isSuccess(result.httpStatus) ? 'green' : 'red', now)}`,
+  );
+}

@@ -1,0 +1,204 @@
+import { parseArgs } from 'node:util';
+import { BUILTIN_SCENARIO } from '../builtin-scenario.js';
+import { CliFailure, UsageError } from '../cli-errors.js';
+import type { CliCommand } from '../cli-command.js';
+import { Printer, printJson, type CliIo } from '../cli-io.js';
+import { UnreachableError, answerOutcome, answerText, isSuccess } from '../http-send.js';
+import { COMMON_OPTIONS, optionalSecret, parseCommandArgs, requireUrl } from '../parse-command-args.js';
+import { readBytes } from '../read-input-file.js';
+import {
+  buildReports,
+  checkScenario,
+  parseScenario,
+  type Scenario,
+  type ScenarioExpectation,
+  type ScenarioStep,
+} from '../scenario-file.js';
+import { postReport } from '../webhook-request.js';
+
+/** `messente-dlr scenario [FILE] --url URL`: runs steps and checks every answer. */
+export const scenarioCommand: CliCommand = {
+  name: 'scenario',
+  summary: 'run a scenario of reports (a file, or the built-in one) and check each answer',
+  help: `Usage: messente-dlr scenario [FILE] --url URL [--secret S] [--json]
+
+Runs the steps of a scenario against a webhook, in order, and prints a table of what was
+sent, what the webhook answered and what was expected. Without FILE it runs the built-in
+scenario: SMS, Viber and WhatsApp lifecycles, a duplicate, a report that arrives out of
+order, a fallback from Viber to SMS, an unsigned and a wrongly signed report.
+Exit code 0 when every step got what it expected, 1 otherwise.
+
+Options:
+  --url URL     the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
+  --secret S    the API key's password (default: MESSENTE_API_PASSWORD)
+  --json        print one JSON document
+  -h, --help    show this help
+
+Scenario file:
+  { "steps": [
+      { "name": "SMS accepted", "report": { "status": "ACCEPTD" },
+        "expect": { "httpStatus": 200, "outcome": "change" } },
+      { "name": "delivered", "report": { "message_id": "$step.1.message_id", "status": "DELIVRD" } },
+      { "name": "unsigned", "sign": false, "headers": { "x-forwarded-for": "203.0.113.9" },
+        "expect": { "httpStatus": 401 } } ] }
+  report   fields over a fresh valid report (new ids, status DELIVRD, channel sms)
+  "$step.N.field"  the field of step N's report (N counts from 1), e.g. to reuse its message_id
+  sign     true (default), false (no signature) or "wrong" (a signature with another secret)
+  headers  extra request headers; they replace Content-Type or the signature when named
+  expect   httpStatus and/or outcome; without it, any 2xx passes
+
+Example:
+  messente-dlr scenario --url http://127.0.0.1:3000/messente/dlr --secret s3cret`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseCommandArgs(
+      () =>
+        parseArgs({
+          args,
+          options: { ...COMMON_OPTIONS, url: { type: 'string' }, secret: { type: 'string' } },
+          strict: true,
+          allowPositionals: true,
+        }),
+      1,
+    );
+    const url = requireUrl(values.url);
+    const file = positionals[0];
+    const source = file ?? 'built-in scenario';
+    const scenario: Scenario =
+      file === undefined
+        ? checkScenario(BUILTIN_SCENARIO, source)
+        : parseScenario((await readBytes(file)).toString('utf8'), file);
+    const reports = buildReports(scenario, source);
+    const secret = optionalSecret(values.secret, io.env);
+    if (secret === null && scenario.steps.some((step) => step.sign === 'valid')) {
+      throw new UsageError(`missing --secret (or set MESSENTE_API_PASSWORD): ${source} has signed steps`);
+    }
+
+    const results: StepResult[] = [];
+    let failure: string | null = null;
+    for (const [index, step] of scenario.steps.entries()) {
+      const report = reports[index]!;
+      try {
+        const answer = await postReport(url, JSON.stringify(report), step.sign, secret, step.headers);
+        const outcome = answerOutcome(answer.body);
+        const problem = unmetExpectation(step.expect, answer.status, outcome);
+        results.push({
+          index: index + 1,
+          name: step.name,
+          signed: step.sign,
+          report,
+          httpStatus: answer.status,
+          outcome,
+          body: answerText(answer.body, Infinity),
+          expect: step.expect,
+          ok: problem === null,
+          problem,
+        });
+      } catch (error) {
+        if (!(error instanceof UnreachableError)) throw error;
+        failure = `step ${index + 1}: cannot reach ${url.href}: ${error.message}`;
+        break;
+      }
+    }
+    const passed = results.filter((result) => result.ok).length;
+    const ok = failure === null && passed === scenario.steps.length;
+    if (values.json) {
+      printJson(io, {
+        url: url.href,
+        scenario: source,
+        ok,
+        passed,
+        failed: scenario.steps.length - passed,
+        steps: results,
+        error: failure,
+      });
+    } else {
+      printTable(new Printer(io), url, source, scenario.steps, results);
+    }
+    if (failure) throw new CliFailure(failure);
+    return ok ? 0 : 1;
+  },
+};
+
+/** What one step sent and got, as `--json` prints it. */
+interface StepResult {
+  readonly index: number;
+  readonly name: string | null;
+  readonly signed: ScenarioStep['sign'];
+  readonly report: Record<string, unknown>;
+  readonly httpStatus: number;
+  readonly outcome: string | null;
+  readonly body: string;
+  readonly expect: ScenarioExpectation | null;
+  readonly ok: boolean;
+  readonly problem: string | null;
+}
+
+/** Why an answer does not meet a step's expectation, or null when it does. */
+function unmetExpectation(
+  expect: ScenarioExpectation | null,
+  httpStatus: number,
+  outcome: string | null,
+): string | null {
+  if (expect?.httpStatus === undefined && !isSuccess(httpStatus))
+    return `expected a 2xx answer, got ${httpStatus}`;
+  if (expect?.httpStatus !== undefined && expect.httpStatus !== httpStatus) {
+    return `expected HTTP ${expect.httpStatus}, got ${httpStatus}`;
+  }
+  if (expect?.outcome !== undefined && expect.outcome !== outcome) {
+    return `expected outcome ${expect.outcome}, got ${outcome ?? 'none'}`;
+  }
+  return null;
+}
+
+function expectationText(expect: ScenarioExpectation | null): string {
+  if (!expect || (expect.httpStatus === undefined && expect.outcome === undefined)) return '2xx';
+  return [expect.httpStatus, expect.outcome].filter((part) => part !== undefined).join(' ');
+}
+
+function printTable(
+  printer: Printer,
+  url: URL,
+  source: string,
+  steps: readonly ScenarioStep[],
+  results: readonly StepResult[],
+): void {
+  printer.line(`Scenario: ${source} -> POST ${url.href}`);
+  printer.line();
+  const short = (value: unknown) => String(value ?? '').slice(0, 8);
+  const rows = results.map((result) => [
+    String(result.index),
+    result.name ?? '',
+    short(result.report['omnimessage_id']),
+    short(result.report['message_id']),
+    String(result.report['channel'] ?? ''),
+    String(result.report['status'] ?? ''),
+    result.signed === 'valid' ? 'yes' : result.signed === 'none' ? 'no' : 'wrong',
+    `${result.httpStatus}${result.outcome ? ` ${result.outcome}` : ''}`,
+    expectationText(result.expect),
+    result.ok ? 'ok' : 'FAIL',
+  ]);
+  printer.table(
+    ['#', 'step', 'omnimessage', 'message', 'channel', 'status', 'signed', 'answer', 'expected', ''],
+    rows,
+    (cells, index) => {
+      const last = cells.length - 1;
+      cells[last] = printer.paint(results[index]!.ok ? 'green' : 'red', cells[last]!);
+      return cells;
+    },
+  );
+  printer.line();
+  for (const result of results) {
+    if (!result.ok)
+      printer.line(
+        printer.paint(
+          'red',
+          `step ${result.index}: ${result.problem}: ${answerText(Buffer.from(result.body))}`,
+        ),
+      );
+  }
+  const summary = `${results.filter((result) => result.ok).length} of ${steps.length} steps as expected`;
+  printer.line(
+    printer.paint(results.length === steps.length && results.every((r) => r.ok) ? 'green' : 'red', summary),
+  );
+}

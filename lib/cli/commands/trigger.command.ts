@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { dlrPayload } from '../../testing/dlr-payload.js';
+import { CliFailure, UsageError } from '../cli-errors.js';
+import type { CliCommand } from '../cli-command.js';
+import { Printer, printJson, type CliIo } from '../cli-io.js';
+import { UnreachableError, answerText, isSuccess } from '../http-send.js';
+import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../parse-command-args.js';
+import { applyOverrides, parseOverride } from '../report-overrides.js';
+import { postReport } from '../webhook-request.js';
+
+/** `messente-dlr trigger <STATUS...> --url URL`: one report per status for one message. */
+export const triggerCommand: CliCommand = {
+  name: 'trigger',
+  summary: 'send one signed report per status, in order, for one message',
+  help: `Usage: messente-dlr trigger <STATUS...> --url URL [options]
+
+Sends one signed delivery report per STATUS, in order, for the same message, and prints
+each answer. Exit code 0 when every answer is 2xx, 1 otherwise.
+
+Options:
+  --url URL              the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
+  --secret S             the API key's password (default: MESSENTE_API_PASSWORD)
+  --message-id ID        message_id of every report (default: a fresh UUID)
+  --omnimessage-id ID    omnimessage_id of every report (default: a fresh UUID)
+  --channel C            sms, viber, whatsapp, rcs... (default: sms)
+  --set key=value        set a field of every report; repeatable. The value is JSON when it
+                         parses as JSON, else a string: --set err=1 --set error="Delivery failure"
+                         --set price_info.parts_count=2
+  --unsigned             send no X-Messente-Signature
+  --json                 print one JSON document
+  -h, --help             show this help
+
+Statuses: ACCEPTD ACK UNKNOWN DELIVRD UNDELIV FAILED REJECTD EXPIRED NACK DELETED SEEN
+
+Example:
+  messente-dlr trigger ACCEPTD DELIVRD --url http://127.0.0.1:3000/messente/dlr --secret s3cret`,
+
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals: statuses } = parseCommandArgs(
+      () =>
+        parseArgs({
+          args,
+          options: {
+            ...COMMON_OPTIONS,
+            url: { type: 'string' },
+            secret: { type: 'string' },
+            'message-id': { type: 'string' },
+            'omnimessage-id': { type: 'string' },
+            channel: { type: 'string' },
+            set: { type: 'string', multiple: true },
+            unsigned: { type: 'boolean' },
+          },
+          strict: true,
+          allowPositionals: true,
+        }),
+      Infinity,
+    );
+    if (statuses.length === 0) throw new UsageError('give at least one STATUS, e.g. trigger ACCEPTD DELIVRD');
+    const url = requireUrl(values.url);
+    const overrides = (values.set ?? []).map(parseOverride);
+    const secret = values.unsigned ? null : requireSecret(values.secret, io.env, 'or pass --unsigned');
+    const messageId = values['message-id'] ?? randomUUID();
+    const omnimessageId = values['omnimessage-id'] ?? randomUUID();
+    const channel = values.channel ?? 'sms';
+
+    const printer = new Printer(io);
+    if (!values.json) {
+      printer.line(`POST ${url.href}${secret ? '' : '  (unsigned)'}`);
+      printer.line(printer.paint('dim', `message_id ${messageId}  omnimessage_id ${omnimessageId}`));
+    }
+    const results: TriggerResult[] = [];
+    let failure: string | null = null;
+    for (const status of statuses) {
+      const report = applyOverrides(
+        dlrPayload({ message_id: messageId, omnimessage_id: omnimessageId, status, channel }),
+        overrides,
+      );
+      try {
+        const answer = await postReport(url, JSON.stringify(report), secret ? 'valid' : 'none', secret);
+        const result = { status, httpStatus: answer.status, body: answerText(answer.body, Infinity) };
+        results.push(result);
+        if (!values.json) printResult(printer, result);
+      } catch (error) {
+        if (!(error instanceof UnreachableError)) throw error;
+        failure = `cannot reach ${url.href}: ${error.message}`;
+        break;
+      }
+    }
+    const ok = failure === null && results.every((result) => isSuccess(result.httpStatus));
+    if (values.json) {
+      printJson(io, { url: url.href, messageId, omnimessageId, ok, results, error: failure });
+    }
+    if (failure) throw new CliFailure(failure);
+    return ok ? 0 : 1;
+  },
+};
+
+interface TriggerResult {
+  readonly status: string;
+  readonly httpStatus: number;
+  readonly body: string;
+}
+
+function printResult(printer: Printer, result: TriggerResult): void {
+  const answer = `${result.httpStatus} ${answerText(Buffer.from(result.body))}`.trimEnd();
+  printer.line(
+    `${result.status.padEnd(8)} ${printer.paint(isSuccess(result.httpStatus) ? 'green' : 'red', answer)}`,
+  );
+}

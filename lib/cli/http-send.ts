@@ -1,0 +1,151 @@
+import {
+  METHODS,
+  request as httpRequest,
+  validateHeaderName,
+  validateHeaderValue,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { oneLine } from './cli-errors.js';
+
+/** How long the CLI waits for an answer before it gives up. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+/** What a server answered. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** The request never got an answer: nothing listening, unknown host, timeout, TLS. */
+export class UnreachableError extends Error {
+  override readonly name = 'UnreachableError';
+
+  constructor(
+    message: string,
+    /** Node's error code, e.g. `ECONNREFUSED`, or `TIMEOUT`. */
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+// Headers about one connection, which a request sent again must not copy.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+
+/** `headers` without host, content-length and hop-by-hop headers, names lower-cased. */
+export function endToEndHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (HOP_BY_HOP.has(key) || value === undefined) continue;
+    kept[key] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return kept;
+}
+
+/**
+ * Sends one request with exactly these body bytes (node:http, so that nothing re-encodes
+ * them) and resolves with the answer; rejects with `UnreachableError` when none comes.
+ */
+export function sendHttp(
+  url: URL,
+  options: { method?: string; headers: OutgoingHttpHeaders; body: Buffer; timeoutMs?: number },
+): Promise<HttpAnswer> {
+  const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, {
+      method: options.method ?? 'POST',
+      headers: { ...options.headers, 'content-length': options.body.length },
+      // One connection per request: nothing keeps the process alive once the command is done.
+      agent: false,
+    });
+    req.setTimeout(timeoutMs, () => {
+      req.destroy(new UnreachableError(`no answer from ${url.host} within ${timeoutMs / 1000} s`, 'TIMEOUT'));
+    });
+    req.once('error', (error) => reject(toUnreachable(error, url)));
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('error', (error) => reject(toUnreachable(error, url)));
+      res.once('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    req.end(options.body);
+  });
+}
+
+function toUnreachable(error: unknown, url: URL): UnreachableError {
+  if (error instanceof UnreachableError) return error;
+  const code = (error as { code?: string }).code ?? 'EUNKNOWN';
+  const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: `nothing is listening at ${where} (connection refused)`,
+    ENOTFOUND: `host ${url.hostname} not found`,
+    EAI_AGAIN: `host ${url.hostname} could not be resolved (DNS)`,
+    ECONNRESET: `${where} closed the connection without answering`,
+    EHOSTUNREACH: `${where} is unreachable (no route to host)`,
+    ENETUNREACH: `${where} is unreachable (network unreachable)`,
+  };
+  return new UnreachableError(reasons[code] ?? `${where}: ${oneLine(error)}`, code);
+}
+
+/** An answer's body as one short line of text, for printing. */
+export function answerText(body: Buffer, max = 200): string {
+  const text = body
+    .toString('utf8')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** The `outcome` of a JSON answer such as `{"outcome":"change"}`, or null. */
+export function answerOutcome(body: Buffer): string | null {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const outcome = (parsed as { outcome?: unknown } | null)?.outcome;
+    return typeof outcome === 'string' ? outcome : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True for a 2xx status. */
+export function isSuccess(httpStatus: number): boolean {
+  return httpStatus >= 200 && httpStatus < 300;
+}
+
+/**
+ * Why headers (from a scenario or a recording) cannot be sent, or null when they can;
+ * checked with Node's own validators, which is what `http.request` would throw on.
+ */
+export function invalidHeader(headers: Readonly<Record<string, string>>): string | null {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      return `header ${JSON.stringify(name)} is not a valid HTTP header`;
+    }
+  }
+  return null;
+}
+
+/** True for a method Node's HTTP parser knows, such as `POST` (what `listen` can have received). */
+export function isHttpMethod(method: string): boolean {
+  return METHODS.includes(method);
+}

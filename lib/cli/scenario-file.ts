@@ -1,0 +1,145 @@
+import { dlrPayload } from '../testing/dlr-payload.js';
+import { UsageError, oneLine } from './cli-errors.js';
+import { invalidHeader } from './http-send.js';
+import type { Signing } from './webhook-request.js';
+
+/** What a step expects; a step without one expects any 2xx answer. */
+export interface ScenarioExpectation {
+  readonly httpStatus?: number;
+  readonly outcome?: string;
+}
+
+/** One step of a scenario, as written in its file (before `$step.N.field` is resolved). */
+export interface ScenarioStep {
+  readonly name: string | null;
+  /** Fields that override a fresh valid report. */
+  readonly report: Readonly<Record<string, unknown>>;
+  readonly sign: Signing;
+  /** Headers added to (or replacing) Content-Type and X-Messente-Signature. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly expect: ScenarioExpectation | null;
+}
+
+/** A scenario: steps run in order against one webhook. */
+export interface Scenario {
+  readonly steps: readonly ScenarioStep[];
+}
+
+const STEP_KEYS = new Set(['name', 'report', 'sign', 'headers', 'expect']);
+const EXPECT_KEYS = new Set(['httpStatus', 'outcome']);
+const REFERENCE = /^\$step\.(\d+)\.(.+)$/;
+
+/** Parses and checks a scenario file's text; a usage error naming the file and the step. */
+export function parseScenario(text: string, source: string): Scenario {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${source}: invalid JSON: ${oneLine(error)}`);
+  }
+  return checkScenario(value, source);
+}
+
+/**
+ * Checks a scenario's shape: `{ "steps": [{ "name", "report", "sign", "headers", "expect" }] }`.
+ * Unknown step keys are refused, so that a typo (`"expected"`) cannot silently check nothing.
+ */
+export function checkScenario(value: unknown, source: string): Scenario {
+  const fail = (what: string): never => {
+    throw new UsageError(`${source}: ${what}`);
+  };
+  if (!isObject(value)) return fail('must be a JSON object with "steps"');
+  const steps = value['steps'];
+  if (!Array.isArray(steps) || steps.length === 0) return fail('"steps" must be a non-empty array');
+  return {
+    steps: steps.map((step: unknown, index): ScenarioStep => {
+      const at = `step ${index + 1}`;
+      if (!isObject(step)) return fail(`${at} must be an object`);
+      const unknown = Object.keys(step).find((key) => !STEP_KEYS.has(key));
+      if (unknown !== undefined) {
+        fail(`${at}: unknown key "${unknown}" (known: ${[...STEP_KEYS].join(', ')})`);
+      }
+      const { name = null, report = {}, sign = true, headers = {}, expect = null } = step;
+      if (name !== null && typeof name !== 'string') fail(`${at}: "name" must be a string`);
+      if (!isObject(report)) fail(`${at}: "report" must be an object`);
+      if (sign !== true && sign !== false && sign !== 'wrong')
+        fail(`${at}: "sign" must be true, false or "wrong"`);
+      if (!isObject(headers) || Object.values(headers).some((v) => typeof v !== 'string')) {
+        fail(`${at}: "headers" must be an object of strings`);
+      }
+      const badHeader = invalidHeader(headers as Record<string, string>);
+      if (badHeader) fail(`${at}: ${badHeader}`);
+      return {
+        name: name as string | null,
+        report: report as Record<string, unknown>,
+        sign: sign === true ? 'valid' : sign === false ? 'none' : 'wrong',
+        headers: headers as Record<string, string>,
+        expect: expect === null ? null : checkExpectation(expect, (what) => fail(`${at}: ${what}`)),
+      };
+    }),
+  };
+}
+
+function checkExpectation(value: unknown, fail: (what: string) => never): ScenarioExpectation {
+  if (!isObject(value)) return fail('"expect" must be an object');
+  const unknown = Object.keys(value).find((key) => !EXPECT_KEYS.has(key));
+  if (unknown !== undefined) fail(`unknown key "expect.${unknown}" (known: httpStatus, outcome)`);
+  const { httpStatus, outcome } = value;
+  if (httpStatus !== undefined && !(Number.isInteger(httpStatus) && (httpStatus as number) >= 100)) {
+    fail('"expect.httpStatus" must be an HTTP status code');
+  }
+  if (outcome !== undefined && typeof outcome !== 'string') fail('"expect.outcome" must be a string');
+  return value as ScenarioExpectation;
+}
+
+/**
+ * The report each step sends: a fresh valid report (`dlrPayload`) with the step's fields on
+ * top, where a value `"$step.N.field"` is the `field` of step N's report (counting from 1).
+ */
+export function buildReports(scenario: Scenario, source: string): Record<string, unknown>[] {
+  const reports: Record<string, unknown>[] = [];
+  for (const [index, step] of scenario.steps.entries()) {
+    const resolve = (value: unknown): unknown => {
+      if (typeof value === 'string' && value.startsWith('$step.')) {
+        const match = REFERENCE.exec(value);
+        const n = Number(match?.[1]);
+        if (!match || !(n >= 1 && n <= index)) {
+          throw new UsageError(
+            `${source}: step ${index + 1}: "${value}" must name an earlier step, as "$step.N.field" with N from 1 to ${index}`,
+          );
+        }
+        const earlier = reports[n - 1]!;
+        if (!Object.hasOwn(earlier, match[2]!)) {
+          throw new UsageError(`${source}: step ${index + 1}: step ${n}'s report has no field "${match[2]}"`);
+        }
+        return earlier[match[2]!];
+      }
+      if (Array.isArray(value)) return value.map(resolve);
+      if (isObject(value)) return mapValues(value, resolve);
+      return value;
+    };
+    reports.push(dlrPayload(mapValues(step.report, resolve)));
+  }
+  return reports;
+}
+
+function mapValues(
+  object: Readonly<Record<string, unknown>>,
+  map: (value: unknown) => unknown,
+): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    // Defined, not assigned: a key such as `__proto__` stays a field, as JSON.parse made it.
+    Object.defineProperty(result, key, {
+      value: map(value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return result;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
