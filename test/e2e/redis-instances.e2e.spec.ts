@@ -1,4 +1,6 @@
 import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   DeliveryStatusChanged,
@@ -25,6 +27,61 @@ class Recorder {
   @OnDlrStatus('*') on(event: DeliveryStatusChanged) {
     calls.push(`${event.messageId}:${event.status}`);
   }
+}
+
+/** A webhook instance running in a child process (test/support/redis-instance.child.ts). */
+interface CrashingInstance {
+  readonly baseUrl: string;
+  /** Message ids whose handler has started. */
+  readonly handling: readonly string[];
+  /** Kills the process with SIGKILL and resolves once it is gone. */
+  kill(): Promise<void>;
+  /** The signal that ended it, once it has. */
+  signal(): NodeJS.Signals | null;
+}
+
+async function spawnCrashingInstance(config: {
+  redisUrl: string;
+  keyPrefix: string;
+  leaseMs: number;
+}): Promise<CrashingInstance> {
+  const child = spawn(
+    process.execPath,
+    ['--import', './test/support/ts-register.mjs', 'test/support/redis-instance.child.ts'],
+    {
+      env: {
+        ...process.env,
+        DLR_REDIS_URL: config.redisUrl,
+        DLR_KEY_PREFIX: config.keyPrefix,
+        DLR_SECRET: SECRET,
+        DLR_LEASE_MS: String(config.leaseMs),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const handling: string[] = [];
+  let output = '';
+  let baseUrl = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    output += `${line}\n`;
+    const [word, value] = line.split(' ');
+    if (word === 'listening') baseUrl = value!;
+    if (word === 'handling') handling.push(value!);
+  });
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await waitFor(() => baseUrl !== '' || child.exitCode !== null, 30_000);
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  if (!baseUrl) throw new Error(`The child instance did not start:\n${output}`);
+  return { baseUrl, handling, kill, signal: () => child.signalCode };
 }
 
 function startOn(
@@ -145,42 +202,64 @@ describeWithRedis('several instances on one Redis', () => {
 
   it('a crashed instance’s pending reports are claimed by another once their lease runs out', async () => {
     const keyPrefix = `crash-${Date.now()}:`;
-    const stuck: string[] = [];
+    const LEASE_MS = 2_000;
+    // The first instance is a process of its own, killed with SIGKILL while its handlers run.
+    const crashing = await spawnCrashingInstance({ redisUrl: redis.url, keyPrefix, leaseMs: LEASE_MS });
+    const ids = Array.from({ length: 3 }, () => crypto.randomUUID());
+    // Every lease ends LEASE_MS after its report was recorded, so no earlier than this.
+    const leasesEndAfter = Date.now() + LEASE_MS;
+    try {
+      for (const id of ids) {
+        const answer = await postDlr(crashing.baseUrl, dlrPayload({ message_id: id, status: 'FAILED' }), {
+          secret: SECRET,
+        });
+        expect(answer.status).toBe(200);
+      }
+      await waitFor(() => crashing.handling.length === 3);
+    } finally {
+      await crashing.kill();
+    }
+    expect(crashing.signal()).toBe('SIGKILL');
+
+    const store = new RedisDlrStore({ url: redis.url, keyPrefix });
+    // Each sweep of the survivor: when it began (the store is asked for leases that ended
+    // before then), how many it claimed, and how many handler calls had run by then.
+    const sweeps: Array<{ endedBefore: number; claimed: number; callsBefore: number }> = [];
+    const claimPending = store.claimPending.bind(store);
+    store.claimPending = async (limit, leaseMs, endedBefore = Date.now() + 1) => {
+      const callsBefore = calls.length;
+      const claimed = await claimPending(limit, leaseMs, endedBefore);
+      sweeps.push({ endedBefore, claimed: claimed.length, callsBefore });
+      return claimed;
+    };
+    const callTimes: number[] = [];
     @Injectable()
-    class NeverFinishes {
+    class TimedRecorder {
       @OnDlrStatus('*') on(event: DeliveryStatusChanged) {
-        stuck.push(event.messageId);
-        return new Promise(() => undefined);
+        callTimes.push(Date.now());
+        calls.push(`${event.messageId}:${event.status}`);
       }
     }
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    try {
-      // The first instance holds its leases for 300 ms and never finishes: as if it had crashed.
-      const crashed = await startOn(
-        'express',
-        new RedisDlrStore({ url: redis.url, keyPrefix }),
-        { pendingLeaseMs: 300, shutdownTimeoutMs: 0 },
-        [NeverFinishes],
-      );
-      const ids = Array.from({ length: 3 }, () => crypto.randomUUID());
-      for (const id of ids)
-        await postDlr(crashed.baseUrl, dlrPayload({ message_id: id, status: 'FAILED' }), { secret: SECRET });
-      await waitFor(() => stuck.length === 3);
-      const survivor = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }), {
-        pendingLeaseMs: 300,
-        pendingSweepIntervalMs: 100,
-      });
-      apps.push(survivor);
-      // Not before the lease runs out...
-      expect(calls).toEqual([]);
-      // ...then exactly once.
-      await waitFor(() => calls.length === 3, 5_000);
-      await delay(400);
-      expect(calls.sort()).toEqual(ids.map((id) => `${id}:FAILED`).sort());
-      apps.push(crashed);
-    } finally {
-      warn.mockRestore();
-    }
+    const survivor = await startOn(
+      'fastify',
+      store,
+      { pendingLeaseMs: LEASE_MS, pendingSweepIntervalMs: 100 },
+      [TimedRecorder],
+    );
+    apps.push(survivor);
+    await waitFor(() => calls.length === 3, 5_000);
+    await delay(300);
+
+    // Not before the lease runs out: sweeps ran while the leases held, and claimed nothing...
+    const early = sweeps.filter((sweep) => sweep.endedBefore <= leasesEndAfter);
+    expect(early.length).toBeGreaterThanOrEqual(2);
+    expect(early.filter((sweep) => sweep.claimed > 0 || sweep.callsBefore > 0)).toEqual([]);
+    // ...then a sweep after it claimed them, and each handler ran exactly once.
+    expect(
+      sweeps.filter((sweep) => sweep.claimed > 0).every((sweep) => sweep.endedBefore > leasesEndAfter),
+    ).toBe(true);
+    expect(Math.min(...callTimes)).toBeGreaterThan(leasesEndAfter);
+    expect(calls.sort()).toEqual(ids.map((id) => `${id}:FAILED`).sort());
   });
 
   it('a report Redis records just after the 503 went out is still dispatched, once', async () => {
