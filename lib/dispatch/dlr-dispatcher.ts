@@ -9,8 +9,7 @@ import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.inte
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridges } from './dlr-bus-bridges.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
-
-const MAX_RETRY_DELAY_MS = 30_000;
+import { handlerRetryDelay } from './handler-retry-delay.js';
 
 /** What this process remembers of a change that is not completed in the store yet. */
 interface Progress {
@@ -204,7 +203,7 @@ export class DlrDispatcher implements OnModuleInit {
           stackOf(error),
         );
         if (last) return false;
-        await sleep(Math.min(this.options.handlerRetryDelayMs * 4 ** (attempt - 1), MAX_RETRY_DELAY_MS));
+        await sleep(handlerRetryDelay(this.options.handlerRetryDelayMs, attempt));
       }
     }
   }

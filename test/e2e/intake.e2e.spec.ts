@@ -83,12 +83,40 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
     expect(events).toHaveLength(1);
   });
 
-  it('refuses an IP outside the allowlist with 403 (the default list is Messente only)', async () => {
-    const { baseUrl, events } = await start({ signatureSecrets: [SECRET] });
-    const answer = await postDlr(baseUrl, dlrPayload(), { secret: SECRET });
-    expect(answer.status).toBe(403);
-    expect(answer.text).not.toContain('127.0.0.1');
-    expect(events).toHaveLength(0);
+  it('refuses an IP outside the allowlist with 403 (the default list is Messente only), logging the IP once', async () => {
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { baseUrl, events } = await start({ signatureSecrets: [SECRET] });
+      const answer = await postDlr(baseUrl, dlrPayload(), { secret: SECRET });
+      expect(answer.status).toBe(403);
+      expect(answer.text).not.toContain('127.0.0.1');
+      expect(events).toHaveLength(0);
+      // The log names the IP; a second refusal within the minute is not logged again.
+      expect((await postDlr(baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(403);
+      const refusals = warnings.mock.calls.filter(([message]) => String(message).startsWith('Refused'));
+      expect(refusals).toEqual([['Refused a delivery report from 127.0.0.1: not in allowedIps']]);
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
+  it('warns at startup when no signature secret is set, and not when one is', async () => {
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const noSecret = () =>
+      warnings.mock.calls.filter(([message]) => String(message).includes('No signature secret is set'));
+    try {
+      await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
+      expect(noSecret()).toHaveLength(0);
+      await running!.close();
+      const { baseUrl, events } = await start({ allowedIps: LOOPBACK });
+      expect(noSecret()).toHaveLength(1);
+      expect(String(noSecret()[0]![0])).toMatch(/checked by source IP only/);
+      // Checked by source IP only: an unsigned report from an allowed IP is accepted.
+      expect((await postDlr(baseUrl, dlrPayload())).status).toBe(200);
+      expect(events).toHaveLength(1);
+    } finally {
+      warnings.mockRestore();
+    }
   });
 
   it.each([

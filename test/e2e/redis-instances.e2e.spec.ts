@@ -297,6 +297,9 @@ describeWithRedis('several instances on one Redis', () => {
     const keyPrefix = `outage-${Date.now()}:`;
     const store = new RedisDlrStore({ url: redis.url, keyPrefix });
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const availableAgain = () =>
+      logs.mock.calls.filter(([message]) => message === 'The delivery-report store is available again');
     try {
       const app = await startOn('fastify', store);
       apps.push(app);
@@ -333,6 +336,7 @@ describeWithRedis('several instances on one Redis', () => {
       );
       expect(outageLogs).toHaveLength(1);
       await expect(store.ping()).rejects.toThrow(/unavailable/);
+      expect(availableAgain()).toHaveLength(0);
 
       await redis.restart();
       // Intake recovers by itself: no new store, no app restart.
@@ -344,6 +348,10 @@ describeWithRedis('several instances on one Redis', () => {
       }
       expect(recovered).toBeGreaterThan(0);
       await expect(store.ping()).resolves.toBeUndefined();
+      // The end of the outage is logged once, however many reports follow.
+      for (let i = 0; i < 3; i++)
+        expect((await postDlr(app.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
+      expect(availableAgain()).toHaveLength(1);
 
       // Every report answered 200 is in Redis (the server was durable: nothing acknowledged is lost).
       const accepted = answers.filter((answer) => answer.status === 200);
@@ -356,6 +364,7 @@ describeWithRedis('several instances on one Redis', () => {
       expect(calls.filter((call) => refused.has(call.split(':')[0]!))).toEqual([]);
     } finally {
       errors.mockRestore();
+      logs.mockRestore();
     }
   });
 });
