@@ -14,6 +14,7 @@ import { RedisDlrStore } from '../../lib/redis/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { delay, postDlr, startApp, waitFor, type AdapterName, type TestApp } from '../support/app.js';
 import { ChangeModel } from '../support/change-model.js';
+import { FUZZ_SEED, replayable, seededRandom, shuffled } from '../support/fuzz-seed.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const SECRET = 'redis-secret';
@@ -112,50 +113,58 @@ describeWithRedis('several instances on one Redis', () => {
     await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
   });
 
-  it('two instances receiving every report at the same instant fire each change exactly once', async () => {
-    const keyPrefix = `two-${Date.now()}:`;
-    const one = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
-    const two = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }));
-    apps.push(one, two);
-    const messages = Array.from({ length: 1_250 }, () => crypto.randomUUID());
-    const model = new ChangeModel();
-    let next = 0;
-    const failures: number[] = [];
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < messages.length) {
-          const id = messages[next++]!;
-          // Four reports per message, shuffled; both instances get each one at once.
-          const order = [...STATUSES].sort(() => Math.random() - 0.5).slice(0, 4);
-          for (const status of order) {
-            model.apply(id, status);
-            const body = dlrPayload({ message_id: id, status });
-            const answers = await Promise.all(
-              [one, two].map((app) => postDlr(app.baseUrl, body, { secret: SECRET })),
-            );
-            for (const answer of answers) if (answer.status !== 200) failures.push(answer.status);
+  it(
+    `two instances receiving every report at the same instant fire each change exactly once (seed ${FUZZ_SEED})`,
+    replayable(async () => {
+      const keyPrefix = `two-${Date.now()}:`;
+      const one = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
+      const two = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }));
+      apps.push(one, two);
+      const messages = Array.from({ length: 1_250 }, () => crypto.randomUUID());
+      // Four of the statuses per message, shuffled; drawn before sending so that a seed replays them.
+      const random = seededRandom(FUZZ_SEED);
+      const orders = messages.map(() => shuffled(STATUSES, random).slice(0, 4));
+      const model = new ChangeModel();
+      let next = 0;
+      const failures: number[] = [];
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < messages.length) {
+            const index = next++;
+            const id = messages[index]!;
+            // Both instances get each report at once.
+            for (const status of orders[index]!) {
+              model.apply(id, status);
+              const body = dlrPayload({ message_id: id, status });
+              const answers = await Promise.all(
+                [one, two].map((app) => postDlr(app.baseUrl, body, { secret: SECRET })),
+              );
+              for (const answer of answers) if (answer.status !== 200) failures.push(answer.status);
+            }
           }
-        }
-      }),
-    );
-    expect(failures).toEqual([]);
-    const expected = [...model.changes].flatMap(([id, statuses]) =>
-      statuses.map((status) => `${id}:${status}`),
-    );
-    expect(expected.length).toBeGreaterThan(2_500);
-    await waitFor(() => calls.length >= expected.length, 20_000);
-    await delay(200);
-    expect(calls.length).toBe(expected.length);
-    expect(new Set(calls)).toEqual(new Set(expected));
+        }),
+      );
+      expect(failures).toEqual([]);
+      const expected = [...model.changes].flatMap(([id, statuses]) =>
+        statuses.map((status) => `${id}:${status}`),
+      );
+      expect(expected.length).toBeGreaterThan(2_500);
+      await waitFor(() => calls.length >= expected.length, 20_000);
+      await delay(200);
+      expect(calls.length).toBe(expected.length);
+      expect(new Set(calls)).toEqual(new Set(expected));
 
-    // Either instance sees every change.
-    const sample = messages.slice(0, 200);
-    for (const app of [one, two]) {
-      const statuses = app.app.get(DeliveryStatusService);
-      const latest = await Promise.all(sample.map((id) => statuses.latest(id)));
-      expect(latest.map((event) => event?.status)).toEqual(sample.map((id) => model.changes.get(id)!.at(-1)));
-    }
-  });
+      // Either instance sees every change.
+      const sample = messages.slice(0, 200);
+      for (const app of [one, two]) {
+        const statuses = app.app.get(DeliveryStatusService);
+        const latest = await Promise.all(sample.map((id) => statuses.latest(id)));
+        expect(latest.map((event) => event?.status)).toEqual(
+          sample.map((id) => model.changes.get(id)!.at(-1)),
+        );
+      }
+    }),
+  );
 
   it('a pending report left by a stopped instance reaches the next instance', async () => {
     const keyPrefix = `restart-${Date.now()}:`;
