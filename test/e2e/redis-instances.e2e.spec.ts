@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   DeliveryStatusChanged,
@@ -48,7 +49,11 @@ async function spawnCrashingInstance(config: {
 }): Promise<CrashingInstance> {
   const child = spawn(
     process.execPath,
-    ['--import', './test/support/ts-register.mjs', 'test/support/redis-instance.child.ts'],
+    [
+      '--import',
+      new URL('../support/ts-register.mjs', import.meta.url).href,
+      fileURLToPath(new URL('../support/redis-instance.child.ts', import.meta.url)),
+    ],
     {
       env: {
         ...process.env,
