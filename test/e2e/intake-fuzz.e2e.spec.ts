@@ -158,12 +158,10 @@ describe.each(ADAPTERS)(`intake fuzzing on %s (seed ${seed})`, (adapter) => {
         .map((status, index) => ({ status, index }))
         .filter(({ status }) => status !== 200);
       expect(
-        refused
-          .slice(0, 3)
-          .map(({ status, index }) => ({
-            status,
-            body: String(JSON.stringify(bodies[index])).slice(0, 300),
-          })),
+        refused.slice(0, 3).map(({ status, index }) => ({
+          status,
+          body: String(JSON.stringify(bodies[index])).slice(0, 300),
+        })),
       ).toEqual([]);
       expect(events - before).toBe(VALID_BODIES);
       // The process is healthy: a plain report still goes through.
