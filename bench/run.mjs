@@ -142,4 +142,12 @@ if (process.env.BENCH_SKIP_MEMORY !== '1') {
   });
   if (memory.status !== 0) process.exitCode = 1;
 }
+if (process.env.BENCH_SKIP_MEMORY !== '1') {
+  console.log('');
+  const omnimessage = spawnSync(process.execPath, [join(BENCH_DIR, 'omnimessage.mjs')], {
+    cwd: ROOT_DIR,
+    stdio: 'inherit',
+  });
+  if (omnimessage.status !== 0) process.exitCode = 1;
+}
 if (warnings) process.exitCode = 1;

@@ -10,8 +10,7 @@ import { DlrTelemetry, type TraceParent } from '../telemetry/dlr-telemetry.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridges } from './dlr-bus-bridges.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
-
-const MAX_RETRY_DELAY_MS = 30_000;
+import { handlerRetryDelay } from './handler-retry-delay.js';
 
 /** What this process remembers of a change that is not completed in the store yet. */
 interface Progress {
@@ -222,7 +221,7 @@ export class DlrDispatcher implements OnModuleInit {
           this.telemetry.handlerExhausted(handler.name);
           return false;
         }
-        await sleep(Math.min(this.options.handlerRetryDelayMs * 4 ** (attempt - 1), MAX_RETRY_DELAY_MS));
+        await sleep(handlerRetryDelay(this.options.handlerRetryDelayMs, attempt));
       }
     }
   }

@@ -26,7 +26,7 @@ export class MessenteApiError extends Error {
   readonly title: string | null;
   /** Details: Messente's own, else the start of the body or the network error's message. */
   readonly detail: string | null;
-  /** How long a 429 answer asked to wait before trying again (`Retry-After`), in ms; null otherwise. */
+  /** How long a 429 or 503 answer asked to wait before trying again (`Retry-After`), in ms; null otherwise. */
   readonly retryAfterMs: number | null;
 
   constructor(init: MessenteApiErrorInit) {

@@ -22,7 +22,13 @@ import { integerOrNull, stringOrNull, toPriceInfo } from '../utils/payload-field
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_RETRY_BASE_DELAY_MS = 250;
-const MAX_RETRY_DELAY_MS = 30_000;
+/**
+ * The longest wait before a retry, backoff and `Retry-After` alike: a query (and a reconcile
+ * pass waiting on it) must not stall for the minutes or hours a header may ask for.
+ */
+export const MAX_API_RETRY_DELAY_MS = 30_000;
+/** Answers whose `Retry-After` says when to try again (RFC 9110 §10.2.3). */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
 
 /** How `MessenteApiClient` reaches Messente's status query API. */
 export interface MessenteApiConfig {
@@ -36,6 +42,8 @@ export interface MessenteApiConfig {
   retries: number;
   /** Backoff before the first retry, in ms (doubled for each next one, with jitter). Default 250. */
   retryBaseDelayMs?: number;
+  /** The longest wait before a retry, in ms. Default {@link MAX_API_RETRY_DELAY_MS} (30 s). */
+  maxRetryDelayMs?: number;
 }
 
 /**
@@ -110,10 +118,11 @@ export class MessenteApiClient {
   }
 
   private retryDelay(error: MessenteApiError, retryCount: number): number {
-    if (error.retryAfterMs !== null) return Math.min(error.retryAfterMs, MAX_RETRY_DELAY_MS);
+    const max = this.config.maxRetryDelayMs ?? MAX_API_RETRY_DELAY_MS;
+    if (error.retryAfterMs !== null) return Math.min(error.retryAfterMs, max);
     const backoff = (this.config.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS) * 2 ** (retryCount - 1);
     // Jitter spreads the retries of many callers failing together (e.g. a reconcile pass).
-    return Math.min(backoff / 2 + (Math.random() * backoff) / 2, MAX_RETRY_DELAY_MS);
+    return Math.min(backoff / 2 + (Math.random() * backoff) / 2, max);
   }
 }
 
@@ -159,14 +168,20 @@ function toResult(value: unknown): DeliveryResult {
   };
 }
 
-/** `Retry-After` of a 429, in seconds or as an HTTP date; null when absent or unreadable. */
+/**
+ * `Retry-After` of a 429 or 503, in ms: delay-seconds (`120`) or an HTTP date
+ * (`Fri, 27 Nov 2026 21:00:00 GMT`, a date in the past meaning now); null when absent or
+ * unreadable, so that the backoff applies. Capped by the caller.
+ */
 function retryAfterMs(response: AxiosResponse<unknown>): number | null {
-  if (response.status !== 429) return null;
+  if (!RETRY_AFTER_STATUSES.has(response.status)) return null;
   const header: unknown = response.headers['retry-after'];
-  if (typeof header !== 'string' || header.trim() === '') return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
+  if (typeof header !== 'string') return null;
+  const value = header.trim();
+  // RFC 9110: delay-seconds is a non-negative integer; anything else numeric-looking is unreadable.
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  if (!/[a-z]/i.test(value)) return null;
+  const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 

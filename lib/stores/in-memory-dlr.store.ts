@@ -1,13 +1,21 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
+import { KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
 
 /** Options of `InMemoryDlrStore`. */
 export interface InMemoryDlrStoreOptions {
   /** Messages kept at most; the least recently reported are evicted first. Default 100 000. */
   maxMessages?: number;
-  /** Reports kept per message in `history()`. Default 32. */
+  /**
+   * Reports kept per message in `history()`, and undocumented statuses remembered per message
+   * for deduplication. Default 32. Messente's eleven documented statuses are always
+   * remembered, so duplicates of those are always recognised; only a message that collects
+   * more than `maxHistory` distinct undocumented statuses forgets the oldest of them, and a
+   * report repeating a forgotten one is then decided again as if new (a change when its
+   * precedence allows, else stale). The bound keeps a signed sender from growing one message
+   * without limit by inventing statuses.
+   */
   maxHistory?: number;
   /**
    * Pending changes (handlers not all succeeded) kept at most; past it the oldest is dropped
@@ -22,9 +30,19 @@ interface MessageEntry {
   /** The omnimessage the message was indexed under, to unindex it on eviction. */
   omnimessageId: string | null;
   readonly history: StoredReport[];
-  /** Statuses recorded for the message: a handful at most, so an array beats a Set. */
-  readonly seen: string[];
+  /** Documented statuses recorded for the message, one bit each (see `KNOWN_BITS`). */
+  knownSeen: number;
+  /** Undocumented statuses recorded, oldest first, at most `maxHistory`; null until the first. */
+  unknownSeen: string[] | null;
 }
+
+/** One bit per documented status: deduplicating those costs no allocation and never forgets. */
+const KNOWN_BITS: ReadonlyMap<string, number> = new Map(KNOWN_STATUSES.map((status, i) => [status, 1 << i]));
+
+/** Message ids of one omnimessage: one id, a few in an array, or a Set once there are many. */
+type OmnimessageIds = string | string[] | Set<string>;
+/** Past this many messages an omnimessage's ids move to a Set, so that (un)indexing stays O(1). */
+const SMALL_OMNIMESSAGE = 8;
 
 interface PendingEntry {
   readonly report: StoredReport;
@@ -42,8 +60,9 @@ export class InMemoryDlrStore implements DlrStore {
   private readonly logger = new Logger('MessenteDlr');
   private readonly messages: LRUCache<string, MessageEntry>;
   // Most omnimessages have one message: it is kept as a plain id, and only a second message
-  // turns the entry into a list, sparing an allocation per report.
-  private readonly byOmnimessage = new Map<string, string | string[]>();
+  // turns the entry into a list, sparing an allocation per report. A short array is as fast
+  // as a Set and smaller; one omnimessage collecting many messages gets a Set.
+  private readonly byOmnimessage = new Map<string, OmnimessageIds>();
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
@@ -71,15 +90,14 @@ export class InMemoryDlrStore implements DlrStore {
     const status = String(raw['status']);
     let entry = this.messages.get(messageId);
     if (!entry) {
-      entry = { latest: null, omnimessageId: null, history: [], seen: [] };
+      entry = { latest: null, omnimessageId: null, history: [], knownSeen: 0, unknownSeen: null };
       this.messages.set(messageId, entry);
     }
-    if (entry.seen.includes(status)) {
+    if (!this.markSeen(entry, status)) {
       return this.redeliveryOrDuplicate(messageId, status, receivedAt, leaseMs);
     }
     const previousStatus = entry.latest ? String(entry.latest.raw['status']) : null;
     const report: StoredReport = { raw, receivedAt, previousStatus };
-    entry.seen.push(status);
     entry.history.push(report);
     if (entry.history.length > this.maxHistory) entry.history.shift();
     if (previousStatus !== null && statusPrecedence(status) < statusPrecedence(previousStatus)) {
@@ -182,6 +200,22 @@ export class InMemoryDlrStore implements DlrStore {
     );
   }
 
+  /** Records that the message had `status`; false when it already had. */
+  private markSeen(entry: MessageEntry, status: string): boolean {
+    const bit = KNOWN_BITS.get(status);
+    if (bit !== undefined) {
+      if (entry.knownSeen & bit) return false;
+      entry.knownSeen |= bit;
+      return true;
+    }
+    const unknown = (entry.unknownSeen ??= []);
+    if (unknown.includes(status)) return false;
+    unknown.push(status);
+    // Bounded like the history: the oldest undocumented status is forgotten (see maxHistory).
+    if (unknown.length > this.maxHistory) unknown.shift();
+    return true;
+  }
+
   private redeliveryOrDuplicate(
     messageId: string,
     status: string,
@@ -201,7 +235,11 @@ export class InMemoryDlrStore implements DlrStore {
     if (ids === undefined) this.byOmnimessage.set(omnimessageId, messageId);
     else if (typeof ids === 'string') {
       if (ids !== messageId) this.byOmnimessage.set(omnimessageId, [ids, messageId]);
-    } else if (!ids.includes(messageId)) ids.push(messageId);
+    } else if (!Array.isArray(ids)) ids.add(messageId);
+    else if (!ids.includes(messageId)) {
+      if (ids.length < SMALL_OMNIMESSAGE) ids.push(messageId);
+      else this.byOmnimessage.set(omnimessageId, new Set(ids).add(messageId));
+    }
   }
 
   private unindex(entry: MessageEntry, messageId: string): void {
@@ -210,9 +248,13 @@ export class InMemoryDlrStore implements DlrStore {
     const ids = this.byOmnimessage.get(omnimessageId);
     if (ids === messageId) this.byOmnimessage.delete(omnimessageId);
     else if (Array.isArray(ids)) {
-      const remaining = ids.filter((id) => id !== messageId);
-      if (remaining.length === 0) this.byOmnimessage.delete(omnimessageId);
-      else this.byOmnimessage.set(omnimessageId, remaining.length === 1 ? remaining[0]! : remaining);
+      const at = ids.indexOf(messageId);
+      if (at === -1) return;
+      ids.splice(at, 1);
+      if (ids.length === 1) this.byOmnimessage.set(omnimessageId, ids[0]!);
+    } else if (ids instanceof Set) {
+      ids.delete(messageId);
+      if (ids.size === 0) this.byOmnimessage.delete(omnimessageId);
     }
   }
 }

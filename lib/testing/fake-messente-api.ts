@@ -34,8 +34,13 @@ export interface FakeMessenteApiRequest {
 
 /** How `failNext` answers. */
 export interface FailNextOptions {
-  /** Sent as `Retry-After` (seconds). */
+  /** Sent as `Retry-After` in delay-seconds, e.g. `Retry-After: 3`. */
   retryAfterSeconds?: number;
+  /**
+   * Sent as `Retry-After` in the HTTP-date form, e.g. `Retry-After: Fri, 27 Nov 2026 21:00:00 GMT`
+   * (whole seconds: the milliseconds are dropped). Takes precedence over `retryAfterSeconds`.
+   */
+  retryAfterDate?: Date;
   /** Answer body: a string is sent as is, anything else as JSON. Default (or null) a Messente error body. */
   body?: unknown;
 }
@@ -166,7 +171,9 @@ export class FakeMessenteApi {
   }
 
   private fail(res: ServerResponse, status: number, options: FailNextOptions): void {
-    if (options.retryAfterSeconds !== undefined) {
+    if (options.retryAfterDate !== undefined) {
+      res.setHeader('Retry-After', options.retryAfterDate.toUTCString());
+    } else if (options.retryAfterSeconds !== undefined) {
       res.setHeader('Retry-After', String(options.retryAfterSeconds));
     }
     const title = STATUS_CODES[status] ?? 'Error';

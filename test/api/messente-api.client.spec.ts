@@ -7,7 +7,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MessenteApiError } from '../../lib/errors/messente-api.error.js';
-import { MessenteApiClient, type MessenteApiConfig } from '../../lib/services/messente-api.client.js';
+import {
+  MAX_API_RETRY_DELAY_MS,
+  MessenteApiClient,
+  type MessenteApiConfig,
+} from '../../lib/services/messente-api.client.js';
 import { FakeMessenteApi } from '../../lib/testing/index.js';
 
 const credentials = { username: 'api-user', password: 'api-pass' };
@@ -285,6 +289,77 @@ describe('MessenteApiClient', () => {
     const [first, second] = api.requests;
     expect(api.requests).toHaveLength(2);
     expect(second!.receivedAt.getTime() - first!.receivedAt.getTime()).toBeGreaterThanOrEqual(900);
+  });
+
+  describe('Retry-After on 503', () => {
+    /** Milliseconds between the first and the second request the fake received. */
+    function gap(): number {
+      const [first, second] = api.requests;
+      return second!.receivedAt.getTime() - first!.receivedAt.getTime();
+    }
+
+    it('waits the delay-seconds form', async () => {
+      const id = randomUUID();
+      api.setReport(id, { omnimessage_id: id, to: null, statuses: [] });
+      api.failNext(503, 1, { retryAfterSeconds: 1 });
+
+      await expect(client().query(id)).resolves.toMatchObject({ omnimessageId: id });
+      expect(api.requests).toHaveLength(2);
+      expect(gap()).toBeGreaterThanOrEqual(900);
+      expect(gap()).toBeLessThan(2_500);
+    });
+
+    it('waits until the HTTP-date form', async () => {
+      const id = randomUUID();
+      api.setReport(id, { omnimessage_id: id, to: null, statuses: [] });
+      // Whole seconds on the wire: 2.5 s ahead is between 1.5 and 2.5 s once the milliseconds are dropped.
+      api.failNext(503, 1, { retryAfterDate: new Date(Date.now() + 2_500) });
+
+      await expect(client().query(id)).resolves.toMatchObject({ omnimessageId: id });
+      expect(api.requests).toHaveLength(2);
+      expect(gap()).toBeGreaterThanOrEqual(1_300);
+      expect(gap()).toBeLessThan(3_500);
+    });
+
+    it('retries at once when the date has passed', async () => {
+      const id = randomUUID();
+      api.setReport(id, { omnimessage_id: id, to: null, statuses: [] });
+      api.failNext(503, 1, { retryAfterDate: new Date(Date.now() - 60_000) });
+
+      await expect(client().query(id)).resolves.toMatchObject({ omnimessageId: id });
+      expect(gap()).toBeLessThan(500);
+    });
+
+    it('reports the wait on the error when no retry is left', async () => {
+      api.failNext(503, 1, { retryAfterSeconds: 7 });
+      const error = await apiError(client({ retries: 0 }).query(randomUUID()));
+      expect(error).toMatchObject({ status: 503, retryAfterMs: 7_000 });
+
+      api.failNext(503, 1, { retryAfterDate: new Date(Date.now() + 60_000) });
+      const dated = await apiError(client({ retries: 0 }).query(randomUUID()));
+      expect(dated.retryAfterMs).toBeGreaterThan(58_000);
+      expect(dated.retryAfterMs).toBeLessThanOrEqual(60_000);
+    });
+
+    it('caps the wait (30 s by default)', async () => {
+      expect(MAX_API_RETRY_DELAY_MS).toBe(30_000);
+      const id = randomUUID();
+      api.setReport(id, { omnimessage_id: id, to: null, statuses: [] });
+      api.failNext(503, 1, { retryAfterSeconds: 3_600 });
+
+      await expect(client({ maxRetryDelayMs: 300 }).query(id)).resolves.toMatchObject({ omnimessageId: id });
+      expect(gap()).toBeGreaterThanOrEqual(250);
+      expect(gap()).toBeLessThan(2_000);
+    });
+
+    it('is not read on other 5xx: a 500 retries with the backoff', async () => {
+      const id = randomUUID();
+      api.setReport(id, { omnimessage_id: id, to: null, statuses: [] });
+      api.failNext(500, 1, { retryAfterSeconds: 5 });
+
+      await expect(client().query(id)).resolves.toMatchObject({ omnimessageId: id });
+      expect(gap()).toBeLessThan(1_000);
+    });
   });
 
   it('fails a hanging request within its timeout', async () => {

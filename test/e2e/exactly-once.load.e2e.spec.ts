@@ -4,12 +4,12 @@ import { DeliveryStatusChanged, MessenteDlrModule, OnDlrStatus } from '../../lib
 import { dlrPayload } from '../../lib/testing/index.js';
 import { ADAPTERS, postDlr, startApp, waitFor, type TestApp } from '../support/app.js';
 import { ChangeModel } from '../support/change-model.js';
+import { FUZZ_SEED as seed, replayable } from '../support/fuzz-seed.js';
 
 const SECRET = 'load-secret';
 const MESSAGES = 5_000;
 const CONCURRENCY = 64;
 const DUPLICATE_RATE = 0.1;
-const seed = Number(process.env.LOAD_SEED ?? Date.now() % 2 ** 31);
 
 interface Message {
   readonly id: string;
@@ -110,8 +110,12 @@ describe.each(ADAPTERS)(`exactly-once changes under load on %s (seed ${seed})`, 
 
   it(
     'fires handlers exactly as the reference model says, in order, with duplicates and shuffled order',
-    () => run(1),
+    replayable(() => run(1)),
     180_000,
   );
-  it('fires each change once when every report arrives twice at the same instant', () => run(2), 240_000);
+  it(
+    'fires each change once when every report arrives twice at the same instant',
+    replayable(() => run(2)),
+    240_000,
+  );
 });

@@ -67,6 +67,13 @@ const factoryProvider = {
   },
 };
 
+class ValueHandlers {
+  @OnDlrStatus('SEEN') onSeen(event: DeliveryStatusChanged) {
+    record('value')(event);
+  }
+}
+const valueProvider = { provide: 'VALUE_HANDLERS', useValue: new ValueHandlers() };
+
 /** A global guard that counts its runs: it must run for requests, never for handler calls. */
 @Injectable()
 class CountingGuard implements CanActivate {
@@ -91,16 +98,16 @@ describe.each(ADAPTERS)('handlers on %s', (adapter) => {
     return postDlr(running!.baseUrl, dlrPayload({ status, message_id: messageId }), { secret: SECRET });
   }
 
-  it('calls handlers by status, array, wildcard and stacked decorators; in controllers and factory providers', async () => {
+  it('calls handlers by status, array, wildcard and stacked decorators; in controllers, factory and value providers', async () => {
     running = await startApp(adapter, {
       imports: [MessenteDlrModule.forRoot(BASE)],
-      providers: [DeliveryHandlers, factoryProvider],
+      providers: [DeliveryHandlers, factoryProvider, valueProvider],
       controllers: [HandlersInAController],
     });
     for (const status of ['DELIVRD', 'UNDELIV', 'ACCEPTD', 'SEEN', 'EXPIRED', 'REJECTD', 'NEW_THING']) {
       expect((await send(status)).status).toBe(200);
     }
-    await waitFor(() => calls.length >= 17);
+    await waitFor(() => calls.length >= 18);
     await delay(50);
     expect([...calls].sort()).toEqual(
       [
@@ -114,6 +121,7 @@ describe.each(ADAPTERS)('handlers on %s', (adapter) => {
         'any:ACCEPTD',
         'overlap:ACCEPTD',
         'stacked:SEEN',
+        'value:SEEN',
         'any:SEEN',
         'overlap:SEEN',
         'controller:EXPIRED',

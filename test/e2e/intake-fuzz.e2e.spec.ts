@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import { DeliveryStatusEvents, MessenteDlrModule } from '../../lib/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { ADAPTERS, postDlr, startApp, type TestApp } from '../support/app.js';
+import { FUZZ_SEED as seed, replayable } from '../support/fuzz-seed.js';
 
 const SECRET = 'fuzz-secret';
 const BAD_BODIES = 10_000;
 const VALID_BODIES = 1_000;
 const CONCURRENCY = 32;
-const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 
 /** A value of the wrong type for any field: never a non-empty string, never an integer. */
 const wrongType = fc.oneof(
@@ -126,41 +126,48 @@ describe.each(ADAPTERS)(`intake fuzzing on %s (seed ${seed})`, (adapter) => {
   });
   afterAll(() => running.close());
 
-  it(`refuses ${BAD_BODIES} generated bad bodies with 400 or 413 and emits nothing`, async () => {
-    const bodies = fc.sample(badBody, { numRuns: BAD_BODIES, seed });
-    const statuses = await sendAll(running.baseUrl, bodies);
-    const unexpected = statuses
-      .map((status, index) => ({ status, index }))
-      .filter(({ status }) => status !== 400 && status !== 413);
-    expect(
-      unexpected.slice(0, 5).map(({ status, index }) => ({
-        status,
-        body: (typeof bodies[index] === 'string'
-          ? (bodies[index] as string)
-          : JSON.stringify(bodies[index])
-        ).slice(0, 200),
-      })),
-    ).toEqual([]);
-    expect(events).toBe(0);
-    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-  });
+  it(
+    `refuses ${BAD_BODIES} generated bad bodies with 400 or 413 and emits nothing`,
+    replayable(async () => {
+      const bodies = fc.sample(badBody, { numRuns: BAD_BODIES, seed });
+      const statuses = await sendAll(running.baseUrl, bodies);
+      const unexpected = statuses
+        .map((status, index) => ({ status, index }))
+        .filter(({ status }) => status !== 400 && status !== 413);
+      expect(
+        unexpected.slice(0, 5).map(({ status, index }) => ({
+          status,
+          body: (typeof bodies[index] === 'string'
+            ? (bodies[index] as string)
+            : JSON.stringify(bodies[index])
+          ).slice(0, 200),
+        })),
+      ).toEqual([]);
+      expect(events).toBe(0);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    }),
+  );
 
-  it(`accepts ${VALID_BODIES} generated valid bodies, one event each`, async () => {
-    const bodies = fc.sample(validBody(adapter), { numRuns: VALID_BODIES, seed });
-    const before = events;
-    const statuses = await sendAll(running.baseUrl, bodies);
-    const refused = statuses
-      .map((status, index) => ({ status, index }))
-      .filter(({ status }) => status !== 200);
-    expect(
-      refused
-        .slice(0, 3)
-        .map(({ status, index }) => ({ status, body: String(JSON.stringify(bodies[index])).slice(0, 300) })),
-    ).toEqual([]);
-    expect(events - before).toBe(VALID_BODIES);
-    // The process is healthy: a plain report still goes through.
-    expect((await postDlr(running.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
-  });
+  it(
+    `accepts ${VALID_BODIES} generated valid bodies, one event each`,
+    replayable(async () => {
+      const bodies = fc.sample(validBody(adapter), { numRuns: VALID_BODIES, seed });
+      const before = events;
+      const statuses = await sendAll(running.baseUrl, bodies);
+      const refused = statuses
+        .map((status, index) => ({ status, index }))
+        .filter(({ status }) => status !== 200);
+      expect(
+        refused.slice(0, 3).map(({ status, index }) => ({
+          status,
+          body: String(JSON.stringify(bodies[index])).slice(0, 300),
+        })),
+      ).toEqual([]);
+      expect(events - before).toBe(VALID_BODIES);
+      // The process is healthy: a plain report still goes through.
+      expect((await postDlr(running.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
+    }),
+  );
 
   it('keeps a __proto__ key as data on Express and refuses it on Fastify, polluting nothing', async () => {
     const raw = `${JSON.stringify(dlrPayload()).slice(0, -1)},"__proto__":{"polluted":true}}`;

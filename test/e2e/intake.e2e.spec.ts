@@ -18,7 +18,7 @@ import {
   MessenteDlrModule,
   type MessenteDlrModuleOptions,
 } from '../../lib/index.js';
-import { dlrPayload } from '../../lib/testing/index.js';
+import { dlrPayload, signDlr } from '../../lib/testing/index.js';
 import { ADAPTERS, postDlr, startApp, type TestApp } from '../support/app.js';
 
 const SECRET = 'api-key-password';
@@ -83,12 +83,40 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
     expect(events).toHaveLength(1);
   });
 
-  it('refuses an IP outside the allowlist with 403 (the default list is Messente only)', async () => {
-    const { baseUrl, events } = await start({ signatureSecrets: [SECRET] });
-    const answer = await postDlr(baseUrl, dlrPayload(), { secret: SECRET });
-    expect(answer.status).toBe(403);
-    expect(answer.text).not.toContain('127.0.0.1');
-    expect(events).toHaveLength(0);
+  it('refuses an IP outside the allowlist with 403 (the default list is Messente only), logging the IP once', async () => {
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { baseUrl, events } = await start({ signatureSecrets: [SECRET] });
+      const answer = await postDlr(baseUrl, dlrPayload(), { secret: SECRET });
+      expect(answer.status).toBe(403);
+      expect(answer.text).not.toContain('127.0.0.1');
+      expect(events).toHaveLength(0);
+      // The log names the IP; a second refusal within the minute is not logged again.
+      expect((await postDlr(baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(403);
+      const refusals = warnings.mock.calls.filter(([message]) => String(message).startsWith('Refused'));
+      expect(refusals).toEqual([['Refused a delivery report from 127.0.0.1: not in allowedIps']]);
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
+  it('warns at startup when no signature secret is set, and not when one is', async () => {
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const noSecret = () =>
+      warnings.mock.calls.filter(([message]) => String(message).includes('No signature secret is set'));
+    try {
+      await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
+      expect(noSecret()).toHaveLength(0);
+      await running!.close();
+      const { baseUrl, events } = await start({ allowedIps: LOOPBACK });
+      expect(noSecret()).toHaveLength(1);
+      expect(String(noSecret()[0]![0])).toMatch(/checked by source IP only/);
+      // Checked by source IP only: an unsigned report from an allowed IP is accepted.
+      expect((await postDlr(baseUrl, dlrPayload())).status).toBe(200);
+      expect(events).toHaveLength(1);
+    } finally {
+      warnings.mockRestore();
+    }
   });
 
   it.each([
@@ -99,6 +127,35 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
   ])('refuses a %s signature with 401', async (_case, secret, headers) => {
     const { baseUrl, events } = await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
     const answer = await postDlr(baseUrl, dlrPayload(), { secret, headers });
+    expect(answer.status).toBe(401);
+    expect(events).toHaveLength(0);
+  });
+
+  // The whole HMAC must match: these two differ from the real signature only at its end, or
+  // not at all, so a comparison of a prefix would let them through.
+  it('refuses a correct signature with its last hex digit flipped with 401', async () => {
+    const { baseUrl, events } = await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
+    const raw = JSON.stringify(dlrPayload());
+    const signature = signDlr(raw, SECRET);
+    const last = signature.at(-1)!;
+    const flipped = signature.slice(0, -1) + (last === '0' ? '1' : '0');
+    const answer = await postDlr(baseUrl, raw, { headers: { 'x-messente-signature': flipped } });
+    expect(answer.status).toBe(401);
+    expect(events).toHaveLength(0);
+    // The unflipped signature on the same bytes is accepted: only the last digit made the difference.
+    expect((await postDlr(baseUrl, raw, { headers: { 'x-messente-signature': signature } })).status).toBe(
+      200,
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  it('refuses a body altered after signing, with the original signature, with 401', async () => {
+    const { baseUrl, events } = await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
+    const signed = JSON.stringify(dlrPayload({ status: 'FAILED' }));
+    const altered = signed.replace('"FAILED"', '"DELIVRD"');
+    expect(altered).not.toBe(signed);
+    const signature = signDlr(signed, SECRET);
+    const answer = await postDlr(baseUrl, altered, { headers: { 'x-messente-signature': signature } });
     expect(answer.status).toBe(401);
     expect(events).toHaveLength(0);
   });

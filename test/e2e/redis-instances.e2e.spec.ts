@@ -1,4 +1,7 @@
 import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   DeliveryStatusChanged,
@@ -12,6 +15,7 @@ import { RedisDlrStore } from '../../lib/redis/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { delay, postDlr, startApp, waitFor, type AdapterName, type TestApp } from '../support/app.js';
 import { ChangeModel } from '../support/change-model.js';
+import { FUZZ_SEED, replayable, seededRandom, shuffled } from '../support/fuzz-seed.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const SECRET = 'redis-secret';
@@ -25,6 +29,65 @@ class Recorder {
   @OnDlrStatus('*') on(event: DeliveryStatusChanged) {
     calls.push(`${event.messageId}:${event.status}`);
   }
+}
+
+/** A webhook instance running in a child process (test/support/redis-instance.child.ts). */
+interface CrashingInstance {
+  readonly baseUrl: string;
+  /** Message ids whose handler has started. */
+  readonly handling: readonly string[];
+  /** Kills the process with SIGKILL and resolves once it is gone. */
+  kill(): Promise<void>;
+  /** The signal that ended it, once it has. */
+  signal(): NodeJS.Signals | null;
+}
+
+async function spawnCrashingInstance(config: {
+  redisUrl: string;
+  keyPrefix: string;
+  leaseMs: number;
+}): Promise<CrashingInstance> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      new URL('../support/ts-register.mjs', import.meta.url).href,
+      fileURLToPath(new URL('../support/redis-instance.child.ts', import.meta.url)),
+    ],
+    {
+      env: {
+        ...process.env,
+        DLR_REDIS_URL: config.redisUrl,
+        DLR_KEY_PREFIX: config.keyPrefix,
+        DLR_SECRET: SECRET,
+        DLR_LEASE_MS: String(config.leaseMs),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const handling: string[] = [];
+  let output = '';
+  let baseUrl = '';
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    output += `${line}\n`;
+    const [word, value] = line.split(' ');
+    if (word === 'listening') baseUrl = value!;
+    if (word === 'handling') handling.push(value!);
+  });
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await waitFor(() => baseUrl !== '' || child.exitCode !== null, 30_000);
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+  if (!baseUrl) throw new Error(`The child instance did not start:\n${output}`);
+  return { baseUrl, handling, kill, signal: () => child.signalCode };
 }
 
 function startOn(
@@ -55,50 +118,58 @@ describeWithRedis('several instances on one Redis', () => {
     await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
   });
 
-  it('two instances receiving every report at the same instant fire each change exactly once', async () => {
-    const keyPrefix = `two-${Date.now()}:`;
-    const one = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
-    const two = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }));
-    apps.push(one, two);
-    const messages = Array.from({ length: 1_250 }, () => crypto.randomUUID());
-    const model = new ChangeModel();
-    let next = 0;
-    const failures: number[] = [];
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < messages.length) {
-          const id = messages[next++]!;
-          // Four reports per message, shuffled; both instances get each one at once.
-          const order = [...STATUSES].sort(() => Math.random() - 0.5).slice(0, 4);
-          for (const status of order) {
-            model.apply(id, status);
-            const body = dlrPayload({ message_id: id, status });
-            const answers = await Promise.all(
-              [one, two].map((app) => postDlr(app.baseUrl, body, { secret: SECRET })),
-            );
-            for (const answer of answers) if (answer.status !== 200) failures.push(answer.status);
+  it(
+    `two instances receiving every report at the same instant fire each change exactly once (seed ${FUZZ_SEED})`,
+    replayable(async () => {
+      const keyPrefix = `two-${Date.now()}:`;
+      const one = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
+      const two = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }));
+      apps.push(one, two);
+      const messages = Array.from({ length: 1_250 }, () => crypto.randomUUID());
+      // Four of the statuses per message, shuffled; drawn before sending so that a seed replays them.
+      const random = seededRandom(FUZZ_SEED);
+      const orders = messages.map(() => shuffled(STATUSES, random).slice(0, 4));
+      const model = new ChangeModel();
+      let next = 0;
+      const failures: number[] = [];
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < messages.length) {
+            const index = next++;
+            const id = messages[index]!;
+            // Both instances get each report at once.
+            for (const status of orders[index]!) {
+              model.apply(id, status);
+              const body = dlrPayload({ message_id: id, status });
+              const answers = await Promise.all(
+                [one, two].map((app) => postDlr(app.baseUrl, body, { secret: SECRET })),
+              );
+              for (const answer of answers) if (answer.status !== 200) failures.push(answer.status);
+            }
           }
-        }
-      }),
-    );
-    expect(failures).toEqual([]);
-    const expected = [...model.changes].flatMap(([id, statuses]) =>
-      statuses.map((status) => `${id}:${status}`),
-    );
-    expect(expected.length).toBeGreaterThan(2_500);
-    await waitFor(() => calls.length >= expected.length, 20_000);
-    await delay(200);
-    expect(calls.length).toBe(expected.length);
-    expect(new Set(calls)).toEqual(new Set(expected));
+        }),
+      );
+      expect(failures).toEqual([]);
+      const expected = [...model.changes].flatMap(([id, statuses]) =>
+        statuses.map((status) => `${id}:${status}`),
+      );
+      expect(expected.length).toBeGreaterThan(2_500);
+      await waitFor(() => calls.length >= expected.length, 20_000);
+      await delay(200);
+      expect(calls.length).toBe(expected.length);
+      expect(new Set(calls)).toEqual(new Set(expected));
 
-    // Either instance sees every change.
-    const sample = messages.slice(0, 200);
-    for (const app of [one, two]) {
-      const statuses = app.app.get(DeliveryStatusService);
-      const latest = await Promise.all(sample.map((id) => statuses.latest(id)));
-      expect(latest.map((event) => event?.status)).toEqual(sample.map((id) => model.changes.get(id)!.at(-1)));
-    }
-  });
+      // Either instance sees every change.
+      const sample = messages.slice(0, 200);
+      for (const app of [one, two]) {
+        const statuses = app.app.get(DeliveryStatusService);
+        const latest = await Promise.all(sample.map((id) => statuses.latest(id)));
+        expect(latest.map((event) => event?.status)).toEqual(
+          sample.map((id) => model.changes.get(id)!.at(-1)),
+        );
+      }
+    }),
+  );
 
   it('a pending report left by a stopped instance reaches the next instance', async () => {
     const keyPrefix = `restart-${Date.now()}:`;
@@ -145,42 +216,64 @@ describeWithRedis('several instances on one Redis', () => {
 
   it('a crashed instance’s pending reports are claimed by another once their lease runs out', async () => {
     const keyPrefix = `crash-${Date.now()}:`;
-    const stuck: string[] = [];
+    const LEASE_MS = 2_000;
+    // The first instance is a process of its own, killed with SIGKILL while its handlers run.
+    const crashing = await spawnCrashingInstance({ redisUrl: redis.url, keyPrefix, leaseMs: LEASE_MS });
+    const ids = Array.from({ length: 3 }, () => crypto.randomUUID());
+    // Every lease ends LEASE_MS after its report was recorded, so no earlier than this.
+    const leasesEndAfter = Date.now() + LEASE_MS;
+    try {
+      for (const id of ids) {
+        const answer = await postDlr(crashing.baseUrl, dlrPayload({ message_id: id, status: 'FAILED' }), {
+          secret: SECRET,
+        });
+        expect(answer.status).toBe(200);
+      }
+      await waitFor(() => crashing.handling.length === 3);
+    } finally {
+      await crashing.kill();
+    }
+    expect(crashing.signal()).toBe('SIGKILL');
+
+    const store = new RedisDlrStore({ url: redis.url, keyPrefix });
+    // Each sweep of the survivor: when it began (the store is asked for leases that ended
+    // before then), how many it claimed, and how many handler calls had run by then.
+    const sweeps: Array<{ endedBefore: number; claimed: number; callsBefore: number }> = [];
+    const claimPending = store.claimPending.bind(store);
+    store.claimPending = async (limit, leaseMs, endedBefore = Date.now() + 1) => {
+      const callsBefore = calls.length;
+      const claimed = await claimPending(limit, leaseMs, endedBefore);
+      sweeps.push({ endedBefore, claimed: claimed.length, callsBefore });
+      return claimed;
+    };
+    const callTimes: number[] = [];
     @Injectable()
-    class NeverFinishes {
+    class TimedRecorder {
       @OnDlrStatus('*') on(event: DeliveryStatusChanged) {
-        stuck.push(event.messageId);
-        return new Promise(() => undefined);
+        callTimes.push(Date.now());
+        calls.push(`${event.messageId}:${event.status}`);
       }
     }
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    try {
-      // The first instance holds its leases for 300 ms and never finishes: as if it had crashed.
-      const crashed = await startOn(
-        'express',
-        new RedisDlrStore({ url: redis.url, keyPrefix }),
-        { pendingLeaseMs: 300, shutdownTimeoutMs: 0 },
-        [NeverFinishes],
-      );
-      const ids = Array.from({ length: 3 }, () => crypto.randomUUID());
-      for (const id of ids)
-        await postDlr(crashed.baseUrl, dlrPayload({ message_id: id, status: 'FAILED' }), { secret: SECRET });
-      await waitFor(() => stuck.length === 3);
-      const survivor = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }), {
-        pendingLeaseMs: 300,
-        pendingSweepIntervalMs: 100,
-      });
-      apps.push(survivor);
-      // Not before the lease runs out...
-      expect(calls).toEqual([]);
-      // ...then exactly once.
-      await waitFor(() => calls.length === 3, 5_000);
-      await delay(400);
-      expect(calls.sort()).toEqual(ids.map((id) => `${id}:FAILED`).sort());
-      apps.push(crashed);
-    } finally {
-      warn.mockRestore();
-    }
+    const survivor = await startOn(
+      'fastify',
+      store,
+      { pendingLeaseMs: LEASE_MS, pendingSweepIntervalMs: 100 },
+      [TimedRecorder],
+    );
+    apps.push(survivor);
+    await waitFor(() => calls.length === 3, 5_000);
+    await delay(300);
+
+    // Not before the lease runs out: sweeps ran while the leases held, and claimed nothing...
+    const early = sweeps.filter((sweep) => sweep.endedBefore <= leasesEndAfter);
+    expect(early.length).toBeGreaterThanOrEqual(2);
+    expect(early.filter((sweep) => sweep.claimed > 0 || sweep.callsBefore > 0)).toEqual([]);
+    // ...then a sweep after it claimed them, and each handler ran exactly once.
+    expect(
+      sweeps.filter((sweep) => sweep.claimed > 0).every((sweep) => sweep.endedBefore > leasesEndAfter),
+    ).toBe(true);
+    expect(Math.min(...callTimes)).toBeGreaterThan(leasesEndAfter);
+    expect(calls.sort()).toEqual(ids.map((id) => `${id}:FAILED`).sort());
   });
 
   it('a report Redis records just after the 503 went out is still dispatched, once', async () => {
@@ -218,6 +311,9 @@ describeWithRedis('several instances on one Redis', () => {
     const keyPrefix = `outage-${Date.now()}:`;
     const store = new RedisDlrStore({ url: redis.url, keyPrefix });
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const availableAgain = () =>
+      logs.mock.calls.filter(([message]) => message === 'The delivery-report store is available again');
     try {
       const app = await startOn('fastify', store);
       apps.push(app);
@@ -254,6 +350,7 @@ describeWithRedis('several instances on one Redis', () => {
       );
       expect(outageLogs).toHaveLength(1);
       await expect(store.ping()).rejects.toThrow(/unavailable/);
+      expect(availableAgain()).toHaveLength(0);
 
       await redis.restart();
       // Intake recovers by itself: no new store, no app restart.
@@ -265,6 +362,10 @@ describeWithRedis('several instances on one Redis', () => {
       }
       expect(recovered).toBeGreaterThan(0);
       await expect(store.ping()).resolves.toBeUndefined();
+      // The end of the outage is logged once, however many reports follow.
+      for (let i = 0; i < 3; i++)
+        expect((await postDlr(app.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
+      expect(availableAgain()).toHaveLength(1);
 
       // Every report answered 200 is in Redis (the server was durable: nothing acknowledged is lost).
       const accepted = answers.filter((answer) => answer.status === 200);
@@ -277,6 +378,7 @@ describeWithRedis('several instances on one Redis', () => {
       expect(calls.filter((call) => refused.has(call.split(':')[0]!))).toEqual([]);
     } finally {
       errors.mockRestore();
+      logs.mockRestore();
     }
   });
 });

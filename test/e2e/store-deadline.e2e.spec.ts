@@ -53,6 +53,9 @@ describe.each(ADAPTERS)('store deadline on %s', (adapter) => {
     }
     const store = new SlowStore();
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const availableAgain = () =>
+      logs.mock.calls.filter(([message]) => message === 'The delivery-report store is available again');
     const running = await startApp(adapter, {
       imports: [MessenteDlrModule.forRoot({ signatureSecrets: ['s'], allowedIps: ['127.0.0.1'], store })],
       providers: [Recorder],
@@ -76,8 +79,13 @@ describe.each(ADAPTERS)('store deadline on %s', (adapter) => {
       expect(
         errors.mock.calls.filter(([message]) => String(message).includes('store is unavailable')),
       ).toHaveLength(1);
+      // The store answered in time again: logged once, however many reports follow.
+      expect(availableAgain()).toHaveLength(1);
+      expect((await postDlr(running.baseUrl, dlrPayload(), { secret: 's' })).status).toBe(200);
+      expect(availableAgain()).toHaveLength(1);
     } finally {
       errors.mockRestore();
+      logs.mockRestore();
       await running.close();
     }
   });

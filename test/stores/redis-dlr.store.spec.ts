@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RecordResult, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
 import { RedisDlrStore, type RedisDlrStoreOptions } from '../../lib/redis/index.js';
@@ -82,6 +84,26 @@ describeWithRedis('RedisDlrStore', () => {
   afterAll(async () => {
     await admin.quit();
     await server.stop();
+  });
+
+  it('warns about a given client that queues commands while Redis is down, and not about one that does not', async () => {
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const offlineQueue = () =>
+      warnings.mock.calls.filter(([message]) => String(message).includes('enableOfflineQueue'));
+    try {
+      store({ client: client({ enableOfflineQueue: false }), keyPrefix: prefix() });
+      store();
+      expect(offlineQueue()).toHaveLength(0);
+      const queuing = store({ client: client(), keyPrefix: prefix() });
+      expect(offlineQueue()).toHaveLength(1);
+      expect(String(offlineQueue()[0]![0])).toContain('{ enableOfflineQueue: false }');
+      // A warning, not a refusal: the store works with that client.
+      await expect(queuing.record(dlr('queued-client'), past(), LONG)).resolves.toMatchObject({
+        outcome: 'change',
+      });
+    } finally {
+      warnings.mockRestore();
+    }
   });
 
   it('records each report in one round trip: one EVALSHA, no other command', async () => {

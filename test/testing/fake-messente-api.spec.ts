@@ -107,6 +107,16 @@ describe('FakeMessenteApi', () => {
     expect((await get(id)).status).toBe(200);
   });
 
+  it('sends Retry-After as an HTTP date', async () => {
+    const id = randomUUID();
+    api.setReport(id, { omnimessage_id: id, to: null, statuses: [] });
+    api.failNext(503, 1, { retryAfterDate: new Date('2026-11-27T21:00:00.750Z') });
+
+    const answer = await get(id);
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('Fri, 27 Nov 2026 21:00:00 GMT');
+  });
+
   it('never answers hanging requests and closes them on stop', async () => {
     const hung = new FakeMessenteApi({ username: 'user', password: 'pass' });
     const url = await hung.start();

@@ -1,0 +1,108 @@
+import { KNOWN_STATUSES } from '../../lib/dlr-status.js';
+import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
+
+const T = Date.now() - 3_600_000;
+const LONG = 3_600_000;
+
+function dlr(messageId: string, status: string, omnimessageId = 'omni-1'): Record<string, unknown> {
+  return { message_id: messageId, status, omnimessage_id: omnimessageId };
+}
+
+/** The statuses one message remembers for deduplication (white box: the bound is the point). */
+function remembered(store: InMemoryDlrStore, messageId: string): { unknown: number } {
+  const messages = (store as unknown as { messages: { peek(id: string): { unknownSeen: string[] | null } } })
+    .messages;
+  return { unknown: messages.peek(messageId).unknownSeen?.length ?? 0 };
+}
+
+/** How many omnimessages the index holds (white box: an evicted omnimessage must leave nothing). */
+function indexed(store: InMemoryDlrStore): number {
+  return (store as unknown as { byOmnimessage: Map<string, unknown> }).byOmnimessage.size;
+}
+
+async function outcome(store: InMemoryDlrStore, raw: Record<string, unknown>): Promise<string> {
+  return (await store.record(raw, T, LONG)).outcome;
+}
+
+describe('InMemoryDlrStore', () => {
+  describe('statuses remembered per message', () => {
+    it('keeps at most maxHistory invented statuses, and every documented one', async () => {
+      const store = new InMemoryDlrStore({ maxHistory: 4 });
+      expect(await outcome(store, dlr('m', 'ACCEPTD'))).toBe('change');
+      for (let i = 0; i < 1_000; i++) expect(await outcome(store, dlr('m', `INVENTED_${i}`))).toBe('change');
+      expect(remembered(store, 'm').unknown).toBe(4);
+      expect(await store.history('m')).toHaveLength(4);
+      expect(await outcome(store, dlr('m', 'DELIVRD'))).toBe('change');
+
+      // Documented statuses are never forgotten: still duplicates after 1 000 invented ones.
+      expect(await outcome(store, dlr('m', 'ACCEPTD'))).toBe('duplicate');
+      expect(await outcome(store, dlr('m', 'DELIVRD'))).toBe('duplicate');
+      // The last maxHistory invented ones are duplicates too...
+      for (let i = 996; i < 1_000; i++)
+        expect(await outcome(store, dlr('m', `INVENTED_${i}`))).toBe('duplicate');
+      // ...an older one is decided again: stale here, below DELIVRD's precedence.
+      expect(await outcome(store, dlr('m', 'INVENTED_0'))).toBe('stale');
+      expect(remembered(store, 'm').unknown).toBe(4);
+    });
+
+    it('recognises a duplicate of each of the eleven documented statuses', async () => {
+      const store = new InMemoryDlrStore({ maxHistory: 1 });
+      for (const status of KNOWN_STATUSES)
+        expect(await outcome(store, dlr('k', status))).not.toBe('duplicate');
+      for (let i = 0; i < 50; i++) await outcome(store, dlr('k', `NEW_${i}`));
+      for (const status of KNOWN_STATUSES) expect(await outcome(store, dlr('k', status))).toBe('duplicate');
+      expect(remembered(store, 'k').unknown).toBe(1);
+    });
+  });
+
+  describe('omnimessage index', () => {
+    it('indexes and evicts one omnimessage of 20 000 messages', async () => {
+      const store = new InMemoryDlrStore({ maxMessages: 10_000, maxPending: 100_000 });
+      for (let i = 0; i < 20_000; i++) await store.record(dlr(`big-${i}`, 'DELIVRD', 'big'), T, LONG);
+      // The 10 000 least recently reported were evicted, and left the index.
+      const kept = (await store.forOmnimessage('big')).map((report) => report.raw['message_id']);
+      expect(kept).toHaveLength(10_000);
+      expect(new Set(kept)).toEqual(new Set(Array.from({ length: 10_000 }, (_, i) => `big-${10_000 + i}`)));
+
+      // A message evicted and reported again is indexed again, once.
+      await store.record(dlr('big-0', 'SEEN', 'big'), T, LONG);
+      const again = (await store.forOmnimessage('big')).map((report) => report.raw['message_id']);
+      expect(again).toHaveLength(10_000);
+      expect(again).toContain('big-0');
+      expect(again).not.toContain('big-10000');
+
+      // Other traffic evicts the rest: the omnimessage leaves the index entirely.
+      for (let i = 0; i < 10_000; i++) await store.record(dlr(`other-${i}`, 'DELIVRD', `omni-${i}`), T, LONG);
+      expect(await store.forOmnimessage('big')).toEqual([]);
+      expect(indexed(store)).toBe(10_000);
+    });
+
+    it('keeps each omnimessage exact as it grows past a short list and shrinks back', async () => {
+      const store = new InMemoryDlrStore({ maxMessages: 3 });
+      const ofOmni = async (id: string) =>
+        (await store.forOmnimessage(id)).map((report) => report.raw['message_id']).sort();
+      for (const [omni, count] of [
+        ['one', 1],
+        ['two', 2],
+        ['twelve', 12],
+      ] as const) {
+        const growing = new InMemoryDlrStore();
+        for (let i = 0; i < count; i++) await growing.record(dlr(`${omni}-${i}`, 'ACCEPTD', omni), T, LONG);
+        // A second report of a message does not index it twice.
+        for (let i = 0; i < count; i++) await growing.record(dlr(`${omni}-${i}`, 'DELIVRD', omni), T, LONG);
+        expect(await growing.forOmnimessage(omni)).toHaveLength(count);
+      }
+      // Evictions one by one, from a list of three down to one id and to nothing.
+      for (const id of ['a', 'b', 'c']) await store.record(dlr(id, 'DELIVRD', 'x'), T, LONG);
+      expect(await ofOmni('x')).toEqual(['a', 'b', 'c']);
+      await store.record(dlr('d', 'DELIVRD', 'y'), T, LONG);
+      expect(await ofOmni('x')).toEqual(['b', 'c']);
+      await store.record(dlr('e', 'DELIVRD', 'y'), T, LONG);
+      expect(await ofOmni('x')).toEqual(['c']);
+      await store.record(dlr('f', 'DELIVRD', 'y'), T, LONG);
+      expect(await ofOmni('x')).toEqual([]);
+      expect(await ofOmni('y')).toEqual(['d', 'e', 'f']);
+      expect(indexed(store)).toBe(1);
+    });
+  });
+});
