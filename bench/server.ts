@@ -1,6 +1,6 @@
 /**
  * One bench server in a child process of `run.mjs`:
- * `node bench/dist/server.js <fastify|express> <bare|hand-written|package>`, secret in BENCH_SECRET.
+ * `node bench/dist/server.js <fastify|express> <bare|hand-written|hand-written-signed|package>`, secret in BENCH_SECRET.
  * Prints `PORT <n>` once listening on 127.0.0.1; closes the app and exits on SIGTERM (which
  * also lets `--cpu-prof` write its profile).
  */
@@ -11,7 +11,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { setTimeout } from 'node:timers';
 import { BareAppModule } from './apps/bare.js';
-import { HandWrittenAppModule } from './apps/hand-written.js';
+import { HandWrittenAppModule, SignedHandWrittenAppModule } from './apps/hand-written.js';
 import { PackageAppModule } from './apps/package.js';
 
 const [adapterName, server] = process.argv.slice(2);
@@ -20,6 +20,7 @@ const secret = process.env.BENCH_SECRET ?? 'bench-secret';
 function appModule(): unknown {
   if (server === 'bare') return BareAppModule;
   if (server === 'hand-written') return HandWrittenAppModule;
+  if (server === 'hand-written-signed') return SignedHandWrittenAppModule;
   if (server === 'package') return PackageAppModule.register(secret);
   throw new Error(`unknown server ${server}`);
 }
@@ -30,7 +31,7 @@ const app: INestApplication = await NestFactory.create(appModule() as never, htt
   rawBody: true,
   logger: false,
 });
-if (server === 'hand-written') app.useGlobalPipes(new ValidationPipe());
+if (server?.startsWith('hand-written')) app.useGlobalPipes(new ValidationPipe());
 await app.listen(0, '127.0.0.1');
 const { port } = app.getHttpServer().address() as { port: number };
 process.stdout.write(`PORT ${port}\n`);
