@@ -15,15 +15,25 @@ export const SECRET = 'bench-api-password';
 export const DLR_PATH = '/messente/dlr';
 
 export const ADAPTERS = ['fastify', 'express'];
-export const SERVERS = ['bare', 'hand-written', 'package', 'package-telemetry-off', 'package-sdk'];
+export const SERVERS = [
+  'bare',
+  'hand-written',
+  'hand-written-signed',
+  'package',
+  'package-telemetry-off',
+  'package-sdk',
+];
 export const LABELS = {
   bare: '(a) bare',
   'hand-written': '(b) hand-written',
+  'hand-written-signed': '(b+sig) + signature',
   package: '(c) this package',
   // (c) is the package as installed: @opentelemetry/api present, no SDK registered.
   'package-telemetry-off': '(c0) telemetry: false',
   'package-sdk': '(c+) OTel SDK',
 };
+/** The peers of the latency mode: same security work (b+sig) or none (a). */
+export const LATENCY_SERVERS = ['bare', 'hand-written-signed', 'package'];
 
 /** Starts `bench/dist/server.js <adapter> <server>` in its own process; resolves once it listens. */
 export async function startServer(adapter, server, nodeArgs = []) {
@@ -94,6 +104,60 @@ export function load(url, traffic, seconds, connections) {
     duration: seconds,
     requests: [traffic.request],
   });
+}
+
+/**
+ * One autocannon phase at a fixed offered rate (`overallRate` across all connections), keeping
+ * every 2xx latency at full resolution: autocannon's own histogram rounds to whole ms, too
+ * coarse for sub-millisecond answers.
+ */
+export async function loadAtRate(url, traffic, seconds, rate, connections) {
+  const latencies = [];
+  const tracker = autocannon({
+    url,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    overallRate: rate,
+    requests: [traffic.request],
+  });
+  tracker.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+  });
+  const result = await tracker;
+  return { result, latencies };
+}
+
+/** The q-quantile (0..1) of sorted values, nearest rank. */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Latency of one fresh server at a fixed offered rate: p50, p99 and max in ms, after a warm-up. */
+export async function latencyServer(adapter, server, { rate, warmupSeconds, seconds, connections }) {
+  const instance = await startServer(adapter, server);
+  try {
+    const traffic = createTraffic();
+    await loadAtRate(instance.url, traffic, warmupSeconds, rate, connections);
+    const { result, latencies } = await loadAtRate(instance.url, traffic, seconds, rate, connections);
+    const sorted = Float64Array.from(latencies).sort();
+    return {
+      adapter,
+      server,
+      rate,
+      achieved: result.requests.average,
+      p50: quantile(sorted, 0.5),
+      p99: quantile(sorted, 0.99),
+      max: sorted[sorted.length - 1] ?? NaN,
+      problems:
+        result.non2xx || result.errors || result.timeouts
+          ? [`${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`]
+          : [],
+    };
+  } finally {
+    await instance.stop();
+  }
 }
 
 /** The handler count of a server, read until it stops moving (handlers may run after the answer). */

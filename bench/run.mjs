@@ -6,37 +6,45 @@
 // name, i.e. from dist/. BENCH_SKIP_BUILD=1 skips both builds.
 //
 // Each server runs alone in its own child process while this process drives it with autocannon:
-// (a) bare route, (b) hand-written guard + ValidationPipe + EventEmitter2, (c) MessenteDlrModule,
-// each on Fastify and Express, interleaved a,b,c per adapter, BENCH_ROUNDS times (median taken).
-// Every server gets the same traffic: a fresh signed report per request. After each run the
-// server's handler count is checked against the 2xx answers. Then a memory run of the store.
+// (a) bare route, (b) hand-written guard + ValidationPipe + EventEmitter2, (b+sig) the same plus
+// an HMAC signature guard, (c) MessenteDlrModule, each on Fastify and Express, interleaved per
+// adapter, BENCH_ROUNDS times (median taken). Every server gets the same traffic: a fresh signed
+// report per request. After each run the server's handler count is checked against the 2xx
+// answers. Then the latency mode: a, b+sig and c at fixed offered rates (BENCH_RATES), p50/p99/max
+// of every 2xx. Then a memory run of the store.
 //
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
-// BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1, BENCH_SKIP_TELEMETRY=1
-// (the in-process telemetry run, bench/telemetry.mjs).
+// BENCH_CONNECTIONS (default 32), BENCH_RATES (req/s, default 1000,3000; empty skips the latency
+// mode), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1, BENCH_SKIP_TELEMETRY=1 (the in-process telemetry
+// run, bench/telemetry.mjs).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { build } from './build.mjs';
 
 build();
-const { ADAPTERS, BENCH_DIR, LABELS, ROOT_DIR, SERVERS, benchServer } = await import('./harness.mjs');
+const { ADAPTERS, BENCH_DIR, LABELS, LATENCY_SERVERS, ROOT_DIR, SERVERS, benchServer, latencyServer } =
+  await import('./harness.mjs');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const rates = (process.env.BENCH_RATES ?? '1000,3000').split(',').filter(Boolean).map(Number);
 
 const TARGETS = [
-  { adapter: 'fastify', of: 'hand-written', factor: 2.0 },
-  { adapter: 'fastify', of: 'bare', factor: 0.7 },
-  { adapter: 'express', of: 'bare', factor: 0.9 },
+  { adapter: 'fastify', of: 'bare', factor: 0.6 },
+  { adapter: 'fastify', of: 'hand-written-signed', factor: 1.5 },
+  { adapter: 'express', of: 'bare', factor: 0.85 },
 ];
 // Telemetry's cost, against the package with `telemetry: false` in the same run.
 const TELEMETRY_TARGETS = [
   { server: 'package', factor: 0.97, name: 'no SDK' },
   { server: 'package-sdk', factor: 0.9, name: 'OTel SDK' },
 ];
+/** Package p99 at most this many times bare's p99, at this offered rate, on every adapter. */
+const LATENCY_TARGET = { rate: 1000, factor: 1.3 };
+const SHORT = { bare: 'a', 'hand-written': 'b', 'hand-written-signed': 'b+sig', package: 'c' };
 
 function median(values) {
   const sorted = [...values].sort((x, y) => x - y);
@@ -59,7 +67,7 @@ for (let round = 1; round <= rounds; round++) {
       const result = await benchServer(adapter, server, { warmupSeconds, seconds, connections });
       runs.push(result);
       console.log(
-        `  round ${round} ${adapter.padEnd(7)} ${LABELS[server].padEnd(17)} ` +
+        `  round ${round} ${adapter.padEnd(7)} ${LABELS[server].padEnd(20)} ` +
           `${Math.round(result.reqPerSec).toString().padStart(6)} req/s  p99 ${String(result.p99).padStart(3)} ms  ` +
           `handled ${result.handled} = ${result.total2xx} 2xx + ${result.cutOff} of ${result.inFlight} in flight at phase ends`,
       );
@@ -91,7 +99,7 @@ for (const adapter of ADAPTERS) {
   for (const server of SERVERS) {
     const { reqPerSec, p99, non2xx } = get(adapter, server);
     console.log(
-      `  ${adapter.padEnd(8)} ${LABELS[server].padEnd(18)} ${reqPerSec.toFixed(0).padStart(12)} ` +
+      `  ${adapter.padEnd(8)} ${LABELS[server].padEnd(20)} ${reqPerSec.toFixed(0).padStart(12)} ` +
         `${String(p99).padStart(8)} ${String(non2xx).padStart(9)}`,
     );
   }
@@ -101,13 +109,15 @@ console.log('');
 const ratio = (adapter, of) => get(adapter, 'package').reqPerSec / get(adapter, of).reqPerSec;
 for (const adapter of ADAPTERS) {
   console.log(
-    `  ${adapter.padEnd(8)} c/a = ${ratio(adapter, 'bare').toFixed(2)}   c/b = ${ratio(adapter, 'hand-written').toFixed(2)}`,
+    `  ${adapter.padEnd(8)} c/a = ${ratio(adapter, 'bare').toFixed(2)}   c/b = ${ratio(adapter, 'hand-written').toFixed(2)}` +
+      `   c/(b+sig) = ${ratio(adapter, 'hand-written-signed').toFixed(2)}`,
   );
 }
 console.log('');
+const capital = (adapter) => `${adapter[0].toUpperCase()}${adapter.slice(1)}`;
 for (const { adapter, of, factor } of TARGETS) {
   const measured = ratio(adapter, of);
-  const name = `${adapter[0].toUpperCase()}${adapter.slice(1)} c >= ${factor.toFixed(2)} x ${of === 'bare' ? 'a' : 'b'}`;
+  const name = `${capital(adapter)} c >= ${factor.toFixed(2)} x ${SHORT[of]}`;
   console.log(
     `  target ${name.padEnd(28)} ${measured >= factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(2)}x)`,
   );
@@ -119,6 +129,59 @@ for (const adapter of ADAPTERS) {
     console.log(
       `  target ${label.padEnd(28)} ${measured >= factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(3)}x)`,
     );
+  }
+}
+
+if (rates.length > 0) {
+  console.log('');
+  console.log(`latency at a fixed offered rate (${connections} connections, every 2xx answer, ms):`);
+  const latencyRuns = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const rate of rates) {
+      for (const adapter of ADAPTERS) {
+        for (const server of LATENCY_SERVERS) {
+          const run = await latencyServer(adapter, server, { rate, warmupSeconds, seconds, connections });
+          latencyRuns.push(run);
+          for (const problem of run.problems) {
+            warnings++;
+            console.log(`  WARNING ${adapter} ${LABELS[server]} at ${rate}/s: ${problem}`);
+          }
+        }
+      }
+    }
+  }
+  const latency = (adapter, server, rate) => {
+    const mine = latencyRuns.filter((r) => r.adapter === adapter && r.server === server && r.rate === rate);
+    return {
+      achieved: median(mine.map((r) => r.achieved)),
+      p50: median(mine.map((r) => r.p50)),
+      p99: median(mine.map((r) => r.p99)),
+      max: median(mine.map((r) => r.max)),
+    };
+  };
+  console.log('  rate/s  adapter  server               achieved     p50      p99      max');
+  for (const rate of rates) {
+    for (const adapter of ADAPTERS) {
+      for (const server of LATENCY_SERVERS) {
+        const { achieved, p50, p99, max } = latency(adapter, server, rate);
+        console.log(
+          `  ${String(rate).padStart(6)}  ${adapter.padEnd(8)} ${LABELS[server].padEnd(20)} ${achieved.toFixed(0).padStart(8)} ` +
+            `${p50.toFixed(2).padStart(7)} ${p99.toFixed(2).padStart(8)} ${max.toFixed(2).padStart(8)}`,
+        );
+      }
+    }
+  }
+  if (rates.includes(LATENCY_TARGET.rate)) {
+    console.log('');
+    for (const adapter of ADAPTERS) {
+      const measured =
+        latency(adapter, 'package', LATENCY_TARGET.rate).p99 /
+        latency(adapter, 'bare', LATENCY_TARGET.rate).p99;
+      const name = `${capital(adapter)} p99 c <= ${LATENCY_TARGET.factor.toFixed(2)} x a @${LATENCY_TARGET.rate}/s`;
+      console.log(
+        `  target ${name.padEnd(28)} ${measured <= LATENCY_TARGET.factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(2)}x)`,
+      );
+    }
   }
 }
 if (warnings) console.log(`\n  WARNING: ${warnings} correctness problem(s), see above`);

@@ -10,6 +10,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Type } from 'class-transformer';
 import {
   IsInt,
@@ -28,6 +29,7 @@ import { CountController, handled } from './counter.js';
  * (b) What a user writes today without the package: an IP allowlist guard, a class-validator
  * DTO with the package's rules (validated by the global `ValidationPipe` that `server.ts`
  * installs) and an `EventEmitter2` event per status. No signature check, no dedup, no store.
+ * (b+sig) The same plus an HMAC signature guard, so that it does the package's security work.
  */
 const ALLOWED_IPS = new Set(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
 
@@ -35,6 +37,22 @@ const ALLOWED_IPS = new Set(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
 class IpAllowlistGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     return ALLOWED_IPS.has(context.switchToHttp().getRequest<{ ip?: string }>().ip ?? '');
+  }
+}
+
+/** The signature check a careful user adds: hex HMAC-SHA256 of the raw body, constant-time compare. */
+@Injectable()
+class SignatureGuard implements CanActivate {
+  private readonly key = process.env['BENCH_SECRET'] ?? 'bench-secret';
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context
+      .switchToHttp()
+      .getRequest<{ rawBody?: Buffer; headers: Record<string, unknown> }>();
+    const signature = request.headers['x-messente-signature'];
+    if (typeof signature !== 'string' || !/^[0-9a-f]{64}$/i.test(signature) || !request.rawBody) return false;
+    const actual = createHmac('sha256', this.key).update(request.rawBody).digest();
+    return timingSafeEqual(actual, Buffer.from(signature, 'hex'));
   }
 }
 
@@ -70,6 +88,16 @@ class HandWrittenDlrController {
   }
 }
 
+@Controller()
+class SignedHandWrittenDlrController extends HandWrittenDlrController {
+  @Post('messente/dlr')
+  @HttpCode(200)
+  @UseGuards(IpAllowlistGuard, SignatureGuard)
+  override receive(@Body() body: DlrCallbackDto): { ok: true } {
+    return super.receive(body);
+  }
+}
+
 @Injectable()
 class DlrEventHandler {
   @OnEvent('dlr.*')
@@ -84,3 +112,10 @@ class DlrEventHandler {
   providers: [DlrEventHandler],
 })
 export class HandWrittenAppModule {}
+
+@Module({
+  imports: [EventEmitterModule.forRoot({ wildcard: true })],
+  controllers: [SignedHandWrittenDlrController, CountController],
+  providers: [DlrEventHandler],
+})
+export class SignedHandWrittenAppModule {}
