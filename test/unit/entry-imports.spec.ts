@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 const LIB = resolve(dirname(fileURLToPath(import.meta.url)), '../../lib');
 const OPTIONAL_PEERS = [
   'ioredis',
+  'pg',
   '@nestjs/cqrs',
   '@nestjs/event-emitter',
   '@nestjs/platform-fastify',
@@ -51,5 +52,10 @@ describe('entry points', () => {
   it('the testing entry loads no optional peer', () => {
     const packages = [...reachablePackages(resolve(LIB, 'testing/index.ts'))];
     expect(packages.filter((name) => OPTIONAL_PEERS.some((peer) => name.startsWith(peer)))).toEqual([]);
+  });
+
+  it('pg is loaded by the postgres entry alone', () => {
+    expect([...reachablePackages(resolve(LIB, 'postgres/index.ts'))]).toContain('pg');
+    expect([...reachablePackages(resolve(LIB, 'index.ts'))]).not.toContain('pg');
   });
 });
