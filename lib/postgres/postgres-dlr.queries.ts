@@ -27,6 +27,11 @@ const REPORT = `json_build_object('raw', r.raw, 'receivedAt', r.received_at, 'pr
 /** The statements for one schema; names carry the schema so that stores on two schemas can share a pool. */
 export function statements(schema: string): Statements {
   const s = quoteSchema(schema);
+  // One report by primary key; LIMIT keeps the lateral subquery a per-row index probe rather
+  // than letting a generic plan turn it into a hash join over the whole table.
+  const byKey = (outer: string) =>
+    `SELECT ${REPORT} AS report FROM ${s}.reports r
+     WHERE r.message_id = ${outer}.message_id AND r.status = ${outer}.status LIMIT 1`;
   const make = (name: string, text: string): Statement => ({ name: `messente-dlr:${schema}:${name}`, text });
   return {
     record: make('record', `SELECT outcome, report FROM ${s}.record($1, $2, $3, $4, $5, $6, $7, $8)`),
@@ -38,18 +43,16 @@ export function statements(schema: string): Statements {
     ),
     claim: make(
       'claim',
-      // SKIP LOCKED: instances sweeping at once take different changes instead of waiting.
+      // SKIP LOCKED: instances sweeping at once take different changes instead of waiting. The
+      // locked rows are updated by ctid and their reports fetched one by one by primary key, so
+      // that even a generic plan never scans a table.
       `WITH due AS (
-         SELECT message_id, status, lease_until FROM ${s}.pending
+         SELECT ctid, message_id, status, lease_until FROM ${s}.pending
          WHERE lease_until < $1 ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED
        ), claimed AS (
-         UPDATE ${s}.pending p SET lease_until = $2 FROM due
-         WHERE p.message_id = due.message_id AND p.status = due.status
-         RETURNING p.message_id, p.status, due.lease_until AS ended
+         UPDATE ${s}.pending SET lease_until = $2 WHERE ctid = ANY (ARRAY (SELECT ctid FROM due))
        )
-       SELECT ${REPORT} AS report FROM claimed c
-       JOIN ${s}.reports r ON r.message_id = c.message_id AND r.status = c.status
-       ORDER BY c.ended`,
+       SELECT r.report FROM due CROSS JOIN LATERAL (${byKey('due')}) r ORDER BY due.lease_until`,
     ),
     latest: make(
       'latest',
@@ -69,31 +72,32 @@ export function statements(schema: string): Statements {
     ),
     unsettled: make(
       'unsettled',
-      `SELECT ${REPORT} AS report FROM ${s}.messages m
-       JOIN ${s}.reports r ON r.message_id = m.message_id AND r.status = m.status
-       WHERE NOT m.final AND m.received_at < $1 ORDER BY m.received_at LIMIT $2`,
+      `SELECT r.report FROM (
+         SELECT message_id, status, received_at FROM ${s}.messages
+         WHERE NOT final AND received_at < $1 ORDER BY received_at LIMIT $2
+       ) m CROSS JOIN LATERAL (${byKey('m')}) r ORDER BY m.received_at`,
     ),
     countPending: make('count-pending', `SELECT count(*)::integer AS count FROM ${s}.pending`),
     listPending: make(
       'list-pending',
-      `SELECT ${REPORT} AS report FROM (
+      `SELECT r.report FROM (
          SELECT message_id, status, lease_until FROM ${s}.pending ORDER BY lease_until LIMIT $1
-       ) p JOIN ${s}.reports r ON r.message_id = p.message_id AND r.status = p.status
-       ORDER BY p.lease_until`,
+       ) p CROSS JOIN LATERAL (${byKey('p')}) r ORDER BY p.lease_until`,
     ),
     prune: make(
       'prune',
       // A batch of messages silent since the cutoff, none of them pending; rows an intake call
       // holds are skipped, so pruning never waits for intake nor makes it wait.
       `WITH old AS (
-         SELECT m.message_id FROM ${s}.messages m
+         SELECT m.ctid, m.message_id FROM ${s}.messages m
          WHERE m.updated_at < $1
-           AND NOT EXISTS (SELECT 1 FROM ${s}.pending p WHERE p.message_id = m.message_id)
+           -- OFFSET 0 keeps this a per-row probe of pending_pkey, never a hash anti-join over pending.
+           AND NOT EXISTS (SELECT 1 FROM ${s}.pending p WHERE p.message_id = m.message_id OFFSET 0)
          ORDER BY m.updated_at LIMIT $2 FOR UPDATE OF m SKIP LOCKED
        ), history AS (
-         DELETE FROM ${s}.reports r USING old WHERE r.message_id = old.message_id
+         DELETE FROM ${s}.reports WHERE message_id = ANY (ARRAY (SELECT message_id FROM old))
        )
-       DELETE FROM ${s}.messages m USING old WHERE m.message_id = old.message_id`,
+       DELETE FROM ${s}.messages WHERE ctid = ANY (ARRAY (SELECT ctid FROM old))`,
     ),
   };
 }

@@ -345,6 +345,9 @@ export class PostgresDlrStore implements DlrStore {
           if (settled) return client.release();
           settled = true;
           clearTimeout(timer);
+          // A connection lost while checked out also emits 'error' on the client, which would
+          // crash the process unheard; the query in flight fails with it anyway.
+          if (client.listenerCount('error') === 0) client.on('error', ignore);
           resolve(client);
         },
         (error: unknown) => {
@@ -367,9 +370,11 @@ export function toDbText(value: string): string {
   return NEEDS_ENCODING.test(value) ? `\u0001${JSON.stringify(value)}` : value;
 }
 
-// eslint-disable-next-line no-control-regex
 const NEEDS_ENCODING =
+  // eslint-disable-next-line no-control-regex
   /\u0000|^\u0001|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function ignore(): void {}
 
 function keyValues(key: PendingKey): [string, string] {
   return [toDbText(key.messageId), toDbText(key.status)];
