@@ -12,7 +12,8 @@
 // server's handler count is checked against the 2xx answers. Then a memory run of the store.
 //
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
-// BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1.
+// BENCH_CONNECTIONS (default 32), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1, BENCH_SKIP_STORES=1
+// (the store comparison, bench/stores.mjs: (c) on in-memory, Redis and PostgreSQL).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,10 @@ for (const { adapter, of, factor } of TARGETS) {
   console.log(
     `  target ${name.padEnd(28)} ${measured >= factor ? 'met   ' : 'MISSED'} (measured ${measured.toFixed(2)}x)`,
   );
+}
+if (process.env.BENCH_SKIP_STORES !== '1') {
+  const { benchStores } = await import('./stores.mjs');
+  warnings += await benchStores({ adapters: ADAPTERS, rounds, median, warmupSeconds, seconds, connections });
 }
 if (warnings) console.log(`\n  WARNING: ${warnings} correctness problem(s), see above`);
 
