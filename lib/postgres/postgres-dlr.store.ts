@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Pool, type PoolClient, type QueryResult } from 'pg';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type {
   DlrStore,
@@ -52,6 +52,8 @@ const PRUNE_BATCHES_PER_RUN = 200;
 /** SQLSTATEs after which a decision is simply tried again: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const RETRIES = 3;
+/** Creating the schema (waiting for another instance doing it included) may take this long. */
+const SCHEMA_TIMEOUT_MS = 30_000;
 
 /**
  * A `DlrStore` on PostgreSQL (node-postgres 8), shared safely by any number of app instances,
@@ -237,23 +239,24 @@ export class PostgresDlrStore implements DlrStore {
   }
 
   private async installSchema(): Promise<void> {
-    const client = await this.connect(Date.now() + 30_000);
+    const deadline = Date.now() + SCHEMA_TIMEOUT_MS;
+    const client = await this.connect(deadline);
     const s = quoteSchema(this.schema);
+    const query = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
+      client.query<R>({ text, values, query_timeout: Math.max(1, deadline - Date.now()) } as never);
     let failed: unknown;
     try {
-      await client.query('BEGIN');
+      await query('BEGIN');
       // Instances starting together queue here; the first creates, the others find it done.
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+      await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
         `nestjs-messente-dlr:${this.schema}`,
       ]);
-      const exists = await client.query<{ found: boolean }>(
+      const exists = await query<{ found: boolean }>(
         `SELECT to_regclass('${s}.schema_version') IS NOT NULL AS found`,
       );
       const version = exists.rows[0]!.found
         ? ((
-            await client.query<{ version: number | null }>(
-              `SELECT max(version) AS version FROM ${s}.schema_version`,
-            )
+            await query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_version`)
           ).rows[0]!.version ?? null)
         : null;
       if (version !== null && version > POSTGRES_DLR_SCHEMA_VERSION) {
@@ -262,8 +265,8 @@ export class PostgresDlrStore implements DlrStore {
             `${POSTGRES_DLR_SCHEMA_VERSION}; upgrade nestjs-messente-dlr`,
         );
       }
-      if (version !== POSTGRES_DLR_SCHEMA_VERSION) await client.query(postgresDlrSchemaSql(this.schema));
-      await client.query('COMMIT');
+      if (version !== POSTGRES_DLR_SCHEMA_VERSION) await query(postgresDlrSchemaSql(this.schema));
+      await query('COMMIT');
     } catch (error) {
       failed = error;
       await client.query('ROLLBACK').catch(() => undefined);
@@ -305,7 +308,7 @@ export class PostgresDlrStore implements DlrStore {
    */
   private async run(statement: Statement, values: unknown[]): Promise<QueryResult> {
     const deadline = Date.now() + this.queryTimeoutMs;
-    if (!this.schemaInstalled) await this.ensureSchema();
+    if (!this.schemaInstalled) await this.beforeDeadline(this.ensureSchema(), deadline);
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect(deadline);
       let failed: unknown;
@@ -327,6 +330,18 @@ export class PostgresDlrStore implements DlrStore {
         client.release(failed === undefined || isServerError(failed) ? undefined : (failed as Error));
       }
     }
+  }
+
+  /** `pending`, or a rejection at `deadline`: intake must not wait on a schema creation that hangs. */
+  private beforeDeadline(pending: Promise<void>, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(unavailable(new Error(`schema not ready within ${this.queryTimeoutMs} ms`))),
+        Math.max(1, deadline - Date.now()),
+      );
+    });
+    return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
   }
 
   /** A pooled connection by `deadline`, or a rejection; one that comes later goes straight back. */

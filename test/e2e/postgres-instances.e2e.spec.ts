@@ -163,6 +163,43 @@ describeWithPostgres('several instances on one PostgreSQL database', () => {
     }
   });
 
+  it('a report PostgreSQL records just after the 503 went out is still dispatched, once', async () => {
+    const schema = `late_${Date.now()}`;
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const blocker = new Pool({ connectionString: postgres.url, max: 1 });
+    try {
+      const app = await startOn('express', storeIn(schema));
+      apps.push(app);
+      expect((await postDlr(app.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
+      await waitFor(() => calls.length === 1);
+      // The messages table is locked for 2 s: longer than the webhook's deadline, shorter than the store's.
+      const holder = await blocker.connect();
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE ${schema}.messages IN ACCESS EXCLUSIVE MODE`);
+      const unlocked = delay(2_000).then(async () => {
+        await holder.query('COMMIT');
+        holder.release();
+      });
+      const payload = dlrPayload({ status: 'DELIVRD' });
+      const started = Date.now();
+      const answer = await postDlr(app.baseUrl, payload, { secret: SECRET });
+      expect(answer.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await unlocked;
+      await waitFor(() => calls.length === 2, 4_000);
+      expect(calls[1]).toBe(`${payload['message_id']}:DELIVRD`);
+      // Messente's retry of the refused report is a plain duplicate: no second call.
+      expect((await postDlr(app.baseUrl, payload, { secret: SECRET })).body).toEqual({
+        outcome: 'duplicate',
+      });
+      await delay(100);
+      expect(calls).toHaveLength(2);
+    } finally {
+      await blocker.end();
+      errors.mockRestore();
+    }
+  });
+
   it('a server killed mid-stream: 200 or 503 within 2 s, nothing acknowledged lost, logged once, recovers by itself', async () => {
     const own = await startPostgresServer();
     const store = new PostgresDlrStore({ connectionString: own.url, pruneIntervalMs: 0 });
