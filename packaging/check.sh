@@ -7,7 +7,7 @@
 # 2. A fresh ESM app on Nest 12 installs the tarball, imports 'nestjs-messente-dlr' and '/testing',
 #    boots, and gets a signed report through to an @OnDlrStatus('*') handler.
 # 3. The same from a CommonJS app on Nest 11 with require() (require(esm), Node >= 20.19).
-# Both apps are installed WITHOUT ioredis, @nestjs/cqrs and @nestjs/event-emitter.
+# Both apps are installed WITHOUT ioredis, pg, @nestjs/cqrs and @nestjs/event-emitter.
 # Needs the npm registry. Env: KEEP_TMP=1 keeps the temp dir for inspection.
 set -euo pipefail
 
@@ -134,6 +134,18 @@ run_app() {
     pass "$label: nestjs-messente-dlr/redis without ioredis fails only on the missing ioredis"
   else
     fail "$label: nestjs-messente-dlr/redis without ioredis"
+  fi
+
+  # Likewise, without pg the /postgres entry must fail on pg itself.
+  if (cd "$dir" && test ! -d node_modules/pg && node --input-type=module -e '
+    try { await import("nestjs-messente-dlr/postgres"); console.error("  /postgres loaded without pg?"); process.exit(1); }
+    catch (e) {
+      if (e.code === "ERR_MODULE_NOT_FOUND" && /\bpg\b/.test(e.message)) process.exit(0);
+      console.error("  " + e); process.exit(1);
+    }'); then
+    pass "$label: nestjs-messente-dlr/postgres without pg fails only on the missing pg"
+  else
+    fail "$label: nestjs-messente-dlr/postgres without pg"
   fi
 }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+// The default import works with every pg 8 release; named ESM exports came later.
+import pg, { type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type {
   DlrStore,
@@ -227,7 +228,7 @@ export class PostgresDlrStore implements DlrStore {
   }
 
   private createPool(connectionString: string): Pool {
-    return new Pool({
+    return new pg.Pool({
       connectionString,
       application_name: 'nestjs-messente-dlr',
       // A hung server or a lost connection must fail fast, so that intake answers 503.
