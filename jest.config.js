@@ -8,7 +8,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // The sample imports the package by name, as users do; tests load it from source.
     '^nestjs-messente-dlr$': '<rootDir>/lib/index.ts',
-    '^nestjs-messente-dlr/(redis|testing|board|health)$': '<rootDir>/lib/$1/index.ts',
+    '^nestjs-messente-dlr/(redis|postgres|testing|board|health)$': '<rootDir>/lib/$1/index.ts',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],

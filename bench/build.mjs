@@ -21,4 +21,10 @@ export function build() {
     '-p',
     'bench/tsconfig.json',
   ]);
+  // The test suite's server helpers, so that the store bench starts Redis and PostgreSQL alike.
+  run(process.execPath, [
+    join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    'bench/tsconfig.support.json',
+  ]);
 }

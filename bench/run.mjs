@@ -16,7 +16,8 @@
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
 // BENCH_CONNECTIONS (default 32), BENCH_RATES (req/s, default 1000,3000; empty skips the latency
 // mode), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1, BENCH_SKIP_TELEMETRY=1 (the in-process telemetry
-// run, bench/telemetry.mjs).
+// run, bench/telemetry.mjs), BENCH_SKIP_STORES=1 (the store comparison, bench/stores.mjs: (c) on
+// in-memory, Redis and PostgreSQL).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +184,10 @@ if (rates.length > 0) {
       );
     }
   }
+}
+if (process.env.BENCH_SKIP_STORES !== '1') {
+  const { benchStores } = await import('./stores.mjs');
+  warnings += await benchStores({ adapters: ADAPTERS, rounds, median, warmupSeconds, seconds, connections });
 }
 if (warnings) console.log(`\n  WARNING: ${warnings} correctness problem(s), see above`);
 

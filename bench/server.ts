@@ -15,24 +15,26 @@ import { BareAppModule } from './apps/bare.js';
 import { HandWrittenAppModule, SignedHandWrittenAppModule } from './apps/hand-written.js';
 import { PackageAppModule } from './apps/package.js';
 import { registerOtelSdk } from './otel-sdk.js';
+import { StoreBackedAppModule } from './apps/store-backed.js';
 
 const [adapterName, server] = process.argv.slice(2);
 const secret = process.env.BENCH_SECRET ?? 'bench-secret';
 
-function appModule(): unknown {
+async function appModule(): Promise<unknown> {
   if (server === 'bare') return BareAppModule;
   if (server === 'hand-written') return HandWrittenAppModule;
   if (server === 'hand-written-signed') return SignedHandWrittenAppModule;
   if (server === 'package') return PackageAppModule.register(secret);
   if (server === 'package-telemetry-off') return PackageAppModule.register(secret, { telemetry: false });
   if (server === 'package-sdk') return PackageAppModule.register(secret);
+  if (server === 'package-store') return StoreBackedAppModule.register(secret, process.env);
   throw new Error(`unknown server ${server}`);
 }
 
 if (server === 'package-sdk') registerOtelSdk();
 const httpAdapter = adapterName === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
 if (adapterName !== 'fastify' && adapterName !== 'express') throw new Error(`unknown adapter ${adapterName}`);
-const app: INestApplication = await NestFactory.create(appModule() as never, httpAdapter, {
+const app: INestApplication = await NestFactory.create((await appModule()) as never, httpAdapter, {
   rawBody: true,
   logger: false,
 });

@@ -10,7 +10,7 @@
 #    `npx messente-dlr --version` prints the package's version.
 # 3. The same from a CommonJS app on Nest 11 with require() (require(esm), Node >= 20.19), which
 #    also requires '/health' with @nestjs/terminus 11 and gets an "up" from the indicator.
-# Both apps are installed WITHOUT ioredis, @nestjs/cqrs, @nestjs/event-emitter and
+# Both apps are installed WITHOUT ioredis, pg, @nestjs/cqrs, @nestjs/event-emitter and
 # @opentelemetry/api (so the import also proves the package loads without the OTel API).
 # Needs the npm registry. Env: KEEP_TMP=1 keeps the temp dir for inspection.
 set -euo pipefail
@@ -149,6 +149,18 @@ run_app() {
     pass "$label: nestjs-messente-dlr/redis without ioredis fails only on the missing ioredis"
   else
     fail "$label: nestjs-messente-dlr/redis without ioredis"
+  fi
+
+  # Likewise, without pg the /postgres entry must fail on pg itself.
+  if (cd "$dir" && test ! -d node_modules/pg && node --input-type=module -e '
+    try { await import("nestjs-messente-dlr/postgres"); console.error("  /postgres loaded without pg?"); process.exit(1); }
+    catch (e) {
+      if (e.code === "ERR_MODULE_NOT_FOUND" && /\bpg\b/.test(e.message)) process.exit(0);
+      console.error("  " + e); process.exit(1);
+    }'); then
+    pass "$label: nestjs-messente-dlr/postgres without pg fails only on the missing pg"
+  else
+    fail "$label: nestjs-messente-dlr/postgres without pg"
   fi
 }
 

@@ -5,9 +5,14 @@ import { AppModule } from './app.module.js';
 import type { SampleConfig } from './sample-config.js';
 import { setUpTelemetry } from './telemetry.js';
 
-async function createStore(redisUrl: string | null): Promise<DlrStore | undefined> {
+async function createStore({ redisUrl, databaseUrl }: SampleConfig): Promise<DlrStore | undefined> {
+  if (redisUrl && databaseUrl) throw new Error('Set REDIS_URL or DATABASE_URL, not both');
+  // Loaded only when asked for: the in-memory store needs no Redis or PostgreSQL client.
+  if (databaseUrl) {
+    const { PostgresDlrStore } = await import('nestjs-messente-dlr/postgres');
+    return new PostgresDlrStore({ connectionString: databaseUrl });
+  }
   if (!redisUrl) return undefined;
-  // Loaded only when asked for: the in-memory store needs no Redis client.
   const { RedisDlrStore } = await import('nestjs-messente-dlr/redis');
   return new RedisDlrStore({ url: redisUrl });
 }
@@ -20,7 +25,7 @@ export async function createSampleApp(
   // Before NestFactory.create, as in any app: the module finds the SDK when it starts.
   setUpTelemetry();
   return NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config, await createStore(config.redisUrl)),
+    AppModule.register(config, await createStore(config)),
     // SAMPLE ONLY: X-Forwarded-For is trusted from loopback, as behind a local reverse
     // proxy, so the simulator can show a report from a wrong IP being refused.
     new FastifyAdapter({ trustProxy: ['127.0.0.1', '::1'] }),

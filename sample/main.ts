@@ -15,13 +15,29 @@ async function bootstrap(): Promise<void> {
   logger.log(`Metrics:          GET  http://127.0.0.1:${config.port}/metrics`);
   logger.log(`Health:           GET  http://127.0.0.1:${config.port}/health`);
   logger.log(`Board:            open http://127.0.0.1:${config.port}/messente/board`);
-  logger.log(`Store: ${config.redisUrl ? `Redis at ${config.redisUrl}` : 'in memory (embedded)'}`);
+  const store = config.databaseUrl
+    ? `PostgreSQL at ${redact(config.databaseUrl)}`
+    : config.redisUrl
+      ? `Redis at ${redact(config.redisUrl)}`
+      : 'in memory (embedded)';
+  logger.log(`Store: ${store}`);
   if (config.secret === SAMPLE_ONLY_SECRET) {
     logger.warn(
       `MESSENTE_API_PASSWORD is not set: using the SAMPLE-ONLY signature secret "${SAMPLE_ONLY_SECRET}"`,
     );
   }
   if (!config.credentials) logger.log('No API credentials: statuses are answered from received reports only');
+}
+
+/** A connection URL without its password, for the log. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 void bootstrap();

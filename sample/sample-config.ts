@@ -12,11 +12,12 @@ export interface SampleConfig {
   readonly secret: string;
   readonly credentials: MessenteCredentials | null;
   readonly redisUrl: string | null;
+  readonly databaseUrl: string | null;
   readonly allowedIps: readonly string[];
   readonly apiUrl: string | undefined;
 }
 
-/** Reads PORT, MESSENTE_API_USERNAME, MESSENTE_API_PASSWORD, MESSENTE_API_URL and REDIS_URL. */
+/** Reads PORT, MESSENTE_API_USERNAME, MESSENTE_API_PASSWORD, MESSENTE_API_URL, REDIS_URL and DATABASE_URL. */
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   const password = env['MESSENTE_API_PASSWORD'] || null;
   const username = env['MESSENTE_API_USERNAME'] || null;
@@ -25,6 +26,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     secret: password ?? SAMPLE_ONLY_SECRET,
     credentials: username && password ? { username, password } : null,
     redisUrl: env['REDIS_URL'] || null,
+    databaseUrl: env['DATABASE_URL'] || null,
     // SAMPLE ONLY: loopback is allowed so the simulator on this machine can post.
     // Production keeps the default, MESSENTE_DLR_IPS alone.
     allowedIps: [...MESSENTE_DLR_IPS, '127.0.0.1', '::1'],

@@ -14,12 +14,11 @@ import { Redis } from 'ioredis';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { delay, postDlr, startApp, waitFor, type AdapterName, type TestApp } from '../support/app.js';
-import { ChangeModel } from '../support/change-model.js';
-import { FUZZ_SEED, replayable, seededRandom, shuffled } from '../support/fuzz-seed.js';
+import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
+import { postToAllAtOnce, streamReports } from '../support/instances.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const SECRET = 'redis-secret';
-const STATUSES = ['ACCEPTD', 'ACK', 'UNKNOWN', 'DELIVRD', 'FAILED', 'SEEN'];
 
 /** Handler calls of every app in this file, as `messageId:status`. */
 const calls: string[] = [];
@@ -125,34 +124,8 @@ describeWithRedis('several instances on one Redis', () => {
       const one = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
       const two = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }));
       apps.push(one, two);
-      const messages = Array.from({ length: 1_250 }, () => crypto.randomUUID());
-      // Four of the statuses per message, shuffled; drawn before sending so that a seed replays them.
-      const random = seededRandom(FUZZ_SEED);
-      const orders = messages.map(() => shuffled(STATUSES, random).slice(0, 4));
-      const model = new ChangeModel();
-      let next = 0;
-      const failures: number[] = [];
-      await Promise.all(
-        Array.from({ length: 32 }, async () => {
-          while (next < messages.length) {
-            const index = next++;
-            const id = messages[index]!;
-            // Both instances get each report at once.
-            for (const status of orders[index]!) {
-              model.apply(id, status);
-              const body = dlrPayload({ message_id: id, status });
-              const answers = await Promise.all(
-                [one, two].map((app) => postDlr(app.baseUrl, body, { secret: SECRET })),
-              );
-              for (const answer of answers) if (answer.status !== 200) failures.push(answer.status);
-            }
-          }
-        }),
-      );
+      const { messages, model, expected, failures } = await postToAllAtOnce([one, two], SECRET, 1_250);
       expect(failures).toEqual([]);
-      const expected = [...model.changes].flatMap(([id, statuses]) =>
-        statuses.map((status) => `${id}:${status}`),
-      );
       expect(expected.length).toBeGreaterThan(2_500);
       await waitFor(() => calls.length >= expected.length, 20_000);
       await delay(200);
@@ -317,29 +290,12 @@ describeWithRedis('several instances on one Redis', () => {
     try {
       const app = await startOn('fastify', store);
       apps.push(app);
-      const answers: Array<{ id: string; status: number; ms: number; outcome?: string }> = [];
-      let stop = false;
-      const senders = Array.from({ length: 8 }, async () => {
-        while (!stop) {
-          const id = crypto.randomUUID();
-          const started = Date.now();
-          const answer = await postDlr(app.baseUrl, dlrPayload({ message_id: id, status: 'DELIVRD' }), {
-            secret: SECRET,
-          });
-          answers.push({
-            id,
-            status: answer.status,
-            ms: Date.now() - started,
-            outcome: (answer.body as { outcome?: string } | null)?.outcome,
-          });
-        }
-      });
+      const stream = streamReports(app, SECRET);
       await delay(300);
       await redis.kill();
-      const killedAt = answers.length;
+      const killedAt = stream.answers.length;
       await delay(1_500);
-      stop = true;
-      await Promise.all(senders);
+      const answers = await stream.stop();
 
       expect(answers.length - killedAt).toBeGreaterThan(0);
       expect(answers.filter((answer) => answer.status !== 200 && answer.status !== 503)).toEqual([]);

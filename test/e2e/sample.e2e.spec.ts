@@ -2,6 +2,7 @@ import { createSampleApp } from '../../sample/create-sample-app.js';
 import { readSampleConfig } from '../../sample/sample-config.js';
 import { simulate } from '../../sample/simulate.js';
 import { builtCli } from '../support/cli.js';
+import { describeWithPostgres, startPostgresServer } from '../support/postgres-server.js';
 import { describeWithRedis, startRedisServer } from '../support/redis-server.js';
 
 /**
@@ -148,6 +149,17 @@ describeWithRedis('the sample app on Redis', () => {
       expectSimulation(await runSample({ REDIS_URL: redis.url }));
     } finally {
       await redis.stop();
+    }
+  });
+});
+
+describeWithPostgres('the sample app on PostgreSQL', () => {
+  it('shows the same with DATABASE_URL set', async () => {
+    const postgres = await startPostgresServer();
+    try {
+      expectSimulation(await runSample({ DATABASE_URL: postgres.url }));
+    } finally {
+      await postgres.stop();
     }
   });
 });

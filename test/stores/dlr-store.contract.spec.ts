@@ -1,7 +1,14 @@
 import { Cluster, Redis } from 'ioredis';
+import { Pool } from 'pg';
 import type { DlrStore, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
+import { PostgresDlrStore } from '../../lib/postgres/index.js';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
+import {
+  type PostgresServer,
+  describeWithPostgres,
+  startPostgresServer,
+} from '../support/postgres-server.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
 
@@ -56,6 +63,28 @@ const redisCluster: Subject = {
   },
 };
 
+const postgres: Subject = {
+  name: 'PostgresDlrStore',
+  describe: describeWithPostgres,
+  setup() {
+    let server: PostgresServer;
+    let pool: Pool;
+    let suite = 0;
+    beforeAll(async () => {
+      server = await startPostgresServer();
+      pool = new Pool({ connectionString: server.url });
+    });
+    afterAll(async () => {
+      await pool.end();
+      await server.stop();
+    });
+    // A schema per test: each starts empty, and schema creation runs every time.
+    return {
+      create: () => new PostgresDlrStore({ pool, schema: `contract_${++suite}`, pruneIntervalMs: 0 }),
+    };
+  },
+};
+
 // Far enough in the past that every lease taken "then" has run out by Date.now().
 const T = Date.now() - 3_600_000;
 const LONG = 3_600_000;
@@ -72,7 +101,7 @@ function ids(reports: readonly StoredReport[]): string[] {
   return reports.map((report) => `${String(report.raw['message_id'])}/${String(report.raw['status'])}`);
 }
 
-describe.each([inMemory, redis, redisCluster])('DlrStore contract: $name', (subject) => {
+describe.each([inMemory, redis, redisCluster, postgres])('DlrStore contract: $name', (subject) => {
   subject.describe(subject.name, () => {
     const stores = subject.setup();
     let store: DlrStore;

@@ -47,6 +47,9 @@ export async function startApp(
   if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
   const host = options.host ?? '127.0.0.1';
   await app.listen(options.port ?? 0, host);
+  // fetch (undici) keeps idle sockets for 4 s and Node's server closes them after 5 s; on a busy
+  // machine the server's timer can win the race and reset a request just sent (ECONNRESET).
+  (app.getHttpServer() as { keepAliveTimeout: number }).keepAliveTimeout = 60_000;
   const address = app.getHttpServer().address() as { port: number };
   // A dual-stack server is reached over IPv4, so that the app sees ::ffff:127.0.0.1.
   const urlHost = host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;

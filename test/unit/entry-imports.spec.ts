@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 const LIB = resolve(dirname(fileURLToPath(import.meta.url)), '../../lib');
 const OPTIONAL_PEERS = [
   'ioredis',
+  'pg',
   '@nestjs/cqrs',
   '@nestjs/event-emitter',
   '@nestjs/platform-fastify',
@@ -66,5 +67,10 @@ describe('entry points', () => {
     expect(packages.filter((name) => OPTIONAL_PEERS.some((peer) => name.startsWith(peer)))).toEqual([]);
     const main = readFileSync(resolve(LIB, 'index.ts'), 'utf8');
     expect(main).not.toMatch(/from '\.\/board\//);
+  });
+
+  it('pg is loaded by the postgres entry alone', () => {
+    expect([...reachablePackages(resolve(LIB, 'postgres/index.ts'))]).toContain('pg');
+    expect([...reachablePackages(resolve(LIB, 'index.ts'))]).not.toContain('pg');
   });
 });

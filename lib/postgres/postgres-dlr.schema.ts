@@ -1,0 +1,138 @@
+/** The version of the schema this release writes; a later release migrates from the recorded one. */
+export const POSTGRES_DLR_SCHEMA_VERSION = 1;
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a schema name and returns it quoted for SQL; throws on anything but a plain identifier. */
+export function quoteSchema(schema: string): string {
+  if (!IDENTIFIER.test(schema)) {
+    throw new Error(
+      `PostgresDlrStore: schema must be a lower-case SQL identifier (letters, digits, _), got ${JSON.stringify(schema)}`,
+    );
+  }
+  return `"${schema}"`;
+}
+
+/**
+ * The SQL that creates the store's tables, indexes and `record` function in `schema`
+ * (default `messente_dlr`), for teams that run migrations with their own tool: run it once,
+ * then create the store with `createSchema: false`. Every statement is idempotent
+ * (`IF NOT EXISTS`, `CREATE OR REPLACE`), so running it again is harmless. It takes no lock:
+ * `PostgresDlrStore` runs it under an advisory lock itself when `createSchema` is on.
+ *
+ * Times are milliseconds since the epoch (`bigint`), as the store's interface has them. Ids are
+ * `text`; the rare id holding a NUL or a lone surrogate, which PostgreSQL's text cannot hold, is
+ * stored JSON-encoded behind a U+0001 (see `toDbText`), and `raw` keeps the report as received.
+ */
+export function postgresDlrSchemaSql(schema = 'messente_dlr'): string {
+  const s = quoteSchema(schema);
+  return `CREATE SCHEMA IF NOT EXISTS ${s};
+
+CREATE TABLE IF NOT EXISTS ${s}.schema_version (
+  version integer PRIMARY KEY,
+  installed_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per message: its latest accepted change (status, precedence, finality, time).
+CREATE TABLE IF NOT EXISTS ${s}.messages (
+  message_id text PRIMARY KEY,
+  status text NOT NULL,
+  precedence smallint NOT NULL,
+  final boolean NOT NULL,
+  received_at bigint NOT NULL,
+  omnimessage_id text,
+  -- When the message last got a report (change or stale): retention prunes by it.
+  updated_at bigint NOT NULL,
+  -- Order of first sight, so an omnimessage lists its messages in the order they arrived.
+  seq bigint GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX IF NOT EXISTS messages_omnimessage_idx ON ${s}.messages (omnimessage_id, seq)
+  WHERE omnimessage_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_unsettled_idx ON ${s}.messages (received_at) WHERE NOT final;
+CREATE INDEX IF NOT EXISTS messages_updated_idx ON ${s}.messages (updated_at);
+
+-- Every report recorded (changes and stale ones): the history. (message_id, status) is the
+-- dedup key, so a duplicate never reaches this table.
+CREATE TABLE IF NOT EXISTS ${s}.reports (
+  message_id text NOT NULL,
+  status text NOT NULL,
+  -- The report exactly as received: json, not jsonb, keeps key order and duplicate keys.
+  raw json NOT NULL,
+  received_at bigint NOT NULL,
+  previous_status text,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  PRIMARY KEY (message_id, status)
+);
+
+-- Changes whose handlers have not all succeeded, leased to an instance until lease_until.
+CREATE TABLE IF NOT EXISTS ${s}.pending (
+  message_id text NOT NULL,
+  status text NOT NULL,
+  lease_until bigint NOT NULL,
+  PRIMARY KEY (message_id, status)
+);
+CREATE INDEX IF NOT EXISTS pending_lease_idx ON ${s}.pending (lease_until);
+
+-- The whole decision about one report, in one call: dedup, precedence, latest, history,
+-- omnimessage index and pending mark. The message row is locked first, so reports of one
+-- message are decided one at a time, in the order their history records.
+CREATE OR REPLACE FUNCTION ${s}.record(
+  p_raw json, p_message_id text, p_status text, p_omnimessage_id text,
+  p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean
+) RETURNS TABLE (outcome text, report json) LANGUAGE plpgsql AS $$
+DECLARE
+  m record;
+BEGIN
+  SELECT status, precedence INTO m FROM ${s}.messages WHERE message_id = p_message_id FOR UPDATE;
+  IF NOT FOUND THEN
+    INSERT INTO ${s}.messages AS t
+      (message_id, status, precedence, final, received_at, omnimessage_id, updated_at)
+      VALUES (p_message_id, p_status, p_precedence, p_final, p_received_at, p_omnimessage_id, p_received_at)
+      ON CONFLICT (message_id) DO NOTHING;
+    IF FOUND THEN
+      INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status)
+        VALUES (p_message_id, p_status, p_raw, p_received_at, NULL);
+      INSERT INTO ${s}.pending (message_id, status, lease_until) VALUES (p_message_id, p_status, p_lease_until);
+      RETURN QUERY SELECT 'change'::text,
+        json_build_object('raw', p_raw, 'receivedAt', p_received_at, 'previousStatus', NULL::text);
+      RETURN;
+    END IF;
+    -- Another call created the message meanwhile: wait for it, then decide as usual.
+    SELECT status, precedence INTO m FROM ${s}.messages WHERE message_id = p_message_id FOR UPDATE;
+  END IF;
+
+  PERFORM 1 FROM ${s}.reports WHERE message_id = p_message_id AND status = p_status;
+  IF FOUND THEN
+    -- A copy of a change whose lease ran out (its instance died, or it was released) runs again.
+    UPDATE ${s}.pending SET lease_until = p_lease_until
+      WHERE message_id = p_message_id AND status = p_status AND lease_until <= p_received_at;
+    IF FOUND THEN
+      RETURN QUERY SELECT 'redelivery'::text,
+        json_build_object('raw', r.raw, 'receivedAt', r.received_at, 'previousStatus', r.previous_status)
+        FROM ${s}.reports r WHERE r.message_id = p_message_id AND r.status = p_status;
+    ELSE
+      RETURN QUERY SELECT 'duplicate'::text, NULL::json;
+    END IF;
+    RETURN;
+  END IF;
+
+  INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status)
+    VALUES (p_message_id, p_status, p_raw, p_received_at, m.status);
+  IF p_precedence < m.precedence THEN
+    UPDATE ${s}.messages SET updated_at = greatest(updated_at, p_received_at) WHERE message_id = p_message_id;
+    RETURN QUERY SELECT 'stale'::text, NULL::json;
+    RETURN;
+  END IF;
+  UPDATE ${s}.messages SET status = p_status, precedence = p_precedence, final = p_final,
+      received_at = p_received_at, updated_at = greatest(updated_at, p_received_at),
+      omnimessage_id = coalesce(omnimessage_id, p_omnimessage_id)
+    WHERE message_id = p_message_id;
+  INSERT INTO ${s}.pending (message_id, status, lease_until) VALUES (p_message_id, p_status, p_lease_until);
+  RETURN QUERY SELECT 'change'::text,
+    json_build_object('raw', p_raw, 'receivedAt', p_received_at, 'previousStatus', m.status);
+END
+$$;
+
+INSERT INTO ${s}.schema_version (version) VALUES (${POSTGRES_DLR_SCHEMA_VERSION}) ON CONFLICT DO NOTHING;
+`;
+}

@@ -1,0 +1,359 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import type { RecordResult } from '../../lib/interfaces/dlr-store.interface.js';
+import {
+  POSTGRES_DLR_SCHEMA_VERSION,
+  PostgresDlrStore,
+  postgresDlrSchemaSql,
+  type PostgresDlrStoreOptions,
+} from '../../lib/postgres/index.js';
+import {
+  type PostgresServer,
+  describeWithPostgres,
+  startPostgresServer,
+} from '../support/postgres-server.js';
+
+const LONG = 3_600_000;
+const DAY = 86_400_000;
+const past = () => Date.now() - LONG;
+
+function dlr(messageId: string, status = 'DELIVRD'): Record<string, unknown> {
+  return { message_id: messageId, status, omnimessage_id: `omni-${messageId}` };
+}
+
+describeWithPostgres('PostgresDlrStore', () => {
+  let server: PostgresServer;
+  let admin: Pool;
+  let schemas = 0;
+  const schema = () => `spec_${++schemas}`;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  function pool(config: PoolConfig = {}): Pool {
+    const created = new Pool({ connectionString: server.url, ...config });
+    created.on('error', () => undefined);
+    cleanups.push(() => created.end());
+    return created;
+  }
+  function store(options: PostgresDlrStoreOptions = {}): PostgresDlrStore {
+    const created = new PostgresDlrStore(
+      options.pool
+        ? { pruneIntervalMs: 0, ...options }
+        : { connectionString: server.url, schema: schema(), pruneIntervalMs: 0, ...options },
+    );
+    cleanups.unshift(() => created.close());
+    return created;
+  }
+
+  beforeAll(async () => {
+    server = await startPostgresServer();
+    admin = new Pool({ connectionString: server.url, max: 2 });
+    await admin.query('CREATE EXTENSION pg_stat_statements');
+    await admin.query('CREATE DATABASE roundtrips');
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await admin.end();
+    await server.stop();
+  });
+
+  it('records each report with one statement: no BEGIN, no second query', async () => {
+    const url = server.url.replace(/\/postgres$/, '/roundtrips');
+    const dlrStore = store({ connectionString: url, pool: undefined });
+    await dlrStore.ensureSchema();
+    await admin.query('SELECT pg_stat_statements_reset()');
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => dlrStore.record(dlr(`rt-${i}`), past(), LONG)),
+    );
+    expect(results.every((result) => result.outcome === 'change')).toBe(true);
+    const { rows } = await admin.query<{ query: string; calls: string }>(
+      `SELECT query, calls FROM pg_stat_statements
+       WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = 'roundtrips')`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.query).toMatch(/\.record\(\$1, \$2/);
+    expect(Number(rows[0]!.calls)).toBe(200);
+  });
+
+  it('yields one change per report across two instances recording concurrently', async () => {
+    const shared = schema();
+    const stores = [store({ schema: shared }), store({ schema: shared })];
+    const receivedAt = Date.now();
+    const reports = Array.from({ length: 500 }, (_, i) => dlr(`twin-${i}`));
+    const results = await Promise.all(
+      reports.flatMap((raw) => stores.map((dlrStore) => dlrStore.record(raw, receivedAt, LONG))),
+    );
+    const changes = results.filter((result) => result.outcome === 'change');
+    expect(changes).toHaveLength(500);
+    expect(new Set(changes.map((change) => change.report?.raw['message_id'])).size).toBe(500);
+    expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(500);
+  });
+
+  it('loses no update when different statuses of one message race on two instances', async () => {
+    const shared = schema();
+    const stores = [store({ schema: shared }), store({ schema: shared })];
+    const statuses = ['ACCEPTD', 'DELIVRD', 'SEEN', 'ACK'];
+    const ids = Array.from({ length: 150 }, (_, i) => `race-${i}`);
+    const results = await Promise.all(
+      ids.flatMap((id) =>
+        statuses.map((status, i) =>
+          stores[i % 2]!.record(dlr(id, status), Date.now(), LONG).then((result) => ({ id, status, result })),
+        ),
+      ),
+    );
+    for (const id of ids) {
+      const mine = results.filter((entry) => entry.id === id);
+      const changes = mine.filter((entry) => entry.result.outcome === 'change');
+      // Every change names the change before it: together they form one chain from null.
+      const previous = new Set(changes.map((entry) => entry.result.report!.previousStatus));
+      expect(previous.size).toBe(changes.length);
+      expect(previous.has(null)).toBe(true);
+      expect(mine.every((entry) => ['change', 'stale'].includes(entry.result.outcome))).toBe(true);
+      expect((await stores[0]!.latest(id))?.raw['status']).toBe('SEEN');
+      expect(await stores[1]!.history(id)).toHaveLength(4);
+    }
+  });
+
+  it('never lets two instances claim the same pending report (FOR UPDATE SKIP LOCKED)', async () => {
+    const shared = schema();
+    const stores = [store({ schema: shared }), store({ schema: shared })];
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => stores[0]!.record(dlr(`claim-${i}`), past(), 1000)),
+    );
+    const batches = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => stores[i % 2]!.claimPending(10, LONG)),
+    );
+    const claimed = batches.flat().map((report) => report.raw['message_id']);
+    expect(claimed).toHaveLength(200);
+    expect(new Set(claimed).size).toBe(200);
+  });
+
+  it('redelivers a change whose lease ran out to exactly one of many concurrent copies', async () => {
+    const shared = schema();
+    const stores = [store({ schema: shared }), store({ schema: shared })];
+    await stores[0]!.record(dlr('lease'), past(), 1000);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => stores[i % 2]!.record(dlr('lease'), Date.now(), LONG)),
+    );
+    expect(results.filter((result) => result.outcome === 'redelivery')).toHaveLength(1);
+    expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(19);
+  });
+
+  it('creates the schema once when several instances start at once, and records its version', async () => {
+    const shared = schema();
+    const stores = Array.from({ length: 6 }, () => store({ schema: shared }));
+    await Promise.all(stores.map((dlrStore) => dlrStore.ensureSchema()));
+    const { rows } = await admin.query(`SELECT version FROM ${shared}.schema_version`);
+    expect(rows).toEqual([{ version: POSTGRES_DLR_SCHEMA_VERSION }]);
+    const results = await Promise.all(stores.map((dlrStore) => dlrStore.record(dlr('start'), past(), LONG)));
+    expect(results.filter((result) => result.outcome === 'change')).toHaveLength(1);
+  });
+
+  it('exports idempotent SQL for migration tools, and works on it with createSchema: false', async () => {
+    const migrated = schema();
+    await admin.query(postgresDlrSchemaSql(migrated));
+    await admin.query(postgresDlrSchemaSql(migrated));
+    const dlrStore = store({ schema: migrated, createSchema: false });
+    expect((await dlrStore.record(dlr('migrated'), past(), LONG)).outcome).toBe('change');
+    await expect(store({ schema: schema(), createSchema: false }).ping()).resolves.toBeUndefined();
+    await expect(store({ schema: schema(), createSchema: false }).latest('x')).rejects.toThrow(
+      /PostgresDlrStore: .*does not exist/,
+    );
+  });
+
+  it('refuses a schema written by a newer release, and names that are not plain identifiers', async () => {
+    const newer = schema();
+    await admin.query(postgresDlrSchemaSql(newer));
+    await admin.query(
+      `INSERT INTO ${newer}.schema_version (version) VALUES (${POSTGRES_DLR_SCHEMA_VERSION + 1})`,
+    );
+    await expect(store({ schema: newer }).latest('x')).rejects.toThrow(/newer than this release/);
+    expect(
+      () => new PostgresDlrStore({ connectionString: server.url, schema: 'x"; DROP TABLE y; --' }),
+    ).toThrow(/schema must be a lower-case SQL identifier/);
+    expect(() => new PostgresDlrStore({})).toThrow(
+      /exactly one of the options `pool` and `connectionString`/,
+    );
+    expect(() => new PostgresDlrStore({ connectionString: server.url, retentionDays: 0 })).toThrow(
+      /retentionDays/,
+    );
+  });
+
+  it('keeps ids PostgreSQL text cannot hold apart: NUL, lone surrogates, a leading U+0001', async () => {
+    const dlrStore = store();
+    const ids = ['a\u0000b', 'a', '\u0001"a\\u0000b"', 'x\uD800', 'x\uFFFD', 'ok \u{1F600}'];
+    for (const id of ids) expect((await dlrStore.record(dlr(id), past(), LONG)).outcome).toBe('change');
+    for (const id of ids) expect((await dlrStore.latest(id))?.raw['message_id']).toBe(id);
+    await dlrStore.complete({ messageId: 'a\u0000b', status: 'DELIVRD' });
+    expect(await dlrStore.countPending()).toBe(ids.length - 1);
+  });
+
+  it('ends a pool it created on close, and leaves a pool it was given open', async () => {
+    const given = pool();
+    const withGiven = store({ pool: given, schema: schema() });
+    await withGiven.ping();
+    await withGiven.close();
+    expect((await given.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+
+    const owned = new PostgresDlrStore({
+      connectionString: server.url,
+      schema: schema(),
+      pruneIntervalMs: 0,
+    });
+    await owned.ping();
+    const connections = async () =>
+      Number(
+        (
+          await admin.query(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'nestjs-messente-dlr'`,
+          )
+        ).rows[0].n,
+      );
+    expect(await connections()).toBeGreaterThan(0);
+    await owned.close();
+    expect(await connections()).toBe(0);
+  });
+
+  it('prunes messages silent past retentionDays in bounded batches, never a pending one, skipping locked rows', async () => {
+    const dlrStore = store({ retentionDays: 30, pruneBatchSize: 3 });
+    const old = Date.now() - 31 * DAY;
+    for (let i = 0; i < 7; i++) {
+      await dlrStore.record(dlr(`old-${i}`), old, 1000);
+      await dlrStore.complete({ messageId: `old-${i}`, status: 'DELIVRD' });
+    }
+    await dlrStore.record(dlr('old-pending'), old, 1000);
+    await dlrStore.record(dlr('recent', 'ACCEPTD'), Date.now() - 29 * DAY, 1000);
+    await dlrStore.complete({ messageId: 'recent', status: 'ACCEPTD' });
+    await dlrStore.record(dlr('old-locked'), old, 1000);
+    await dlrStore.complete({ messageId: 'old-locked', status: 'DELIVRD' });
+
+    // Another session holds one old message (as intake would): pruning skips it, without waiting.
+    const holder: PoolClient = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        `SELECT 1 FROM ${(dlrStore as unknown as { schema: string }).schema}.messages WHERE message_id = 'old-locked' FOR UPDATE`,
+      );
+      const started = Date.now();
+      expect(await dlrStore.prune()).toBe(7);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect(await dlrStore.latest('old-3')).toBeNull();
+    expect(await dlrStore.history('old-3')).toEqual([]);
+    expect(await dlrStore.latest('old-pending')).not.toBeNull();
+    expect(await dlrStore.latest('recent')).not.toBeNull();
+    expect(await dlrStore.prune()).toBe(1);
+    expect(await dlrStore.latest('old-locked')).toBeNull();
+  });
+
+  it('fails within queryTimeoutMs while a table is locked, and within the pool wait when the pool is exhausted', async () => {
+    const slowSchema = schema();
+    // A pool of the user's, configured with no timeout at all: the store's own deadline holds.
+    const given = pool({ max: 2 });
+    const dlrStore = store({ pool: given, schema: slowSchema, queryTimeoutMs: 500 });
+    await dlrStore.ping();
+    const holder = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE ${slowSchema}.messages IN ACCESS EXCLUSIVE MODE`);
+      const started = Date.now();
+      await expect(dlrStore.record(dlr('slow'), past(), LONG)).rejects.toThrow(/PostgreSQL is unavailable/);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    expect((await dlrStore.record(dlr('after-lock'), past(), LONG)).outcome).toBe('change');
+
+    const held = [await given.connect(), await given.connect()];
+    const started = Date.now();
+    await expect(dlrStore.record(dlr('exhausted'), past(), LONG)).rejects.toThrow(
+      /no connection within 500 ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+    held.forEach((client) => client.release());
+    expect((await dlrStore.record(dlr('exhausted'), past(), LONG)).outcome).toBe('change');
+  });
+
+  it('rejects within 2 s while PostgreSQL is down and recovers by itself', async () => {
+    const own = await startPostgresServer();
+    cleanups.push(() => own.stop());
+    const dlrStore = new PostgresDlrStore({ connectionString: own.url, pruneIntervalMs: 0 });
+    cleanups.unshift(() => dlrStore.close());
+    expect((await dlrStore.record(dlr('outage-1'), past(), LONG)).outcome).toBe('change');
+
+    await own.kill();
+    const started = Date.now();
+    await expect(dlrStore.record(dlr('outage-2'), past(), LONG)).rejects.toThrow(/PostgreSQL is unavailable/);
+    await expect(dlrStore.ping()).rejects.toThrow(/PostgreSQL is unavailable/);
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    await own.start();
+    const deadline = Date.now() + 10_000;
+    let result: RecordResult | undefined;
+    while (result === undefined && Date.now() < deadline) {
+      result = await dlrStore.record(dlr('outage-3'), past(), LONG).catch(() => undefined);
+    }
+    expect(result?.outcome).toBe('change');
+    expect((await dlrStore.latest('outage-1'))?.raw['message_id']).toBe('outage-1');
+  });
+
+  it('serves every query from an index (EXPLAIN of each statement, the record function’s included)', async () => {
+    const planned = schema();
+    const plans: string[] = [];
+    const given = pool({ max: 1 });
+    // auto_explain logs the plan of every statement, nested ones in record() too, as notices.
+    given.on('connect', (client) => {
+      client.on('notice', (notice) => plans.push(notice.message ?? ''));
+      void client.query(
+        `LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
+         SET client_min_messages = log; SET plan_cache_mode = force_generic_plan`,
+      );
+    });
+    const dlrStore = store({ pool: given, schema: planned });
+    await dlrStore.ensureSchema();
+    await admin.query(
+      `INSERT INTO ${planned}.messages (message_id, status, precedence, final, received_at, omnimessage_id, updated_at)
+       SELECT 'seed-' || i, 'DELIVRD', 3, i % 3 = 0, i, 'omni-' || (i / 2), i FROM generate_series(1, 20000) i;
+       INSERT INTO ${planned}.reports (message_id, status, raw, received_at)
+       SELECT 'seed-' || i, 'DELIVRD', '{}', i FROM generate_series(1, 20000) i;
+       INSERT INTO ${planned}.pending (message_id, status, lease_until)
+       SELECT 'seed-' || i, 'DELIVRD', ${Date.now() + LONG} + i FROM generate_series(1, 20000) i;
+       ANALYZE ${planned}.messages; ANALYZE ${planned}.reports; ANALYZE ${planned}.pending;`,
+    );
+    plans.length = 0;
+    await dlrStore.record(dlr('plan'), past(), 1000);
+    await dlrStore.record(dlr('plan', 'ACCEPTD'), past(), 1000);
+    await dlrStore.record(dlr('plan'), Date.now(), 1000);
+    await dlrStore.record(dlr('plan', 'SEEN'), Date.now(), 1000);
+    await dlrStore.latest('plan');
+    await dlrStore.history('plan');
+    await dlrStore.forOmnimessage('omni-plan');
+    await dlrStore.unsettled(Date.now(), 10);
+    await dlrStore.claimPending(10, LONG);
+    await dlrStore.listPending(10);
+    await dlrStore.release({ messageId: 'plan', status: 'SEEN' });
+    await dlrStore.complete({ messageId: 'plan', status: 'SEEN' });
+    await dlrStore.prune();
+    const text = plans.join('\n\n');
+    writeFileSync(join(tmpdir(), 'messente-dlr-postgres-plans.txt'), text);
+    const tables = new RegExp(`Seq Scan on (messages|reports|pending)`);
+    expect(text).not.toMatch(tables);
+    for (const index of [
+      'messages_pkey',
+      'reports_pkey',
+      'pending_pkey',
+      'pending_lease_idx',
+      'messages_omnimessage_idx',
+      'messages_unsettled_idx',
+      'messages_updated_idx',
+    ]) {
+      expect(text).toContain(index);
+    }
+  });
+});
