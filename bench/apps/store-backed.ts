@@ -1,40 +1,16 @@
-import { Injectable, Module, type DynamicModule } from '@nestjs/common';
-import {
-  MessenteDlrModule,
-  OnDlrStatus,
-  type DeliveryStatusChanged,
-  type DlrStore,
-} from 'nestjs-messente-dlr';
-import { CountController, handled } from './counter.js';
-
-@Injectable()
-class DlrHandlers {
-  @OnDlrStatus('*')
-  onAny(_event: DeliveryStatusChanged): void {
-    handled.count++;
-  }
-}
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { DlrStore } from 'nestjs-messente-dlr';
+import { PackageAppModule } from './package.js';
 
 /**
  * This package, as (c), on the store BENCH_STORE names: `memory`, `redis` (BENCH_REDIS_URL,
  * BENCH_REDIS_PREFIX) or `postgres` (BENCH_DATABASE_URL, BENCH_DATABASE_SCHEMA). Each store is
- * loaded only when asked for, as an app would.
+ * loaded only when asked for, as an app would. The app itself is `PackageAppModule`'s.
  */
 @Module({})
 export class StoreBackedAppModule {
   static async register(secret: string, env: NodeJS.ProcessEnv): Promise<DynamicModule> {
-    return {
-      module: StoreBackedAppModule,
-      imports: [
-        MessenteDlrModule.forRoot({
-          signatureSecrets: [secret],
-          allowedIps: ['127.0.0.1'],
-          store: await createStore(env),
-        }),
-      ],
-      controllers: [CountController],
-      providers: [DlrHandlers],
-    };
+    return PackageAppModule.register(secret, { store: await createStore(env) });
   }
 }
 

@@ -3,32 +3,26 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  DeliveryStatusChanged,
-  DeliveryStatusService,
-  MessenteDlrModule,
-  OnDlrStatus,
-  type MessenteDlrModuleOptions,
-} from '../../lib/index.js';
+import { DeliveryStatusChanged, DeliveryStatusService, OnDlrStatus } from '../../lib/index.js';
 import { Redis } from 'ioredis';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
-import { delay, postDlr, startApp, waitFor, type AdapterName, type TestApp } from '../support/app.js';
+import { delay, postDlr, waitFor } from '../support/app.js';
 import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
-import { postToAllAtOnce, streamReports } from '../support/instances.js';
+import {
+  expectEachChangeOnce,
+  expectLateRecordDispatchedOnce,
+  expectNoHandlerForRefused,
+  expectOutageAnswers,
+  expectPendingHandedOver,
+  expectRecoveredByItself,
+  postToAllAtOnce,
+  streamReports,
+  useInstances,
+} from '../support/instances.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const SECRET = 'redis-secret';
-
-/** Handler calls of every app in this file, as `messageId:status`. */
-const calls: string[] = [];
-
-@Injectable()
-class Recorder {
-  @OnDlrStatus('*') on(event: DeliveryStatusChanged) {
-    calls.push(`${event.messageId}:${event.status}`);
-  }
-}
 
 /** A webhook instance running in a child process (test/support/redis-instance.child.ts). */
 interface CrashingInstance {
@@ -89,33 +83,14 @@ async function spawnCrashingInstance(config: {
   return { baseUrl, handling, kill, signal: () => child.signalCode };
 }
 
-function startOn(
-  adapter: AdapterName,
-  store: RedisDlrStore,
-  options: MessenteDlrModuleOptions = {},
-  providers: unknown[] = [Recorder],
-) {
-  return startApp(adapter, {
-    imports: [
-      MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], allowedIps: ['127.0.0.1'], store, ...options }),
-    ],
-    providers: providers as never[],
-  });
-}
-
 describeWithRedis('several instances on one Redis', () => {
   let redis: RedisServer;
-  const apps: TestApp[] = [];
+  const instances = useInstances(SECRET);
+  const { calls, apps, startOn } = instances;
   beforeAll(async () => {
     redis = await startRedisServer({ durable: true });
   });
   afterAll(() => redis.stop());
-  beforeEach(() => {
-    calls.length = 0;
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close().catch(() => undefined)));
-  });
 
   it(
     `two instances receiving every report at the same instant fire each change exactly once (seed ${FUZZ_SEED})`,
@@ -124,67 +99,18 @@ describeWithRedis('several instances on one Redis', () => {
       const one = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
       const two = await startOn('fastify', new RedisDlrStore({ url: redis.url, keyPrefix }));
       apps.push(one, two);
-      const { messages, model, expected, failures } = await postToAllAtOnce([one, two], SECRET, 1_250);
-      expect(failures).toEqual([]);
-      expect(expected.length).toBeGreaterThan(2_500);
-      await waitFor(() => calls.length >= expected.length, 20_000);
-      await delay(200);
-      expect(calls.length).toBe(expected.length);
-      expect(new Set(calls)).toEqual(new Set(expected));
-
-      // Either instance sees every change.
-      const sample = messages.slice(0, 200);
-      for (const app of [one, two]) {
-        const statuses = app.app.get(DeliveryStatusService);
-        const latest = await Promise.all(sample.map((id) => statuses.latest(id)));
-        expect(latest.map((event) => event?.status)).toEqual(
-          sample.map((id) => model.changes.get(id)!.at(-1)),
-        );
-      }
+      const sent = await postToAllAtOnce([one, two], SECRET, 1_250);
+      await expectEachChangeOnce(instances, [one, two], sent, {
+        waitMs: 20_000,
+        settleMs: 200,
+        sampleSize: 200,
+      });
     }),
   );
 
   it('a pending report left by a stopped instance reaches the next instance', async () => {
     const keyPrefix = `restart-${Date.now()}:`;
-    let release: () => void = () => undefined;
-    const blocked = new Promise<void>((resolve) => (release = resolve));
-    const blockedCalls: string[] = [];
-    @Injectable()
-    class Blocking {
-      @OnDlrStatus('*') async on(event: DeliveryStatusChanged) {
-        blockedCalls.push(event.messageId);
-        await blocked;
-      }
-    }
-    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    try {
-      const first = await startOn(
-        'fastify',
-        new RedisDlrStore({ url: redis.url, keyPrefix }),
-        { shutdownTimeoutMs: 100 },
-        [Blocking],
-      );
-      const ids = Array.from({ length: 5 }, () => crypto.randomUUID());
-      for (const id of ids) {
-        expect(
-          (
-            await postDlr(first.baseUrl, dlrPayload({ message_id: id, status: 'DELIVRD' }), {
-              secret: SECRET,
-            })
-          ).status,
-        ).toBe(200);
-      }
-      await waitFor(() => blockedCalls.length === 5);
-      await first.close();
-
-      const second = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
-      apps.push(second);
-      await waitFor(() => calls.length === 5);
-      expect(calls.sort()).toEqual(ids.map((id) => `${id}:DELIVRD`).sort());
-    } finally {
-      release();
-      warn.mockRestore();
-    }
+    await expectPendingHandedOver(instances, () => new RedisDlrStore({ url: redis.url, keyPrefix }));
   });
 
   it('a crashed instance’s pending reports are claimed by another once their lease runs out', async () => {
@@ -251,32 +177,20 @@ describeWithRedis('several instances on one Redis', () => {
 
   it('a report Redis records just after the 503 went out is still dispatched, once', async () => {
     const keyPrefix = `late-${Date.now()}:`;
-    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const blocker = new Redis(redis.port);
     try {
-      const app = await startOn('express', new RedisDlrStore({ url: redis.url, keyPrefix }));
-      apps.push(app);
-      expect((await postDlr(app.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
-      await waitFor(() => calls.length === 1);
-      // Redis stalls for 2 s: longer than the webhook's deadline, shorter than the store's.
-      void blocker.call('DEBUG', 'SLEEP', '2').catch(() => undefined);
-      await delay(50);
-      const payload = dlrPayload({ status: 'DELIVRD' });
-      const started = Date.now();
-      const answer = await postDlr(app.baseUrl, payload, { secret: SECRET });
-      expect(answer.status).toBe(503);
-      expect(Date.now() - started).toBeLessThan(2_000);
-      await waitFor(() => calls.length === 2, 4_000);
-      expect(calls[1]).toBe(`${payload['message_id']}:DELIVRD`);
-      // Messente's retry of the refused report is a plain duplicate: no second call.
-      expect((await postDlr(app.baseUrl, payload, { secret: SECRET })).body).toEqual({
-        outcome: 'duplicate',
-      });
-      await delay(100);
-      expect(calls).toHaveLength(2);
+      await expectLateRecordDispatchedOnce(
+        instances,
+        new RedisDlrStore({ url: redis.url, keyPrefix }),
+        async () => {
+          // Redis stalls for 2 s: longer than the webhook's deadline, shorter than the store's.
+          void blocker.call('DEBUG', 'SLEEP', '2').catch(() => undefined);
+          await delay(50);
+          return {};
+        },
+      );
     } finally {
       blocker.disconnect();
-      errors.mockRestore();
     }
   });
 
@@ -297,26 +211,13 @@ describeWithRedis('several instances on one Redis', () => {
       await delay(1_500);
       const answers = await stream.stop();
 
-      expect(answers.length - killedAt).toBeGreaterThan(0);
-      expect(answers.filter((answer) => answer.status !== 200 && answer.status !== 503)).toEqual([]);
-      expect(answers.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
-      expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(2_000);
-      const outageLogs = errors.mock.calls.filter(([message]) =>
-        String(message).includes('store is unavailable'),
-      );
-      expect(outageLogs).toHaveLength(1);
+      expectOutageAnswers(answers, killedAt, errors);
       await expect(store.ping()).rejects.toThrow(/unavailable/);
       expect(availableAgain()).toHaveLength(0);
 
       await redis.restart();
       // Intake recovers by itself: no new store, no app restart.
-      let recovered = 0;
-      for (let attempt = 0; attempt < 100 && recovered === 0; attempt++) {
-        const answer = await postDlr(app.baseUrl, dlrPayload(), { secret: SECRET });
-        if (answer.status === 200) recovered = attempt + 1;
-        else await delay(50);
-      }
-      expect(recovered).toBeGreaterThan(0);
+      await expectRecoveredByItself(app, SECRET);
       await expect(store.ping()).resolves.toBeUndefined();
       // The end of the outage is logged once, however many reports follow.
       for (let i = 0; i < 3; i++)
@@ -329,9 +230,7 @@ describeWithRedis('several instances on one Redis', () => {
       const found = await Promise.all(accepted.map((answer) => statuses.latest(answer.id)));
       expect(found.filter((event) => event === null)).toHaveLength(0);
       // And no handler ran for a report that was refused.
-      const refused = new Set(answers.filter((answer) => answer.status === 503).map((answer) => answer.id));
-      await delay(100);
-      expect(calls.filter((call) => refused.has(call.split(':')[0]!))).toEqual([]);
+      await expectNoHandlerForRefused(answers, calls);
     } finally {
       errors.mockRestore();
       logs.mockRestore();

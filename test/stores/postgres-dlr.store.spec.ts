@@ -14,14 +14,11 @@ import {
   describeWithPostgres,
   startPostgresServer,
 } from '../support/postgres-server.js';
+import { dlr, expectExclusiveClaims, expectOneChangePerReport } from '../support/store-races.js';
 
 const LONG = 3_600_000;
 const DAY = 86_400_000;
 const past = () => Date.now() - LONG;
-
-function dlr(messageId: string, status = 'DELIVRD'): Record<string, unknown> {
-  return { message_id: messageId, status, omnimessage_id: `omni-${messageId}` };
-}
 
 describeWithPostgres('PostgresDlrStore', () => {
   let server: PostgresServer;
@@ -79,16 +76,7 @@ describeWithPostgres('PostgresDlrStore', () => {
 
   it('yields one change per report across two instances recording concurrently', async () => {
     const shared = schema();
-    const stores = [store({ schema: shared }), store({ schema: shared })];
-    const receivedAt = Date.now();
-    const reports = Array.from({ length: 500 }, (_, i) => dlr(`twin-${i}`));
-    const results = await Promise.all(
-      reports.flatMap((raw) => stores.map((dlrStore) => dlrStore.record(raw, receivedAt, LONG))),
-    );
-    const changes = results.filter((result) => result.outcome === 'change');
-    expect(changes).toHaveLength(500);
-    expect(new Set(changes.map((change) => change.report?.raw['message_id'])).size).toBe(500);
-    expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(500);
+    await expectOneChangePerReport([store({ schema: shared }), store({ schema: shared })]);
   });
 
   it('loses no update when different statuses of one message race on two instances', async () => {
@@ -122,12 +110,7 @@ describeWithPostgres('PostgresDlrStore', () => {
     await Promise.all(
       Array.from({ length: 200 }, (_, i) => stores[0]!.record(dlr(`claim-${i}`), past(), 1000)),
     );
-    const batches = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => stores[i % 2]!.claimPending(10, LONG)),
-    );
-    const claimed = batches.flat().map((report) => report.raw['message_id']);
-    expect(claimed).toHaveLength(200);
-    expect(new Set(claimed).size).toBe(200);
+    await expectExclusiveClaims(stores);
   });
 
   it('redelivers a change whose lease ran out to exactly one of many concurrent copies', async () => {

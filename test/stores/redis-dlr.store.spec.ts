@@ -4,13 +4,10 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RecordResult, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
 import { RedisDlrStore, type RedisDlrStoreOptions } from '../../lib/redis/index.js';
 import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
+import { dlr, expectExclusiveClaims, expectOneChangePerReport } from '../support/store-races.js';
 
 const LONG = 3_600_000;
 const past = () => Date.now() - LONG;
-
-function dlr(messageId: string, status = 'DELIVRD'): Record<string, unknown> {
-  return { message_id: messageId, status, omnimessage_id: `omni-${messageId}` };
-}
 
 /** `calls` per command from `INFO commandstats`. */
 async function commandCalls(admin: Redis): Promise<Map<string, number>> {
@@ -139,28 +136,14 @@ describeWithRedis('RedisDlrStore', () => {
 
   it('yields one change per report across two instances recording concurrently', async () => {
     const keyPrefix = prefix();
-    const stores = [store({ keyPrefix }), store({ keyPrefix })];
-    const receivedAt = Date.now();
-    const reports = Array.from({ length: 500 }, (_, i) => dlr(`twin-${i}`));
-    const results = await Promise.all(
-      reports.flatMap((raw) => stores.map((dlrStore) => dlrStore.record(raw, receivedAt, LONG))),
-    );
-    const changes = results.filter((result) => result.outcome === 'change');
-    expect(changes).toHaveLength(500);
-    expect(new Set(changes.map((change) => change.report?.raw['message_id'])).size).toBe(500);
-    expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(500);
+    await expectOneChangePerReport([store({ keyPrefix }), store({ keyPrefix })]);
   });
 
   it('never lets two instances claim the same pending report', async () => {
     const keyPrefix = prefix();
     const stores = [store({ keyPrefix }), store({ keyPrefix })];
     for (let i = 0; i < 200; i++) await stores[0]!.record(dlr(`claim-${i}`), past(), 1000);
-    const batches = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => stores[i % 2]!.claimPending(10, LONG)),
-    );
-    const claimed = batches.flat().map((report) => report.raw['message_id']);
-    expect(claimed).toHaveLength(200);
-    expect(new Set(claimed).size).toBe(200);
+    await expectExclusiveClaims(stores);
   });
 
   it('applies ttlSeconds to every key it writes', async () => {
