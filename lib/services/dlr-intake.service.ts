@@ -55,7 +55,10 @@ export class DlrIntakeService {
       const { outcome, report } = await this.availability.call(
         () => this.telemetry.store('record', () => store.record(payload, Date.now(), pendingLeaseMs)),
         // Recorded after the 503 went out: the change is real, so its handlers run anyway.
-        (late) => late.report && this.dispatchLate(late.report),
+        (late) => {
+          this.telemetry.lateRecorded(late.outcome, payload['status'] as string);
+          if (late.report) this.dispatchLate(late.report);
+        },
       );
       return { outcome, handled: report ? this.dispatcher.dispatch(report, parent) : null };
     });

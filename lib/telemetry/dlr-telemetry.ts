@@ -101,6 +101,16 @@ export class DlrTelemetry implements OnModuleDestroy {
     return result;
   }
 
+  /**
+   * A report the store recorded after the 503 for it went out: the request was counted as
+   * refused, yet the store decided about the report, so it counts like any other (no span:
+   * the request's own has ended).
+   */
+  lateRecorded(outcome: RecordOutcome, status: string): void {
+    this.stats.reportRecorded(outcome, status);
+    this.otel?.reportCounted(outcome, statusAttribute(status));
+  }
+
   /** Times one store call (`messente.dlr.store.duration`). */
   store<T>(operation: string, call: () => Promise<T>): Promise<T> {
     const otel = this.otel;

@@ -128,6 +128,13 @@ export class OtelDlrSink {
   }
 
   reportRecorded(span: Span, outcome: RecordOutcome, status: string): void {
+    this.reportCounted(outcome, status);
+    span.setAttribute('messente.dlr.outcome', outcome);
+    span.end();
+  }
+
+  /** Counts a report by what the store decided (`messente.dlr.reports`). */
+  reportCounted(outcome: RecordOutcome, status: string): void {
     const key = `${outcome} ${status}`;
     let attributes = this.reportAttributes.get(key);
     if (!attributes) {
@@ -135,8 +142,6 @@ export class OtelDlrSink {
       this.reportAttributes.set(key, attributes);
     }
     this.reports.add(1, attributes);
-    span.setAttribute('messente.dlr.outcome', outcome);
-    span.end();
   }
 
   /** Ends a span with status ERROR and the exception recorded. */

@@ -44,7 +44,8 @@ function startBoardApp(adapter: AdapterName, port?: number): Promise<TestApp> {
       ],
       providers: [FlakyHandler],
     },
-    { port },
+    // A browser keeps sockets (and the event stream) open: closing the app must not wait for them.
+    { port, forceCloseConnections: true },
   );
 }
 

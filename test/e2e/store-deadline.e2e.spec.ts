@@ -6,6 +6,7 @@ import {
   MessenteDlrModule,
   OnDlrStatus,
   DeliveryStatusEvents,
+  DeliveryReportStats,
   DlrPendingService,
   type PendingKey,
   type RecordResult,
@@ -83,6 +84,10 @@ describe.each(ADAPTERS)('store deadline on %s', (adapter) => {
       expect(availableAgain()).toHaveLength(1);
       expect((await postDlr(running.baseUrl, dlrPayload(), { secret: 's' })).status).toBe(200);
       expect(availableAgain()).toHaveLength(1);
+      // The late change counts as a change, while its request stays refused (once).
+      const stats = running.app.get(DeliveryReportStats).snapshot();
+      expect(stats.requests).toEqual({ accepted: 2, refused: { store_unavailable: 1 } });
+      expect(stats.reports).toEqual({ change: 2, duplicate: 1, stale: 0, redelivery: 0 });
     } finally {
       errors.mockRestore();
       logs.mockRestore();

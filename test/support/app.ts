@@ -18,6 +18,11 @@ export interface TestAppOptions {
   globalPrefix?: string;
   /** Address to listen on; default 127.0.0.1. `::` listens dual-stack. */
   host?: string;
+  /**
+   * Destroy open connections when the app closes (Nest's `forceCloseConnections`): for apps
+   * whose clients, like a browser, may keep a stream or an idle socket open.
+   */
+  forceCloseConnections?: boolean;
   /** Port to listen on; default a free one. */
   port?: number;
 }
@@ -42,6 +47,7 @@ export async function startApp(
   const app = await NestFactory.create(TestAppModule, httpAdapter, {
     rawBody: options.rawBody ?? true,
     logger: process.env.TEST_LOGS ? undefined : false,
+    forceCloseConnections: options.forceCloseConnections ?? false,
   });
   if (adapter === 'express') app.getHttpAdapter().getInstance().set('trust proxy', trustProxy);
   if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
