@@ -16,4 +16,7 @@ export default {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
+  // Suites start servers, apps and browsers: should a failed teardown leave one running, the
+  // run must still end (and report the failure) rather than hang CI.
+  forceExit: true,
 };

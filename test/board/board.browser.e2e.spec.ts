@@ -7,7 +7,7 @@ import type { Browser, Page, Viewport } from 'puppeteer-core';
 import { DeliveryStatusChanged, MessenteDlrModule, OnDlrStatus } from '../../lib/index.js';
 import { MessenteDlrBoardModule } from '../../lib/board/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
-import { postDlr, startApp, type AdapterName, type TestApp } from '../support/app.js';
+import { delay, postDlr, startApp, type AdapterName, type TestApp } from '../support/app.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { describeRequiring } from '../support/requires.js';
 
@@ -96,7 +96,8 @@ describeRequiring(
   afterEach(async () => {
     FlakyHandler.failing = false;
     FlakyHandler.calls = [];
-    await page?.close();
+    // Bounded: a page that does not close must not keep the app (and jest) alive.
+    await Promise.race([page?.close(), delay(5_000)]);
     await running?.close();
     running = undefined;
     // The page's own script never threw.
