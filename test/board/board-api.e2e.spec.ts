@@ -1,15 +1,10 @@
 import fc from 'fast-check';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import {
-  DeliveryReportStats,
-  DeliveryStatusChanged,
-  MessenteDlrModule,
-  OnDlrStatus,
-  type MessenteDlrModuleOptions,
-} from '../../lib/index.js';
+import { DeliveryReportStats, type MessenteDlrModuleOptions } from '../../lib/index.js';
 import { MessenteDlrBoardModule, type MessenteDlrBoardOptions } from '../../lib/board/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { ADAPTERS, postDlr, startApp, type TestApp } from '../support/app.js';
+import { FlakyHandler, startBoardApp } from '../support/board-app.js';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { openSse } from '../support/sse.js';
@@ -31,18 +26,6 @@ class AdminGuard implements CanActivate {
   }
 }
 
-/** Fails while `failing` is set, so that its changes stay pending. */
-@Injectable()
-class FlakyHandler {
-  static failing = false;
-  static calls: string[] = [];
-  @OnDlrStatus('*')
-  handle(event: DeliveryStatusChanged): void {
-    FlakyHandler.calls.push(`${event.messageId}:${event.status}`);
-    if (FlakyHandler.failing) throw new Error('downstream is down');
-  }
-}
-
 const ROUTES: [method: 'GET' | 'POST', path: string][] = [
   ['GET', ''],
   ['GET', '/api/stats'],
@@ -55,8 +38,7 @@ const ROUTES: [method: 'GET' | 'POST', path: string][] = [
 describe.each(ADAPTERS)('board API on %s', (adapter) => {
   let running: TestApp | undefined;
   afterEach(async () => {
-    FlakyHandler.failing = false;
-    FlakyHandler.calls = [];
+    FlakyHandler.reset();
     await running?.close();
     running = undefined;
   });
@@ -65,23 +47,12 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
     board: MessenteDlrBoardOptions = {},
     options: { globalPrefix?: string; dlr?: MessenteDlrModuleOptions } = {},
   ) {
-    running = await startApp(
-      adapter,
-      {
-        imports: [
-          MessenteDlrModule.forRoot({
-            signatureSecrets: [SECRET],
-            allowedIps: ['127.0.0.1'],
-            handlerAttempts: 1,
-            pendingSweepIntervalMs: 0,
-            ...options.dlr,
-          }),
-          MessenteDlrBoardModule.forRoot({ guards: [AdminGuard], ...board }),
-        ],
-        providers: [FlakyHandler],
-      },
-      { globalPrefix: options.globalPrefix },
-    );
+    running = await startBoardApp(adapter, {
+      secret: SECRET,
+      board: { guards: [AdminGuard], ...board },
+      dlr: options.dlr,
+      globalPrefix: options.globalPrefix,
+    });
     const prefix = options.globalPrefix ? `/${options.globalPrefix}` : '';
     const path = (board.path ?? 'messente/board').replace(/^\/+|\/+$/g, '');
     return { ...running, board: `${running.baseUrl}${prefix}/${path}` };
@@ -268,13 +239,9 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
   });
 
   it('insecure: true serves the board without guards', async () => {
-    running = await startApp(adapter, {
-      imports: [
-        MessenteDlrModule.forRoot({ signatureSecrets: [SECRET], allowedIps: ['127.0.0.1'] }),
-        MessenteDlrBoardModule.forRoot({ insecure: true }),
-      ],
-    });
-    expect((await fetch(`${running.baseUrl}/messente/board/api/stats`)).status).toBe(200);
+    const app = await startBoardApp(adapter, { secret: SECRET, board: { insecure: true } });
+    running = app;
+    expect((await fetch(`${app.baseUrl}/messente/board/api/stats`)).status).toBe(200);
   });
 });
 
@@ -286,25 +253,16 @@ describeWithRedis('board API on the Redis store', () => {
   });
   afterAll(() => redis?.stop());
   afterEach(async () => {
-    FlakyHandler.failing = false;
-    FlakyHandler.calls = [];
+    FlakyHandler.reset();
     await running?.close();
     running = undefined;
   });
 
   it('answers history, pending and redispatch from Redis', async () => {
-    running = await startApp('fastify', {
-      imports: [
-        MessenteDlrModule.forRoot({
-          signatureSecrets: [SECRET],
-          allowedIps: ['127.0.0.1'],
-          handlerAttempts: 1,
-          pendingSweepIntervalMs: 0,
-          store: new RedisDlrStore({ url: redis.url, keyPrefix: `board-${crypto.randomUUID()}:` }),
-        }),
-        MessenteDlrBoardModule.forRoot({ guards: [AdminGuard] }),
-      ],
-      providers: [FlakyHandler],
+    running = await startBoardApp('fastify', {
+      secret: SECRET,
+      board: { guards: [AdminGuard] },
+      dlr: { store: new RedisDlrStore({ url: redis.url, keyPrefix: `board-${crypto.randomUUID()}:` }) },
     });
     const board = `${running.baseUrl}/messente/board`;
     const get = async (path: string) => {

@@ -2,12 +2,10 @@
 // Callbacks passed to page.$eval and page.evaluate run in the browser.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Injectable } from '@nestjs/common';
 import type { Browser, Page, Viewport } from 'puppeteer-core';
-import { DeliveryStatusChanged, MessenteDlrModule, OnDlrStatus } from '../../lib/index.js';
-import { MessenteDlrBoardModule } from '../../lib/board/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
-import { delay, postDlr, startApp, type AdapterName, type TestApp } from '../support/app.js';
+import { delay, postDlr, type AdapterName, type TestApp } from '../support/app.js';
+import { FlakyHandler, startBoardApp } from '../support/board-app.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { describeRequiring } from '../support/requires.js';
 
@@ -17,38 +15,15 @@ const MASKED = '+372*****55';
 /** Screenshots of the page go here (gitignored), to be looked at. */
 const OUTPUT = resolve(process.cwd(), '.tmp');
 
-/** Fails while `failing` is set, so that its changes stay pending. */
-@Injectable()
-class FlakyHandler {
-  static failing = false;
-  static calls: string[] = [];
-  @OnDlrStatus('*')
-  handle(event: DeliveryStatusChanged): void {
-    FlakyHandler.calls.push(`${event.messageId}:${event.status}`);
-    if (FlakyHandler.failing) throw new Error('downstream is down');
-  }
+function startBrowserBoardApp(adapter: AdapterName, port?: number): Promise<TestApp> {
+  // A browser keeps sockets (and the event stream) open: closing the app must not wait for them.
+  return startBoardApp(adapter, {
+    secret: SECRET,
+    board: { insecure: true },
+    port,
+    forceCloseConnections: true,
+  });
 }
-
-function startBoardApp(adapter: AdapterName, port?: number): Promise<TestApp> {
-  return startApp(
-    adapter,
-    {
-      imports: [
-        MessenteDlrModule.forRoot({
-          signatureSecrets: [SECRET],
-          allowedIps: ['127.0.0.1'],
-          handlerAttempts: 1,
-          pendingSweepIntervalMs: 0,
-        }),
-        MessenteDlrBoardModule.forRoot({ insecure: true }),
-      ],
-      providers: [FlakyHandler],
-    },
-    // A browser keeps sockets (and the event stream) open: closing the app must not wait for them.
-    { port, forceCloseConnections: true },
-  );
-}
-
 /** Text of every element matching `selector`, in document order. */
 function texts(page: Page, selector: string): Promise<string[]> {
   return page.$$eval(selector, (nodes) => nodes.map((node) => node.textContent?.trim() ?? ''));
@@ -81,7 +56,7 @@ describeRequiring(
   afterAll(() => browser?.close());
 
   async function open(adapter: AdapterName = 'fastify', viewport: Viewport = { width: 1280, height: 900 }) {
-    running = await startBoardApp(adapter);
+    running = await startBrowserBoardApp(adapter);
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     // Before loading: a change of `isMobile` reloads the page.
@@ -94,8 +69,7 @@ describeRequiring(
     postDlr(running!.baseUrl, body, signed ? { secret: SECRET } : {});
 
   afterEach(async () => {
-    FlakyHandler.failing = false;
-    FlakyHandler.calls = [];
+    FlakyHandler.reset();
     // Bounded: a page that does not close must not keep the app (and jest) alive.
     await Promise.race([page?.close(), delay(5_000)]);
     await running?.close();
@@ -252,7 +226,7 @@ describeRequiring(
     await first.close();
     running = undefined;
     await page.waitForSelector('#connection.down', { timeout: 5_000 });
-    running = await startBoardApp('fastify', port);
+    running = await startBrowserBoardApp('fastify', port);
     await page.waitForSelector('#connection.live', { timeout: 10_000 });
     const after = dlrPayload({ status: 'UNDELIV' });
     expect((await post(after)).status).toBe(200);

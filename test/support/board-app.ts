@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import {
+  DeliveryStatusChanged,
+  MessenteDlrModule,
+  OnDlrStatus,
+  type MessenteDlrModuleOptions,
+} from '../../lib/index.js';
+import { MessenteDlrBoardModule, type MessenteDlrBoardOptions } from '../../lib/board/index.js';
+import { startApp, type AdapterName, type TestApp, type TestAppOptions } from './app.js';
+
+/** A handler that fails while `failing` is set, so that its changes stay pending. */
+@Injectable()
+export class FlakyHandler {
+  static failing = false;
+  static calls: string[] = [];
+
+  /** Back to succeeding, with no calls seen. */
+  static reset(): void {
+    FlakyHandler.failing = false;
+    FlakyHandler.calls = [];
+  }
+
+  @OnDlrStatus('*')
+  handle(event: DeliveryStatusChanged): void {
+    FlakyHandler.calls.push(`${event.messageId}:${event.status}`);
+    if (FlakyHandler.failing) throw new Error('downstream is down');
+  }
+}
+
+/** Options of `startBoardApp`: the two modules' options and the test app's own. */
+export interface BoardAppOptions extends TestAppOptions {
+  readonly secret: string;
+  readonly board?: MessenteDlrBoardOptions;
+  readonly dlr?: MessenteDlrModuleOptions;
+}
+
+/**
+ * A test app with `MessenteDlrModule` (one try per handler, no sweep, so pending changes
+ * stay put until a test redispatches them), the board and `FlakyHandler`.
+ */
+export function startBoardApp(
+  adapter: AdapterName,
+  { secret, board = {}, dlr = {}, ...app }: BoardAppOptions,
+): Promise<TestApp> {
+  return startApp(
+    adapter,
+    {
+      imports: [
+        MessenteDlrModule.forRoot({
+          signatureSecrets: [secret],
+          allowedIps: ['127.0.0.1'],
+          handlerAttempts: 1,
+          pendingSweepIntervalMs: 0,
+          ...dlr,
+        }),
+        MessenteDlrBoardModule.forRoot(board),
+      ],
+      providers: [FlakyHandler],
+    },
+    app,
+  );
+}
