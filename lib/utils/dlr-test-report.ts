@@ -1,7 +1,8 @@
 /**
  * The field that marks a signed test report, such as the ones `messente-dlr doctor` sends.
- * It lives in the signed JSON body, so the signature covers it: without a configured secret
- * no one can turn a report into a test report. Messente never sends it.
+ * It lives in the signed JSON body, so the signature covers it: with a secret configured, only
+ * its holders can send a test report. Messente never sends it, and a test report is never
+ * recorded, so it cannot stand in for a real one.
  */
 export const DLR_TEST_REPORT_FIELD = 'messente_dlr_test';
 
