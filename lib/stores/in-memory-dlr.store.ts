@@ -39,10 +39,8 @@ interface MessageEntry {
 /** One bit per documented status: deduplicating those costs no allocation and never forgets. */
 const KNOWN_BITS: ReadonlyMap<string, number> = new Map(KNOWN_STATUSES.map((status, i) => [status, 1 << i]));
 
-/** Message ids of one omnimessage: one id, a few in an array, or a Set once there are many. */
-type OmnimessageIds = string | string[] | Set<string>;
-/** Past this many messages an omnimessage's ids move to a Set, so that (un)indexing stays O(1). */
-const SMALL_OMNIMESSAGE = 8;
+/** Message ids of one omnimessage: the one id most have, or a Set (O(1) however many). */
+type OmnimessageIds = string | Set<string>;
 
 interface PendingEntry {
   readonly report: StoredReport;
@@ -60,8 +58,7 @@ export class InMemoryDlrStore implements DlrStore {
   private readonly logger = new Logger('MessenteDlr');
   private readonly messages: LRUCache<string, MessageEntry>;
   // Most omnimessages have one message: it is kept as a plain id, and only a second message
-  // turns the entry into a list, sparing an allocation per report. A short array is as fast
-  // as a Set and smaller; one omnimessage collecting many messages gets a Set.
+  // turns the entry into a Set, sparing an allocation per report.
   private readonly byOmnimessage = new Map<string, OmnimessageIds>();
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
@@ -233,13 +230,8 @@ export class InMemoryDlrStore implements DlrStore {
     entry.omnimessageId = omnimessageId;
     const ids = this.byOmnimessage.get(omnimessageId);
     if (ids === undefined) this.byOmnimessage.set(omnimessageId, messageId);
-    else if (typeof ids === 'string') {
-      if (ids !== messageId) this.byOmnimessage.set(omnimessageId, [ids, messageId]);
-    } else if (!Array.isArray(ids)) ids.add(messageId);
-    else if (!ids.includes(messageId)) {
-      if (ids.length < SMALL_OMNIMESSAGE) ids.push(messageId);
-      else this.byOmnimessage.set(omnimessageId, new Set(ids).add(messageId));
-    }
+    else if (typeof ids !== 'string') ids.add(messageId);
+    else if (ids !== messageId) this.byOmnimessage.set(omnimessageId, new Set([ids, messageId]));
   }
 
   private unindex(entry: MessageEntry, messageId: string): void {
@@ -247,14 +239,8 @@ export class InMemoryDlrStore implements DlrStore {
     if (omnimessageId === null) return;
     const ids = this.byOmnimessage.get(omnimessageId);
     if (ids === messageId) this.byOmnimessage.delete(omnimessageId);
-    else if (Array.isArray(ids)) {
-      const at = ids.indexOf(messageId);
-      if (at === -1) return;
-      ids.splice(at, 1);
-      if (ids.length === 1) this.byOmnimessage.set(omnimessageId, ids[0]!);
-    } else if (ids instanceof Set) {
-      ids.delete(messageId);
-      if (ids.size === 0) this.byOmnimessage.delete(omnimessageId);
+    else if (ids instanceof Set && ids.delete(messageId) && ids.size === 0) {
+      this.byOmnimessage.delete(omnimessageId);
     }
   }
 }
