@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isKnownStatus } from '../dlr-status.js';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
@@ -41,11 +41,13 @@ export class DlrDispatcher implements OnModuleInit {
   private readonly logger = new Logger('MessenteDlr');
   private byStatus = new Map<string, DlrHandler[]>();
   private wildcard: DlrHandler[] = [];
-  /** Tail of each message's chain; removed when the chain drains. */
-  private readonly chains = new Map<string, Promise<boolean>>();
+  /** The last change queued for each message, whose run is its chain's tail; removed when the chain drains. */
+  private readonly chains = new Map<string, Progress>();
   /** Changes dispatched by this process and not completed, by `messageId\0status`. */
   private readonly progress = new Map<string, Progress>();
   private stopping = false;
+  /** Settles once the current I/O phase is over; shared by every change dispatched in it. */
+  private afterIo: Promise<void> | null = null;
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
@@ -83,20 +85,14 @@ export class DlrDispatcher implements OnModuleInit {
       progress = { running: null, published: false, succeeded: null, idleSince: 0 };
       this.progress.set(id, progress);
     }
-    const previous = this.chains.get(messageId);
+    const previous = this.chains.get(messageId)?.running;
     const current = progress;
     const run = previous
       ? previous.then(() => this.run(report, current, parent))
       : this.run(report, current, parent);
     current.running = run;
-    this.chains.set(messageId, run);
+    this.chains.set(messageId, current);
     if (this.progress.size > MAX_REMEMBERED) this.forgetIdle(Infinity);
-    const cleanUp = () => {
-      current.running = null;
-      current.idleSince = Date.now();
-      if (this.chains.get(messageId) === run) this.chains.delete(messageId);
-    };
-    run.then(cleanUp, cleanUp);
     return run;
   }
 
@@ -145,7 +141,7 @@ export class DlrDispatcher implements OnModuleInit {
       status: String(report.raw['status']),
     };
     // After the webhook's answer: Messente's wait must not include the handlers' own work.
-    if (this.options.acknowledge === 'after-store') await yieldToIo();
+    if (this.options.acknowledge === 'after-store') await this.nextTurn();
     let ok: boolean;
     try {
       const event = new DeliveryStatusChanged(report);
@@ -156,9 +152,11 @@ export class DlrDispatcher implements OnModuleInit {
       const done = progress.succeeded;
       const all = this.handlersFor(event.status);
       const handlers = done ? all.filter((handler) => !done.has(handler)) : all;
-      const results = await Promise.all(
-        handlers.map((handler) => this.callWithRetries(handler, event, parent)),
-      );
+      // Most changes have one handler: it is awaited alone, without an array and Promise.all.
+      const results =
+        handlers.length === 1
+          ? [await this.callWithRetries(handlers[0]!, event, parent)]
+          : await Promise.all(handlers.map((handler) => this.callWithRetries(handler, event, parent)));
       ok = results.every(Boolean);
       if (!ok)
         progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
@@ -180,7 +178,24 @@ export class DlrDispatcher implements OnModuleInit {
         `Could not update pending state of ${key.messageId} ${key.status}: ${describe(error)}`,
       );
     }
+    progress.running = null;
+    progress.idleSince = Date.now();
+    if (this.chains.get(key.messageId) === progress) this.chains.delete(key.messageId);
     return ok;
+  }
+
+  /**
+   * Resolves after the answers written in this I/O phase have gone out. One macrotask serves
+   * every change of the phase: under load that is hundreds of reports, and a timer each would
+   * cost more than the in-memory store's whole decision.
+   */
+  private nextTurn(): Promise<void> {
+    return (this.afterIo ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.afterIo = null;
+        resolve();
+      }),
+    ));
   }
 
   private handlersFor(status: string): DlrHandler[] {
@@ -205,12 +220,19 @@ export class DlrDispatcher implements OnModuleInit {
   ): Promise<boolean> {
     const attempts = this.options.handlerAttempts;
     for (let attempt = 1; ; attempt++) {
+      const handlerTry = this.telemetry.startHandler(
+        handler.name,
+        event.messageId,
+        event.status,
+        attempt,
+        parent,
+      );
       try {
-        await this.telemetry.handler(handler.name, event.messageId, event.status, attempt, parent, () =>
-          handler.call(event),
-        );
+        await handler.call(event);
+        this.telemetry.handlerSucceeded(handlerTry);
         return true;
       } catch (error) {
+        this.telemetry.handlerFailed(handlerTry, error);
         const last = attempt >= attempts || this.stopping;
         this.logger.error(
           `Handler ${handler.name} failed on ${event.messageId} ${event.status} ` +

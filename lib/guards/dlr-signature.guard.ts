@@ -13,7 +13,8 @@ import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.inte
 import { refusal } from '../telemetry/refusal.js';
 import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
 
-const HEX_SHA256 = /^[0-9a-f]{64}$/i;
+const SHA256_BYTES = 32;
+const SHA256_HEX_LENGTH = 2 * SHA256_BYTES;
 
 /**
  * Checks `X-Messente-Signature`, the hex HMAC-SHA256 of the raw body keyed with an API
@@ -34,11 +35,13 @@ export class DlrSignatureGuard implements CanActivate {
     const signature = headerValue(request, SIGNATURE_HEADER)?.trim() ?? '';
     if (signature === '')
       throw refusal('signature_missing', new UnauthorizedException('Missing X-Messente-Signature'));
-    if (!HEX_SHA256.test(signature))
+    // Hex decoding stops at the first pair that is not hex, so 64 characters decode to 32
+    // bytes exactly when they are all hex digits.
+    const expected = Buffer.from(signature, 'hex');
+    if (signature.length !== SHA256_HEX_LENGTH || expected.length !== SHA256_BYTES)
       throw refusal('signature_invalid', new UnauthorizedException('Malformed X-Messente-Signature'));
     const rawBody = request.rawBody;
     if (!Buffer.isBuffer(rawBody)) throw this.rawBodyMissing();
-    const expected = Buffer.from(signature, 'hex');
     // Every secret is tried, even after a match, so timing does not tell which one matched.
     let matched = false;
     for (const secret of secrets) {

@@ -6,7 +6,12 @@ import {
 } from '@nestjs/common';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import { DlrDispatcher } from '../dispatch/dlr-dispatcher.js';
-import type { PendingKey, RecordOutcome, StoredReport } from '../interfaces/dlr-store.interface.js';
+import type {
+  PendingKey,
+  RecordOutcome,
+  RecordResult,
+  StoredReport,
+} from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrPayload } from '../pipes/dlr-payload.pipe.js';
 import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
@@ -50,18 +55,27 @@ export class DlrIntakeService {
       throw refusal('shutting_down', new ServiceUnavailableException('Shutting down, try again later'));
     }
     const { store, pendingLeaseMs } = this.options;
-    const messageId = payload['message_id'] as string;
-    return this.telemetry.record(messageId, payload['status'] as string, async (parent) => {
-      const { outcome, report } = await this.availability.call(
+    const status = payload['status'] as string;
+    const trace = this.telemetry.startRecord(payload['message_id'] as string, status);
+    let result: RecordResult;
+    try {
+      result = await this.availability.call(
         () => this.telemetry.store('record', () => store.record(payload, Date.now(), pendingLeaseMs)),
         // Recorded after the 503 went out: the change is real, so its handlers run anyway.
         (late) => {
-          this.telemetry.lateRecorded(late.outcome, payload['status'] as string);
+          this.telemetry.lateRecorded(late.outcome, status);
           if (late.report) this.dispatchLate(late.report);
         },
       );
-      return { outcome, handled: report ? this.dispatcher.dispatch(report, parent) : null };
-    });
+    } catch (error) {
+      this.telemetry.recordFailed(trace, error);
+      throw error;
+    }
+    this.telemetry.recorded(trace, result.outcome, status);
+    return {
+      outcome: result.outcome,
+      handled: result.report ? this.dispatcher.dispatch(result.report, trace) : null,
+    };
   }
 
   private dispatchLate(report: StoredReport): void {

@@ -13,6 +13,16 @@ import type { RefusalReason } from './refusal-reason.js';
 /** Where a handler's span hangs: the record span, opaque outside telemetry. */
 export type TraceParent = unknown;
 
+/** One handler try being traced: its span, and what its duration is recorded with. */
+export interface HandlerTry {
+  readonly span: Span;
+  readonly name: string;
+  /** The `messente.dlr.status` attribute. */
+  readonly status: string;
+  /** `performance.now()` when the try began. */
+  readonly started: number;
+}
+
 /**
  * True when neither provider records anything: no SDK was registered (or passed). Recording
  * into the API's no-op instruments would still allocate a span and a context per report, so
@@ -73,32 +83,24 @@ export class DlrTelemetry implements OnModuleDestroy {
   }
 
   /**
-   * Runs the store's decision about one report inside `messente.dlr.record` and counts its
-   * outcome. `decide` gets the parent for the handler spans of the change it dispatches.
+   * Opens the recording of one report: its `messente.dlr.record` span when tracing, which
+   * becomes the parent of the change's handler spans. End it with `recorded` or `recordFailed`.
+   * Split in two rather than wrapping the store call, which would cost the hot path a
+   * closure and a promise per report.
    */
-  async record<T extends { readonly outcome: RecordOutcome }>(
-    messageId: string,
-    status: string,
-    decide: (parent: TraceParent) => Promise<T>,
-  ): Promise<T> {
-    const otel = this.otel;
-    if (!otel) {
-      const result = await decide(undefined);
-      this.stats.reportRecorded(result.outcome, status);
-      return result;
-    }
-    const attribute = statusAttribute(status);
-    const span = otel.startRecord(messageId, attribute);
-    let result: T;
-    try {
-      result = await decide(span);
-    } catch (error) {
-      otel.failed(span, error);
-      throw error;
-    }
-    this.stats.reportRecorded(result.outcome, status);
-    otel.reportRecorded(span, result.outcome, attribute);
-    return result;
+  startRecord(messageId: string, status: string): TraceParent {
+    return this.otel?.startRecord(messageId, statusAttribute(status));
+  }
+
+  /** The store decided about a report opened with `startRecord`: counts the outcome. */
+  recorded(trace: TraceParent, outcome: RecordOutcome, status: string): void {
+    this.stats.reportRecorded(outcome, status);
+    this.otel?.reportRecorded(trace as Span, outcome, statusAttribute(status));
+  }
+
+  /** The store could not decide about a report opened with `startRecord`. */
+  recordFailed(trace: TraceParent, error: unknown): void {
+    this.otel?.failed(trace as Span, error);
   }
 
   /**
@@ -128,36 +130,37 @@ export class DlrTelemetry implements OnModuleDestroy {
     );
   }
 
-  /** Runs one handler try inside `messente.dlr.handle`, timing it and counting a failure. */
-  async handler(
+  /**
+   * Opens one handler try: its `messente.dlr.handle` span and start time when tracing, else
+   * nothing. End it with `handlerSucceeded` or `handlerFailed`.
+   */
+  startHandler(
     name: string,
     messageId: string,
     status: string,
     attempt: number,
     parent: TraceParent,
-    call: () => unknown,
-  ): Promise<void> {
+  ): HandlerTry | undefined {
     const otel = this.otel;
-    if (!otel) {
-      try {
-        await call();
-      } catch (error) {
-        this.stats.handlerFailed();
-        throw error;
-      }
-      return;
-    }
+    if (!otel) return undefined;
     const attribute = statusAttribute(status);
-    const span: Span = otel.startHandler(name, messageId, attribute, attempt, parent as Span | undefined);
-    const started = performance.now();
-    try {
-      await call();
-    } catch (error) {
-      this.stats.handlerFailed();
-      otel.handlerTried(span, name, attribute, (performance.now() - started) / 1_000, error);
-      throw error;
-    }
-    otel.handlerTried(span, name, attribute, (performance.now() - started) / 1_000);
+    const span = otel.startHandler(name, messageId, attribute, attempt, parent as Span | undefined);
+    return { span, name, status: attribute, started: performance.now() };
+  }
+
+  /** A handler try opened with `startHandler` returned. */
+  handlerSucceeded(handlerTry: HandlerTry | undefined): void {
+    if (!handlerTry) return;
+    const { span, name, status, started } = handlerTry;
+    this.otel?.handlerTried(span, name, status, (performance.now() - started) / 1_000);
+  }
+
+  /** A handler try opened with `startHandler` threw `error`. */
+  handlerFailed(handlerTry: HandlerTry | undefined, error: unknown): void {
+    this.stats.handlerFailed();
+    if (!handlerTry) return;
+    const { span, name, status, started } = handlerTry;
+    this.otel?.handlerTried(span, name, status, (performance.now() - started) / 1_000, error);
   }
 
   /** A handler's last try failed: the change stays pending. */
