@@ -14,6 +14,8 @@ import { handlerRetryDelay } from './handler-retry-delay.js';
 
 /** What this process remembers of a change that is not completed in the store yet. */
 interface Progress {
+  /** Its key in `progress`, kept so that completing it needs no new string. */
+  readonly id: string;
   /** The running dispatch, while there is one. */
   running: Promise<boolean> | null;
   /** True once `changes$` and the buses have seen the change: they never see it twice. */
@@ -82,7 +84,7 @@ export class DlrDispatcher implements OnModuleInit {
     let progress = this.progress.get(id);
     if (progress?.running) return progress.running;
     if (!progress) {
-      progress = { running: null, published: false, succeeded: null, idleSince: 0 };
+      progress = { id, running: null, published: false, succeeded: null, idleSince: 0 };
       this.progress.set(id, progress);
     }
     const previous = this.chains.get(messageId)?.running;
@@ -169,7 +171,7 @@ export class DlrDispatcher implements OnModuleInit {
       await (ok
         ? this.telemetry.store('complete', () => store.complete(key))
         : this.telemetry.store('release', () => store.release(key)));
-      if (ok) this.progress.delete(progressId(key.messageId, key.status));
+      if (ok) this.progress.delete(progress.id);
     } catch (error) {
       // Every handler succeeded but the store did not hear it: the change stays pending, and
       // its redispatch must then only complete it, not run or publish anything again.

@@ -1,11 +1,16 @@
-import { isInt, isObject, isString, matches, maxLength } from 'class-validator';
+import { isInt, isObject, isString, maxLength } from 'class-validator';
 import { isIsoDateTime } from '../utils/parse-utc-timestamp.js';
 
 const STATUS = /^[A-Z_]{1,32}$/;
 
+const ID_MAX_LENGTH = 255;
+
 const absent = (value: unknown) => value === null || value === undefined;
+// class-validator counts a surrogate pair or a variation selector as one character, so a
+// string of at most 255 UTF-16 units is within the limit: only a longer one needs its count.
+const shortEnough = (value: string) => value.length <= ID_MAX_LENGTH || maxLength(value, ID_MAX_LENGTH);
 const optionalString = (value: unknown) => absent(value) || isString(value);
-const optionalId = (value: unknown) => absent(value) || (isString(value) && maxLength(value, 255));
+const optionalId = (value: unknown) => absent(value) || (isString(value) && shortEnough(value));
 const optionalInt = (value: unknown) => absent(value) || isInt(value);
 
 function validPriceInfo(value: unknown): boolean {
@@ -32,9 +37,9 @@ export function isValidDlrCallback(body: Readonly<Record<string, unknown>>): boo
   return (
     isString(messageId) &&
     messageId !== '' &&
-    maxLength(messageId, 255) &&
+    shortEnough(messageId) &&
     isString(status) &&
-    matches(status, STATUS) &&
+    STATUS.test(status) &&
     optionalId(body['omnimessage_id']) &&
     optionalString(body['channel']) &&
     optionalString(body['to']) &&

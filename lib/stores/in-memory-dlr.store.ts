@@ -27,9 +27,13 @@ export interface InMemoryDlrStoreOptions {
 
 interface MessageEntry {
   latest: StoredReport | null;
-  /** The omnimessage the message was indexed under, to unindex it on eviction. */
+  /** The omnimessage of the message's first change, which the index files it under. */
   omnimessageId: string | null;
-  readonly history: StoredReport[];
+  /**
+   * Every report kept, oldest first, once there are two; null while `latest` is the only one,
+   * which spares most messages an array.
+   */
+  history: StoredReport[] | null;
   /** Documented statuses recorded for the message, one bit each (see `KNOWN_BITS`). */
   knownSeen: number;
   /** Undocumented statuses recorded, oldest first, at most `maxHistory`; null until the first. */
@@ -57,9 +61,10 @@ export class InMemoryDlrStore implements DlrStore {
   private readonly maxPending: number;
   private readonly logger = new Logger('MessenteDlr');
   private readonly messages: LRUCache<string, MessageEntry>;
-  // Most omnimessages have one message: it is kept as a plain id, and only a second message
-  // turns the entry into a Set, sparing an allocation per report.
-  private readonly byOmnimessage = new Map<string, OmnimessageIds>();
+  // Built by the first `forOmnimessage()` and kept from then on: an app that never asks
+  // spares two lookups in a large map per report. Most omnimessages have one message: it is
+  // kept as a plain id, and only a second message turns the entry into a Set.
+  private byOmnimessage: Map<string, OmnimessageIds> | null = null;
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
@@ -87,7 +92,7 @@ export class InMemoryDlrStore implements DlrStore {
     const status = String(raw['status']);
     let entry = this.messages.get(messageId);
     if (!entry) {
-      entry = { latest: null, omnimessageId: null, history: [], knownSeen: 0, unknownSeen: null };
+      entry = { latest: null, omnimessageId: null, history: null, knownSeen: 0, unknownSeen: null };
       this.messages.set(messageId, entry);
     }
     if (!this.markSeen(entry, status)) {
@@ -95,8 +100,11 @@ export class InMemoryDlrStore implements DlrStore {
     }
     const previousStatus = entry.latest ? String(entry.latest.raw['status']) : null;
     const report: StoredReport = { raw, receivedAt, previousStatus };
-    entry.history.push(report);
-    if (entry.history.length > this.maxHistory) entry.history.shift();
+    if (entry.latest !== null) {
+      const history = (entry.history ??= [entry.latest]);
+      history.push(report);
+      if (history.length > this.maxHistory) history.shift();
+    }
     if (previousStatus !== null && statusPrecedence(status) < statusPrecedence(previousStatus)) {
       return { outcome: 'stale', report: null };
     }
@@ -139,12 +147,14 @@ export class InMemoryDlrStore implements DlrStore {
 
   /** {@inheritDoc DlrStore.history} */
   async history(messageId: string): Promise<StoredReport[]> {
-    return [...(this.messages.peek(messageId)?.history ?? [])];
+    const entry = this.messages.peek(messageId);
+    if (!entry?.latest) return [];
+    return entry.history ? [...entry.history] : [entry.latest];
   }
 
   /** {@inheritDoc DlrStore.forOmnimessage} */
   async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
-    const ids = this.byOmnimessage.get(omnimessageId) ?? [];
+    const ids = this.omnimessageIndex().get(omnimessageId) ?? [];
     const reports: StoredReport[] = [];
     for (const id of typeof ids === 'string' ? [ids] : ids) {
       const latest = this.messages.peek(id)?.latest;
@@ -225,24 +235,38 @@ export class InMemoryDlrStore implements DlrStore {
     return { outcome: 'redelivery', report: pending.report };
   }
 
+  /** Files a message under the omnimessage of its first change. */
   private index(entry: MessageEntry, omnimessageId: unknown, messageId: string): void {
     if (typeof omnimessageId !== 'string' || entry.omnimessageId !== null) return;
     entry.omnimessageId = omnimessageId;
-    const ids = this.byOmnimessage.get(omnimessageId);
-    if (ids === undefined) this.byOmnimessage.set(omnimessageId, messageId);
-    else if (typeof ids !== 'string') ids.add(messageId);
-    else if (ids !== messageId) this.byOmnimessage.set(omnimessageId, new Set([ids, messageId]));
+    if (this.byOmnimessage) addToIndex(this.byOmnimessage, omnimessageId, messageId);
   }
 
   private unindex(entry: MessageEntry, messageId: string): void {
     const omnimessageId = entry.omnimessageId;
-    if (omnimessageId === null) return;
-    const ids = this.byOmnimessage.get(omnimessageId);
-    if (ids === messageId) this.byOmnimessage.delete(omnimessageId);
-    else if (ids instanceof Set && ids.delete(messageId) && ids.size === 0) {
-      this.byOmnimessage.delete(omnimessageId);
-    }
+    const index = this.byOmnimessage;
+    if (omnimessageId === null || index === null) return;
+    const ids = index.get(omnimessageId);
+    if (ids === messageId) index.delete(omnimessageId);
+    else if (ids instanceof Set && ids.delete(messageId) && ids.size === 0) index.delete(omnimessageId);
   }
+
+  /** The omnimessage index, built from the messages held on first use. */
+  private omnimessageIndex(): Map<string, OmnimessageIds> {
+    if (this.byOmnimessage) return this.byOmnimessage;
+    const index = new Map<string, OmnimessageIds>();
+    for (const [messageId, entry] of this.messages.entries()) {
+      if (entry.omnimessageId !== null) addToIndex(index, entry.omnimessageId, messageId);
+    }
+    return (this.byOmnimessage = index);
+  }
+}
+
+function addToIndex(index: Map<string, OmnimessageIds>, omnimessageId: string, messageId: string): void {
+  const ids = index.get(omnimessageId);
+  if (ids === undefined) index.set(omnimessageId, messageId);
+  else if (typeof ids !== 'string') ids.add(messageId);
+  else if (ids !== messageId) index.set(omnimessageId, new Set([ids, messageId]));
 }
 
 function pendingId(key: PendingKey): string {

@@ -17,7 +17,7 @@ function remembered(store: InMemoryDlrStore, messageId: string): { unknown: numb
 
 /** How many omnimessages the index holds (white box: an evicted omnimessage must leave nothing). */
 function indexed(store: InMemoryDlrStore): number {
-  return (store as unknown as { byOmnimessage: Map<string, unknown> }).byOmnimessage.size;
+  return (store as unknown as { byOmnimessage: Map<string, unknown> | null }).byOmnimessage?.size ?? 0;
 }
 
 async function outcome(store: InMemoryDlrStore, raw: Record<string, unknown>): Promise<string> {
