@@ -29,6 +29,8 @@ interface MessageEntry {
   latest: StoredReport | null;
   /** The omnimessage of the message's first change, which the index files it under. */
   omnimessageId: string | null;
+  /** When it got its omnimessage, in filing order: a late-built index keeps that order. */
+  filed: number;
   /**
    * Every report kept, oldest first, once there are two; null while `latest` is the only one,
    * which spares most messages an array.
@@ -65,6 +67,7 @@ export class InMemoryDlrStore implements DlrStore {
   // spares two lookups in a large map per report. Most omnimessages have one message: it is
   // kept as a plain id, and only a second message turns the entry into a Set.
   private byOmnimessage: Map<string, OmnimessageIds> | null = null;
+  private filings = 0;
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
@@ -92,7 +95,14 @@ export class InMemoryDlrStore implements DlrStore {
     const status = String(raw['status']);
     let entry = this.messages.get(messageId);
     if (!entry) {
-      entry = { latest: null, omnimessageId: null, history: null, knownSeen: 0, unknownSeen: null };
+      entry = {
+        latest: null,
+        omnimessageId: null,
+        filed: 0,
+        history: null,
+        knownSeen: 0,
+        unknownSeen: null,
+      };
       this.messages.set(messageId, entry);
     }
     if (!this.markSeen(entry, status)) {
@@ -239,6 +249,7 @@ export class InMemoryDlrStore implements DlrStore {
   private index(entry: MessageEntry, omnimessageId: unknown, messageId: string): void {
     if (typeof omnimessageId !== 'string' || entry.omnimessageId !== null) return;
     entry.omnimessageId = omnimessageId;
+    entry.filed = ++this.filings;
     if (this.byOmnimessage) addToIndex(this.byOmnimessage, omnimessageId, messageId);
   }
 
@@ -254,10 +265,15 @@ export class InMemoryDlrStore implements DlrStore {
   /** The omnimessage index, built from the messages held on first use. */
   private omnimessageIndex(): Map<string, OmnimessageIds> {
     if (this.byOmnimessage) return this.byOmnimessage;
-    const index = new Map<string, OmnimessageIds>();
+    const filed: [string, MessageEntry][] = [];
     for (const [messageId, entry] of this.messages.entries()) {
-      if (entry.omnimessageId !== null) addToIndex(index, entry.omnimessageId, messageId);
+      if (entry.omnimessageId !== null) filed.push([messageId, entry]);
     }
+    // In filing order, as if the index had been kept all along: `forOmnimessage` lists the
+    // messages in the order they first changed.
+    filed.sort(([, a], [, b]) => a.filed - b.filed);
+    const index = new Map<string, OmnimessageIds>();
+    for (const [messageId, entry] of filed) addToIndex(index, entry.omnimessageId!, messageId);
     return (this.byOmnimessage = index);
   }
 }

@@ -77,6 +77,20 @@ describe('InMemoryDlrStore', () => {
       expect(indexed(store)).toBe(10_000);
     });
 
+    it('lists messages in the order they first changed, also when the index is built on first use', async () => {
+      const store = new InMemoryDlrStore();
+      for (const id of ['c', 'a', 'b']) await store.record(dlr(id, 'ACCEPTD', 'x'), T, LONG);
+      // A later report makes 'c' the most recently used message; the order stays that of filing.
+      await store.record(dlr('c', 'DELIVRD', 'x'), T, LONG);
+      expect(indexed(store)).toBe(0);
+      const ids = async () => (await store.forOmnimessage('x')).map((report) => report.raw['message_id']);
+      expect(await ids()).toEqual(['c', 'a', 'b']);
+      // Kept from then on: a new message is filed last.
+      await store.record(dlr('d', 'ACCEPTD', 'x'), T, LONG);
+      expect(await ids()).toEqual(['c', 'a', 'b', 'd']);
+      expect(indexed(store)).toBe(1);
+    });
+
     it('keeps each omnimessage exact as it grows past a short list and shrinks back', async () => {
       const store = new InMemoryDlrStore({ maxMessages: 3 });
       const ofOmni = async (id: string) =>
