@@ -2,7 +2,8 @@
 // `node bench/omnimessage.mjs` after the build. The store keeps half the messages, so half of
 // the reports also evict one: indexing and unindexing are both measured. The cost per report
 // at 80 000 messages is compared with the cost at 10 000 in the same run: a constant cost per
-// report gives about 1x, an index that scans its list grows with the number of messages.
+// report gives about 1x, an index that scans its list grows with the number of messages. A query
+// first builds the index, which the store otherwise builds only when it is first asked.
 import { InMemoryDlrStore } from '../dist/index.js';
 
 const SMALL = 10_000;
@@ -11,6 +12,8 @@ const BOUND = 2;
 
 async function perReportMicros(messages) {
   const store = new InMemoryDlrStore({ maxMessages: messages / 2, maxPending: messages * 2 });
+  // The index is built by the first query; from then on every report keeps it.
+  await store.forOmnimessage('one');
   const started = performance.now();
   for (let i = 0; i < messages; i++) {
     await store.record({ message_id: `m-${i}`, status: 'DELIVRD', omnimessage_id: 'one' }, 0, 60_000);
