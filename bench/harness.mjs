@@ -135,6 +135,13 @@ export async function loadAtRate(url, traffic, seconds, rate, connections) {
   return { result, latencies };
 }
 
+/** The median of `values` (the mean of the two middle ones for an even count). */
+export function median(values) {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** The q-quantile (0..1) of sorted values, nearest rank. */
 export function quantile(sorted, q) {
   if (sorted.length === 0) return NaN;

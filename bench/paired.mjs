@@ -7,17 +7,11 @@
 import { build } from './build.mjs';
 
 if (process.env.BENCH_SKIP_BUILD !== '1') build();
-const { LABELS, createTraffic, load, startServer } = await import('./harness.mjs');
+const { LABELS, createTraffic, load, median, startServer } = await import('./harness.mjs');
 
 const [adapter = 'fastify', list = 'bare,package', pairs = '8', seconds = '2'] = process.argv.slice(2);
 const servers = list.split(',');
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-
-function median(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 const instances = [];
 try {

@@ -24,8 +24,17 @@ import { join } from 'node:path';
 import { build } from './build.mjs';
 
 build();
-const { ADAPTERS, BENCH_DIR, LABELS, LATENCY_SERVERS, ROOT_DIR, SERVERS, benchServer, latencyServer } =
-  await import('./harness.mjs');
+const {
+  ADAPTERS,
+  BENCH_DIR,
+  LABELS,
+  LATENCY_SERVERS,
+  ROOT_DIR,
+  SERVERS,
+  benchServer,
+  latencyServer,
+  median,
+} = await import('./harness.mjs');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 2);
@@ -52,12 +61,6 @@ const LATENCY_TARGET = { rate: 1000, factor: 1.3 };
  */
 const CLIENT_BOUND = 0.85;
 const SHORT = { bare: 'a', 'hand-written': 'b', 'hand-written-signed': 'b+sig', package: 'c' };
-
-function median(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 const cpu = cpus();
 console.log(

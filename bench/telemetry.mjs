@@ -13,7 +13,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { PackageAppModule } from './dist/apps/package.js';
 import { createOtelSdk } from './dist/otel-sdk.js';
-import { DLR_PATH, SECRET, createTraffic } from './harness.mjs';
+import { DLR_PATH, SECRET, createTraffic, median } from './harness.mjs';
 
 const rounds = Number(process.env.BENCH_TELEMETRY_ROUNDS ?? 30);
 const batch = Number(process.env.BENCH_TELEMETRY_BATCH ?? 1000);
@@ -56,12 +56,6 @@ async function runBatch(fastify) {
   if (failed) throw new Error(`${failed} non-200 answers`);
   return batch / ((used.user + used.system) / 1e6);
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 const apps = [];
 for (const variant of VARIANTS) apps.push({ ...variant, ...(await start(variant.options)), rates: [] });

@@ -150,17 +150,19 @@ export class DlrTelemetry implements OnModuleDestroy {
 
   /** A handler try opened with `startHandler` returned. */
   handlerSucceeded(handlerTry: HandlerTry | undefined): void {
-    if (!handlerTry) return;
-    const { span, name, status, started } = handlerTry;
-    this.otel?.handlerTried(span, name, status, (performance.now() - started) / 1_000);
+    this.handlerEnded(handlerTry);
   }
 
   /** A handler try opened with `startHandler` threw `error`. */
   handlerFailed(handlerTry: HandlerTry | undefined, error: unknown): void {
     this.stats.handlerFailed();
-    if (!handlerTry) return;
+    this.handlerEnded(handlerTry, error);
+  }
+
+  private handlerEnded(handlerTry: HandlerTry | undefined, error?: unknown): void {
+    if (!handlerTry || !this.otel) return;
     const { span, name, status, started } = handlerTry;
-    this.otel?.handlerTried(span, name, status, (performance.now() - started) / 1_000, error);
+    this.otel.handlerTried(span, name, status, (performance.now() - started) / 1_000, error);
   }
 
   /** A handler's last try failed: the change stays pending. */
