@@ -27,7 +27,13 @@ interface Progress {
 }
 
 /** Changes remembered at most; beyond that the oldest idle ones are forgotten. */
-const MAX_REMEMBERED = 100_000;
+export const MAX_REMEMBERED = 100_000;
+/**
+ * Past the bound, one pass forgets idle changes down to this many. Walking the map costs its
+ * size (more after deletions: V8 skips deleted slots one by one until it rehashes), so the pass
+ * must not run per change: with this margin it runs once per ten thousand.
+ */
+export const REMEMBERED_AFTER_FORGETTING = 90_000;
 
 /**
  * Runs the handlers of each change the store accepted. Changes of one message run one
@@ -48,6 +54,8 @@ export class DlrDispatcher implements OnModuleInit {
   /** Changes dispatched by this process and not completed, by `messageId\0status`. */
   private readonly progress = new Map<string, Progress>();
   private stopping = false;
+  /** `progress` size that triggers a forgetting pass; raised while every change is running. */
+  private forgetAbove = MAX_REMEMBERED;
   /** Settles once the current I/O phase is over; shared by every change dispatched in it. */
   private afterIo: Promise<void> | null = null;
 
@@ -94,7 +102,7 @@ export class DlrDispatcher implements OnModuleInit {
       : this.run(report, current, parent);
     current.running = run;
     this.chains.set(messageId, current);
-    if (this.progress.size > MAX_REMEMBERED) this.forgetIdle(Infinity);
+    if (this.progress.size > this.forgetAbove) this.forgetOldestIdle();
     return run;
   }
 
@@ -113,9 +121,30 @@ export class DlrDispatcher implements OnModuleInit {
    */
   forgetIdle(before: number): void {
     for (const [id, progress] of this.progress) {
-      if (this.progress.size <= MAX_REMEMBERED && before === Infinity) return;
       if (!progress.running && progress.idleSince < before) this.progress.delete(id);
     }
+    this.forgetAbove = Math.max(MAX_REMEMBERED, this.progress.size);
+  }
+
+  /** Changes this process remembers now: running ones, and failed ones kept for a redispatch. */
+  get remembered(): number {
+    return this.progress.size;
+  }
+
+  /**
+   * Forgets the oldest idle changes down to `REMEMBERED_AFTER_FORGETTING`. When too few are
+   * idle (a downstream outage, with every handler retrying), the next pass waits until as many
+   * changes again have come in, so that the pass never runs per change.
+   */
+  private forgetOldestIdle(): void {
+    for (const [id, progress] of this.progress) {
+      if (this.progress.size <= REMEMBERED_AFTER_FORGETTING) break;
+      if (!progress.running) this.progress.delete(id);
+    }
+    this.forgetAbove = Math.max(
+      MAX_REMEMBERED,
+      this.progress.size + MAX_REMEMBERED - REMEMBERED_AFTER_FORGETTING,
+    );
   }
 
   /** Gives up the leases of dispatches still running, so another process can take them at once. */
