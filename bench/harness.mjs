@@ -25,6 +25,7 @@ export const SERVERS = [
 ];
 export const LABELS = {
   bare: '(a) bare',
+  floor: '(f) floor',
   'hand-written': '(b) hand-written',
   'hand-written-signed': '(b+sig) + signature',
   package: '(c) this package',
@@ -133,6 +134,15 @@ export async function loadAtRate(url, traffic, seconds, rate, connections) {
   });
   const result = await tracker;
   return { result, latencies };
+}
+
+/** Where a profiled function lives: `package/path` under node_modules, else relative to the root. */
+export function where(url) {
+  if (!url) return '';
+  const path = url.replace(/^file:\/\//, '');
+  const modules = path.lastIndexOf('/node_modules/');
+  if (modules >= 0) return path.slice(modules + '/node_modules/'.length);
+  return path.startsWith(ROOT_DIR) ? path.slice(ROOT_DIR.length + 1) : path;
 }
 
 /** The median of `values` (the mean of the two middle ones for an even count). */

@@ -9,7 +9,7 @@ import { build } from './build.mjs';
 
 const [adapter = 'fastify', server = 'package'] = process.argv.slice(2);
 build();
-const { ROOT_DIR, benchServer } = await import('./harness.mjs');
+const { benchServer, where } = await import('./harness.mjs');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const warmupSeconds = Number(process.env.BENCH_WARMUP ?? 2);
@@ -37,14 +37,6 @@ const self = new Map();
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
   self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-}
-
-function where(url) {
-  if (!url) return '';
-  const path = url.replace(/^file:\/\//, '');
-  const modules = path.lastIndexOf('/node_modules/');
-  if (modules >= 0) return path.slice(modules + '/node_modules/'.length);
-  return path.startsWith(ROOT_DIR) ? path.slice(ROOT_DIR.length + 1) : path;
 }
 
 function area(url) {

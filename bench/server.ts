@@ -1,6 +1,6 @@
 /**
  * One bench server in a child process of `run.mjs`:
- * `node bench/dist/server.js <fastify|express> <bare|hand-written|hand-written-signed|package|package-telemetry-off|package-sdk>`,
+ * `node bench/dist/server.js <fastify|express> <bare|floor|hand-written|hand-written-signed|package|package-telemetry-off|package-sdk>`,
  * secret in BENCH_SECRET. `package-sdk` registers an OpenTelemetry SDK first, as an app would.
  * Prints `PORT <n>` once listening on 127.0.0.1; closes the app and exits on SIGTERM (which
  * also lets `--cpu-prof` write its profile).
@@ -12,6 +12,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { setTimeout } from 'node:timers';
 import { BareAppModule } from './apps/bare.js';
+import { FloorAppModule } from './apps/floor.js';
 import { HandWrittenAppModule, SignedHandWrittenAppModule } from './apps/hand-written.js';
 import { PackageAppModule } from './apps/package.js';
 import { registerOtelSdk } from './otel-sdk.js';
@@ -22,6 +23,7 @@ const secret = process.env.BENCH_SECRET ?? 'bench-secret';
 
 async function appModule(): Promise<unknown> {
   if (server === 'bare') return BareAppModule;
+  if (server === 'floor') return FloorAppModule;
   if (server === 'hand-written') return HandWrittenAppModule;
   if (server === 'hand-written-signed') return SignedHandWrittenAppModule;
   if (server === 'package') return PackageAppModule.register(secret);
