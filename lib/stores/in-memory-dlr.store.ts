@@ -71,6 +71,10 @@ export class InMemoryDlrStore implements DlrStore {
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
+  // Walks `pending` oldest first across calls. A fresh iterator would step over every slot
+  // deleted since V8 last compacted the map, once per dropped change; this one steps over each
+  // slot once. Everything before it was dropped or completed: a change is only ever appended.
+  private pendingCursor: Iterator<[string, PendingEntry]> | null = null;
 
   constructor(options: InMemoryDlrStoreOptions = {}) {
     const maxMessages = options.maxMessages ?? 100_000;
@@ -209,7 +213,9 @@ export class InMemoryDlrStore implements DlrStore {
   }
 
   private dropOldestPending(): void {
-    const [id, oldest] = this.pending.entries().next().value as [string, PendingEntry];
+    // A drop finds maxPending + 1 changes, all after the cursor: it is never at its end.
+    const cursor = (this.pendingCursor ??= this.pending.entries());
+    const [id, oldest] = cursor.next().value as [string, PendingEntry];
     this.pending.delete(id);
     this.logger.error(
       `InMemoryDlrStore: more than ${this.maxPending} pending changes; dropped the oldest ` +

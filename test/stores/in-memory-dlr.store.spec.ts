@@ -1,5 +1,9 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import fc from 'fast-check';
 import { KNOWN_STATUSES } from '../../lib/dlr-status.js';
 import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
+import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
 
 const T = Date.now() - 3_600_000;
 const LONG = 3_600_000;
@@ -118,5 +122,59 @@ describe('InMemoryDlrStore', () => {
       expect(await ofOmni('y')).toEqual(['d', 'e', 'f']);
       expect(indexed(store)).toBe(1);
     });
+  });
+
+  describe(`pending changes past maxPending (seed ${FUZZ_SEED})`, () => {
+    /** New changes (most often, so that the bound is crossed), completions and claims. */
+    const step = fc.oneof(
+      { arbitrary: fc.constant({ kind: 'change' as const }), weight: 3 },
+      { arbitrary: fc.record({ kind: fc.constant('complete' as const), pick: fc.nat() }), weight: 1 },
+      { arbitrary: fc.constant({ kind: 'claim' as const }), weight: 1 },
+    );
+
+    it(
+      'always drops the oldest, however completions and drops interleave',
+      replayable(async () => {
+        const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+        let drops = 0;
+        try {
+          await fc.assert(
+            fc.asyncProperty(
+              fc.integer({ min: 1, max: 6 }),
+              fc.array(step, { maxLength: 80 }),
+              async (max, steps) => {
+                const store = new InMemoryDlrStore({ maxMessages: 1_000, maxPending: max });
+                // The model: pending message ids, oldest first.
+                const model: string[] = [];
+                let next = 0;
+                for (const action of steps) {
+                  if (action.kind === 'change') {
+                    const id = `p${next++}`;
+                    expect(await outcome(store, dlr(id, 'FAILED'))).toBe('change');
+                    model.push(id);
+                    if (model.length > max) {
+                      model.shift();
+                      drops++;
+                    }
+                  } else if (action.kind === 'complete' && model.length > 0) {
+                    const [id] = model.splice(action.pick % model.length, 1);
+                    await store.complete({ messageId: id!, status: 'FAILED' });
+                  } else if (action.kind === 'claim') {
+                    await store.claimPending(max, 0, Infinity);
+                  }
+                  const pending = await store.listPending(100);
+                  expect(pending.map((report) => report.raw['message_id'])).toEqual(model);
+                }
+              },
+            ),
+            { numRuns: 300, seed: FUZZ_SEED },
+          );
+        } finally {
+          errors.mockRestore();
+        }
+        // Drops were exercised, not just the bound.
+        expect(drops).toBeGreaterThan(100);
+      }),
+    );
   });
 });
