@@ -11,7 +11,8 @@
 // adapter, BENCH_ROUNDS times (median taken). Every server gets the same traffic: a fresh signed
 // report per request. After each run the server's handler count is checked against the 2xx
 // answers. Then the latency mode: a, b+sig and c at fixed offered rates (BENCH_RATES), p50/p99/max
-// of every 2xx. Then a memory run of the store.
+// of every 2xx. Then the stores, telemetry in one process, a memory run of the store, the
+// omnimessage index and the outage bounds (bench/outage.mjs).
 //
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
 // BENCH_CONNECTIONS (default 32), BENCH_RATES (req/s, default 1000,3000; empty skips the latency
@@ -233,5 +234,11 @@ if (process.env.BENCH_SKIP_MEMORY !== '1') {
     stdio: 'inherit',
   });
   if (omnimessage.status !== 0) process.exitCode = 1;
+  console.log('');
+  const outage = spawnSync(process.execPath, [join(BENCH_DIR, 'outage.mjs')], {
+    cwd: ROOT_DIR,
+    stdio: 'inherit',
+  });
+  if (outage.status !== 0) process.exitCode = 1;
 }
 if (warnings) process.exitCode = 1;
