@@ -16,7 +16,7 @@
 //
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
 // BENCH_CONNECTIONS (default 32), BENCH_RATES (req/s, default 1000,3000; empty skips the latency
-// mode), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1, BENCH_SKIP_TELEMETRY=1 (the in-process telemetry
+// mode), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1 (memory, omnimessage and outage runs), BENCH_SKIP_TELEMETRY=1 (the in-process telemetry
 // run, bench/telemetry.mjs), BENCH_SKIP_STORES=1 (the store comparison, bench/stores.mjs: (c) on
 // in-memory, Redis and PostgreSQL).
 import { spawnSync } from 'node:child_process';

@@ -17,9 +17,9 @@ import { CountController, handled } from './counter.js';
 /**
  * (f) The floor: the least work in Nest's idiom that the package's contract needs per report,
  * each step as cheap as it can be written. An IP guard on `request.ip`, an HMAC-SHA256 guard
- * over the raw body, a pipe that checks the two fields every report needs, a Map that
- * deduplicates by message and status (bounded by clearing it), and the handler called after
- * the answer, one macrotask per I/O phase. No history, no pending state, no telemetry, no
+ * over the raw body, a pipe that checks the two fields every report needs, a Map of each
+ * message's last status that answers its repeat as a duplicate (bounded by clearing it), and
+ * the handler called after the answer, one macrotask per I/O phase. No history, no pending state, no telemetry, no
  * event object, no freezing: what it leaves out, the package must do, so the package cannot
  * be faster than this, and no target above it can be met.
  */

@@ -71,9 +71,9 @@ export class InMemoryDlrStore implements DlrStore {
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
-  // Walks `pending` oldest first across calls. A fresh iterator would step over every slot
-  // deleted since V8 last compacted the map, once per dropped change; this one steps over each
-  // slot once. Everything before it was dropped or completed: a change is only ever appended.
+  // Walks `pending` oldest first across consecutive drops. A fresh iterator would step over every
+  // slot deleted since V8 last compacted the map, once per dropped change; this one steps over
+  // each slot once. Everything before it was dropped or completed: new changes are appended.
   private pendingCursor: Iterator<[string, PendingEntry]> | null = null;
 
   constructor(options: InMemoryDlrStoreOptions = {}) {
@@ -126,6 +126,8 @@ export class InMemoryDlrStore implements DlrStore {
     this.index(entry, raw['omnimessage_id'], messageId);
     this.pending.set(pendingId({ messageId, status }), { report, leaseUntil: receivedAt + leaseMs });
     if (this.pending.size > this.maxPending) this.dropOldestPending();
+    // Not dropping: let the cursor go, so that it does not hold tables V8 has replaced since.
+    else this.pendingCursor = null;
     return { outcome: 'change', report };
   }
 

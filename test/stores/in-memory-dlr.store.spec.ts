@@ -125,11 +125,17 @@ describe('InMemoryDlrStore', () => {
   });
 
   describe(`pending changes past maxPending (seed ${FUZZ_SEED})`, () => {
-    /** New changes (most often, so that the bound is crossed), completions and claims. */
+    /**
+     * New changes (most often, so that the bound is crossed), completions, claims, releases, and
+     * a pending change reported again: a duplicate while its message is held, a change filed
+     * again in place once the message was evicted.
+     */
     const step = fc.oneof(
       { arbitrary: fc.constant({ kind: 'change' as const }), weight: 3 },
       { arbitrary: fc.record({ kind: fc.constant('complete' as const), pick: fc.nat() }), weight: 1 },
       { arbitrary: fc.constant({ kind: 'claim' as const }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }), weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant('repeat' as const), pick: fc.nat() }), weight: 2 },
     );
 
     it(
@@ -137,13 +143,14 @@ describe('InMemoryDlrStore', () => {
       replayable(async () => {
         const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
         let drops = 0;
+        let changedAgain = 0;
         try {
           await fc.assert(
             fc.asyncProperty(
               fc.integer({ min: 1, max: 6 }),
               fc.array(step, { maxLength: 80 }),
               async (max, steps) => {
-                const store = new InMemoryDlrStore({ maxMessages: 1_000, maxPending: max });
+                const store = new InMemoryDlrStore({ maxMessages: 2, maxPending: max });
                 // The model: pending message ids, oldest first.
                 const model: string[] = [];
                 let next = 0;
@@ -161,19 +168,27 @@ describe('InMemoryDlrStore', () => {
                     await store.complete({ messageId: id!, status: 'FAILED' });
                   } else if (action.kind === 'claim') {
                     await store.claimPending(max, 0, Infinity);
+                  } else if (action.kind === 'release' && model.length > 0) {
+                    await store.release({ messageId: model[action.pick % model.length]!, status: 'FAILED' });
+                  } else if (action.kind === 'repeat' && model.length > 0) {
+                    const id = model[action.pick % model.length]!;
+                    const repeated = await outcome(store, dlr(id, 'FAILED'));
+                    expect(['change', 'duplicate', 'redelivery']).toContain(repeated);
+                    if (repeated === 'change') changedAgain++;
                   }
                   const pending = await store.listPending(100);
                   expect(pending.map((report) => report.raw['message_id'])).toEqual(model);
                 }
               },
             ),
-            { numRuns: 300, seed: FUZZ_SEED },
+            { numRuns: 500, seed: FUZZ_SEED },
           );
         } finally {
           errors.mockRestore();
         }
-        // Drops were exercised, not just the bound.
-        expect(drops).toBeGreaterThan(100);
+        // Drops were exercised, not just the bound, and so were changes filed again in place.
+        expect(drops).toBeGreaterThan(50);
+        expect(changedAgain).toBeGreaterThan(2);
       }),
     );
   });
