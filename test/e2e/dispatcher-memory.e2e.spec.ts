@@ -19,6 +19,8 @@ import { waitFor } from '../support/app.js';
 let releaseFirst: () => void = () => undefined;
 const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
 let failures = 0;
+// One error thrown every time: capturing a new stack per failure would be most of this test's time.
+const DOWNSTREAM_UNAVAILABLE = new Error('downstream unavailable');
 
 @Injectable()
 class OutageHandlers {
@@ -27,7 +29,7 @@ class OutageHandlers {
   @OnDlrStatus('DELIVRD') async deliver(event: DeliveryStatusChanged): Promise<void> {
     if (event.messageId === 'm-0') return firstHeld;
     failures++;
-    throw new Error('downstream unavailable');
+    throw DOWNSTREAM_UNAVAILABLE;
   }
 }
 
