@@ -77,6 +77,17 @@ export interface DlrStore {
    * leasing them: for looking (the board, diagnostics), never for dispatching.
    */
   listPending(limit: number): Promise<StoredReport[]>;
+  /**
+   * The latest `limit` accepted changes (not stale reports, not duplicates) of every message,
+   * newest first, from every instance sharing the store: what the board's feed starts from.
+   */
+  recent(limit: number): Promise<StoredReport[]>;
+  /**
+   * Ids of up to `limit` messages that `query` names, newest first: an exact message id, an
+   * exact omnimessage id (each of its messages), a prefix of at least 8 characters of either,
+   * or a full phone number as recorded in a report's `to`. Nothing found: `[]`.
+   */
+  search(query: string, limit: number): Promise<string[]>;
   /** Frees connections or timers the store owns. */
   close?(): Promise<void>;
 }
