@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { jest } from '@jest/globals';
+import { waitFor } from '../support/app.js';
 import { runCli } from '../support/cli.js';
 
 const SECRET = 'quickstart-password';
@@ -22,7 +23,9 @@ async function expressMain(): Promise<INestApplication> {
 
 /** The README's `main.ts` for Fastify. */
 async function fastifyMain(): Promise<INestApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { rawBody: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+    rawBody: true,
+  });
   await app.listen(process.env.PORT ?? 3000);
   return app;
 }
@@ -76,11 +79,3 @@ describe.each([
     expect(delivered).not.toHaveBeenCalled();
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -27,7 +27,8 @@ function tsBlocks(file: string): { line: number; lines: string[] }[] {
 }
 
 /** Lines compared without indentation (a block may be quoted from inside a class or a test). */
-const normalise = (lines: string[]): string[] => lines.map((line) => line.trim()).filter((line) => line !== '');
+const normalise = (lines: string[]): string[] =>
+  lines.map((line) => line.trim()).filter((line) => line !== '');
 
 function contains(haystack: string[], needle: string[]): boolean {
   outer: for (let start = 0; start + needle.length <= haystack.length; start++) {
