@@ -98,26 +98,23 @@ describe('README concepts', () => {
     process.env['MESSENTE_API_USERNAME'] = 'user';
     process.env['MESSENTE_API_PASSWORD'] = secret;
     process.env['MESSENTE_API_URL'] = apiUrl;
+    const configured = MessenteDlrModule.forRootAsync({
+      imports: [ConfigModule],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({
+        credentials: {
+          username: config.getOrThrow('MESSENTE_API_USERNAME'),
+          password: config.getOrThrow('MESSENTE_API_PASSWORD'), // also a signature secret
+        },
+        apiUrl: config.get('MESSENTE_API_URL'), // default https://api.messente.com/v1
+        allowedIps: ['127.0.0.1'],
+        cqrs: true, // publish on @nestjs/cqrs's EventBus
+        eventEmitter: true, // emit messente.dlr.<STATUS> on EventEmitter2
+      }),
+      isGlobal: true, // inject DeliveryStatusService anywhere
+    });
     @Module({
-      imports: [
-        CqrsModule.forRoot(),
-        EventEmitterModule.forRoot({ wildcard: true }),
-        MessenteDlrModule.forRootAsync({
-          imports: [ConfigModule],
-          inject: [ConfigService],
-          useFactory: (config: ConfigService) => ({
-            credentials: {
-              username: config.getOrThrow('MESSENTE_API_USERNAME'),
-              password: config.getOrThrow('MESSENTE_API_PASSWORD'), // also a signature secret
-            },
-            apiUrl: config.get('MESSENTE_API_URL'), // default https://api.messente.com/v1
-            allowedIps: ['127.0.0.1'],
-            cqrs: true, // publish on @nestjs/cqrs's EventBus
-            eventEmitter: true, // emit messente.dlr.<STATUS> on EventEmitter2
-          }),
-          isGlobal: true, // inject DeliveryStatusService anywhere
-        }),
-      ],
+      imports: [CqrsModule.forRoot(), EventEmitterModule.forRoot({ wildcard: true }), configured],
       providers: [DeliveryHandlers, FinalStatusCounter, DeliveredHandler, EmitterListeners, Orders],
     })
     class ConceptsModule {}
