@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
+import { MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
 
 /** Options of `InMemoryDlrStore`. */
 export interface InMemoryDlrStoreOptions {
@@ -75,6 +76,12 @@ export class InMemoryDlrStore implements DlrStore {
   // slot deleted since V8 last compacted the map, once per dropped change; this one steps over
   // each slot once. Everything before it was dropped or completed: new changes are appended.
   private pendingCursor: Iterator<[string, PendingEntry]> | null = null;
+  // The last MAX_RECENT changes, a ring of two parallel arrays (no object per change): the
+  // report, and the message entry it was recorded in. A change is shown only while the store
+  // holds that very entry, so that the feed forgets a message with the LRU.
+  private readonly recentReports: (StoredReport | null)[] = new Array<null>(MAX_RECENT).fill(null);
+  private readonly recentEntries: (MessageEntry | null)[] = new Array<null>(MAX_RECENT).fill(null);
+  private recentCount = 0;
 
   constructor(options: InMemoryDlrStoreOptions = {}) {
     const maxMessages = options.maxMessages ?? 100_000;
@@ -123,6 +130,9 @@ export class InMemoryDlrStore implements DlrStore {
       return { outcome: 'stale', report: null };
     }
     entry.latest = report;
+    const slot = this.recentCount++ % MAX_RECENT;
+    this.recentReports[slot] = report;
+    this.recentEntries[slot] = entry;
     this.index(entry, raw['omnimessage_id'], messageId);
     this.pending.set(pendingId({ messageId, status }), { report, leaseUntil: receivedAt + leaseMs });
     if (this.pending.size > this.maxPending) this.dropOldestPending();
@@ -207,6 +217,52 @@ export class InMemoryDlrStore implements DlrStore {
       listed.push(entry.report);
     }
     return listed;
+  }
+
+  /** {@inheritDoc DlrStore.recent} */
+  async recent(limit: number): Promise<StoredReport[]> {
+    const count = boundedLimit(limit, MAX_RECENT);
+    const found: StoredReport[] = [];
+    // Newest accepted first; the sort below is stable, so equal times keep that order.
+    for (let i = 1; i <= Math.min(this.recentCount, MAX_RECENT); i++) {
+      const slot = (this.recentCount - i) % MAX_RECENT;
+      const report = this.recentReports[slot]!;
+      if (this.messages.peek(String(report.raw['message_id'])) === this.recentEntries[slot]) {
+        found.push(report);
+      }
+    }
+    return found.sort((a, b) => b.receivedAt - a.receivedAt).slice(0, count);
+  }
+
+  /**
+   * {@inheritDoc DlrStore.search}
+   *
+   * One pass over the messages held (at most `maxMessages`): a search is a person typing in
+   * the board, and an index kept for it would cost every report.
+   */
+  async search(query: string, limit: number): Promise<string[]> {
+    const count = boundedLimit(limit, MAX_SEARCH);
+    if (count === 0 || query === '') return [];
+    const prefix = isPrefixQuery(query);
+    const names = (id: string | null): boolean =>
+      id !== null && (id === query || (prefix && id.startsWith(query)));
+    const found: { id: string; at: number }[] = [];
+    for (const [messageId, entry] of this.messages.entries()) {
+      const latest = entry.latest;
+      if (latest === null) continue;
+      const reports = entry.history ?? [latest];
+      if (
+        names(messageId) ||
+        names(entry.omnimessageId) ||
+        reports.some((report) => report.raw['to'] === query)
+      ) {
+        found.push({ id: messageId, at: latest.receivedAt });
+      }
+    }
+    return found
+      .sort((a, b) => b.at - a.at)
+      .slice(0, count)
+      .map((match) => match.id);
   }
 
   /** Number of messages held now (for diagnostics and tests). */

@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { DlrStore, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
 import { PostgresDlrStore } from '../../lib/postgres/index.js';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
+import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
+import { RecordModel } from '../support/change-model.js';
 import {
   type PostgresServer,
   describeWithPostgres,
@@ -274,6 +277,170 @@ describe.each([inMemory, redis, redisCluster, postgres])('DlrStore contract: $na
       expect((await store.latest('constructor'))?.raw['status']).toBe('toString');
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
       expect(await store.latest('toString')).toBeNull();
+    });
+
+    describe('the feed and the search', () => {
+      it('lists the latest changes of every message, newest first, no stale reports or duplicates', async () => {
+        expect(await store.recent(50)).toEqual([]);
+        await store.record(dlr('m1', 'ACCEPTD'), T, 1000);
+        await store.record(dlr('m2', 'ACCEPTD'), T + 1, LONG);
+        await store.record(dlr('m1', 'DELIVRD'), T + 2, LONG);
+        await store.record(dlr('m1', 'ACK'), T + 3, LONG); // stale
+        await store.record(dlr('m2', 'ACCEPTD'), T + 4, LONG); // duplicate
+        await store.record(dlr('m1', 'ACCEPTD'), T + 5, LONG); // redelivery: not a new change
+        await store.complete({ messageId: 'm2', status: 'ACCEPTD' });
+        expect(ids(await store.recent(50))).toEqual(['m1/DELIVRD', 'm2/ACCEPTD', 'm1/ACCEPTD']);
+        expect(await store.recent(1)).toEqual([
+          { raw: dlr('m1', 'DELIVRD'), receivedAt: T + 2, previousStatus: 'ACCEPTD' },
+        ]);
+        expect(await store.recent(0)).toEqual([]);
+        expect(await store.recent(-1)).toEqual([]);
+        expect(await store.recent(Number.NaN)).toEqual([]);
+      });
+
+      it('keeps at most 500 changes for the feed, the newest', async () => {
+        for (let i = 0; i < 510; i++) await store.record(dlr(`r${i}`, 'DELIVRD'), T + i, LONG);
+        const recent = await store.recent(10_000);
+        expect(recent).toHaveLength(500);
+        expect(recent[0]?.raw['message_id']).toBe('r509');
+        expect(recent[499]?.raw['message_id']).toBe('r10');
+      });
+
+      it('finds a message by its id, its omnimessage id, a prefix of 8 characters of either, or its phone', async () => {
+        await store.record(
+          dlr('5f2a9c1e-aaaa', 'ACCEPTD', { omnimessage_id: 'omni-0001-x', to: '+3725551' }),
+          T,
+          LONG,
+        );
+        await store.record(
+          dlr('5f2a9c1e-bbbb', 'ACCEPTD', { omnimessage_id: 'omni-0001-x', to: '+3725552' }),
+          T + 1,
+          LONG,
+        );
+        await store.record(
+          dlr('7b000000-cccc', 'ACCEPTD', { omnimessage_id: 'omni-0002-y', to: '+3725551' }),
+          T + 2,
+          LONG,
+        );
+        // A later change makes -aaaa the newest of the three.
+        await store.record(
+          dlr('5f2a9c1e-aaaa', 'DELIVRD', { omnimessage_id: 'omni-0001-x', to: '+3725551' }),
+          T + 3,
+          LONG,
+        );
+        expect(await store.search('5f2a9c1e-bbbb', 50)).toEqual(['5f2a9c1e-bbbb']);
+        expect(await store.search('5f2a9c1e', 50)).toEqual(['5f2a9c1e-aaaa', '5f2a9c1e-bbbb']);
+        expect(await store.search('5f2a9c1e', 1)).toEqual(['5f2a9c1e-aaaa']);
+        expect(await store.search('omni-0001-x', 50)).toEqual(['5f2a9c1e-aaaa', '5f2a9c1e-bbbb']);
+        expect(await store.search('omni-000', 50)).toEqual([
+          '5f2a9c1e-aaaa',
+          '7b000000-cccc',
+          '5f2a9c1e-bbbb',
+        ]);
+        expect(await store.search('+3725551', 50)).toEqual(['5f2a9c1e-aaaa', '7b000000-cccc']);
+        // Seven characters are not a prefix; nor is part of a phone number; nothing else matches.
+        expect(await store.search('5f2a9c1', 50)).toEqual([]);
+        expect(await store.search('omni-00', 50)).toEqual([]);
+        expect(await store.search('+372555', 50)).toEqual([]);
+        expect(await store.search('', 50)).toEqual([]);
+        expect(await store.search('5f2a9c1e-aaaa-and-more', 50)).toEqual([]);
+        expect(await store.search('5f2a9c1e', 0)).toEqual([]);
+      });
+
+      it('finds ids of 255 characters, with NUL, quotes, wildcards and any Unicode, and nothing by wildcard', async () => {
+        const long = `${'\u{1F600}'.repeat(100)}${'x'.repeat(55)}`;
+        const odd = [
+          'a\u0000bcdefg-0000',
+          'a\u0000bcdefg-1111',
+          '%_\\[*?{}]-id',
+          '\u0001"\\u0000"x',
+          long,
+          'ÄÖü-€-中文-ok',
+        ];
+        for (const [i, id] of odd.entries()) {
+          await store.record(
+            dlr(id, 'ACCEPTD', { omnimessage_id: `o\u0000${id}`, to: `+\u0000${i}` }),
+            T + i,
+            LONG,
+          );
+        }
+        expect(await store.search('a\u0000bcdefg-0000', 50)).toEqual(['a\u0000bcdefg-0000']);
+        expect(await store.search('a\u0000bcdefg-', 50)).toEqual([
+          'a\u0000bcdefg-1111',
+          'a\u0000bcdefg-0000',
+        ]);
+        expect(await store.search('a\u0000bcdef', 50)).toEqual([]);
+        expect(await store.search(long, 50)).toEqual([long]);
+        expect(await store.search(long.slice(0, 16), 50)).toEqual([long]);
+        expect(await store.search(`o\u0000${long}`, 50)).toEqual([long]);
+        expect(await store.search('+\u00003', 50)).toEqual(['\u0001"\\u0000"x']);
+        expect(await store.search('%_\\[*?{}]-id', 50)).toEqual(['%_\\[*?{}]-id']);
+        expect(await store.search('%_\\[*?{}]', 50)).toEqual(['%_\\[*?{}]-id']);
+        expect(await store.search('ÄÖü-€-中文', 50)).toEqual(['ÄÖü-€-中文-ok']);
+        // Wildcards of LIKE, glob or regex name nothing but themselves.
+        for (const query of ['%%%%%%%%', '________', '.*.*.*.*', '********', '\\\\\\\\\\\\\\\\']) {
+          expect(await store.search(query, 50)).toEqual([]);
+        }
+        expect(await store.recent(1)).toEqual([
+          expect.objectContaining({ raw: expect.objectContaining({ message_id: 'ÄÖü-€-中文-ok' }) }),
+        ]);
+      });
+
+      it(
+        `answers recent() and search() as a model of the reports does (seed ${FUZZ_SEED})`,
+        replayable(async () => {
+          const report = fc.record({
+            message: fc.constantFrom(
+              'id-0000-a',
+              'id-0000-b',
+              'id-0001-c',
+              'x\u0000y-0000-d',
+              '中文中文中文中文-e',
+            ),
+            status: fc.constantFrom('ACCEPTD', 'DELIVRD', 'FAILED', 'ACK', 'NEW_ONE'),
+            to: fc.constantFrom('+3725550', '+3725551'),
+          });
+          const queries = fc.constantFrom(
+            'id-0000-a',
+            'id-0000-',
+            'id-0001',
+            'id-000',
+            'x\u0000y-0000',
+            'omni-id-0000-a',
+            'omni-id-',
+            'omni-x\u0000y-0000-d',
+            '中文中文中文中文',
+            '中文中文中文中',
+            '+3725550',
+            '+3725551',
+            'nothing',
+          );
+          await fc.assert(
+            fc.asyncProperty(
+              fc.array(report, { minLength: 1, maxLength: 12 }),
+              queries,
+              fc.integer({ min: 1, max: 6 }),
+              async (reports, query, limit) => {
+                const subjectStore = stores.create();
+                try {
+                  const model = new RecordModel();
+                  for (const [i, { message, status, to }] of reports.entries()) {
+                    const raw = dlr(message, status, { omnimessage_id: `omni-${message}`, to });
+                    const outcome = (await subjectStore.record(raw, T + i, LONG)).outcome;
+                    expect(outcome).toBe(model.record(raw, T + i));
+                  }
+                  expect(ids(await subjectStore.recent(limit))).toEqual(ids(model.recent(limit)));
+                  expect(await subjectStore.search(query, limit)).toEqual(model.search(query, limit));
+                } finally {
+                  await subjectStore.close?.();
+                }
+              },
+            ),
+            { numRuns: subject === inMemory ? 300 : 25, seed: FUZZ_SEED },
+          );
+        }),
+        60_000,
+      );
     });
   });
 });

@@ -59,6 +59,24 @@ describe('InMemoryDlrStore', () => {
     });
   });
 
+  describe('the feed and the search forget with the messages', () => {
+    it('lists and finds only messages the store still holds', async () => {
+      const store = new InMemoryDlrStore({ maxMessages: 2 });
+      await store.record({ ...dlr('first-0000', 'ACCEPTD'), to: '+3725550' }, T, LONG);
+      await store.record(dlr('first-0000', 'DELIVRD'), T + 1, LONG);
+      await store.record(dlr('second-0000', 'DELIVRD'), T + 2, LONG);
+      await store.record(dlr('third-0000', 'DELIVRD'), T + 3, LONG);
+      const recent = (await store.recent(500)).map((report) => report.raw['message_id']);
+      expect(recent).toEqual(['third-0000', 'second-0000']);
+      expect(await store.search('first-0000', 50)).toEqual([]);
+      expect(await store.search('+3725550', 50)).toEqual([]);
+      expect(await store.search('omni-1', 50)).toEqual(['third-0000', 'second-0000']);
+      // Reported again once evicted: a new message, whose earlier changes are not in the feed.
+      await store.record(dlr('first-0000', 'FAILED'), T + 4, LONG);
+      expect((await store.recent(500)).map((report) => report.raw['status'])).toEqual(['FAILED', 'DELIVRD']);
+    });
+  });
+
   describe('omnimessage index', () => {
     it('indexes and evicts one omnimessage of 20 000 messages', async () => {
       const store = new InMemoryDlrStore({ maxMessages: 10_000, maxPending: 100_000 });
