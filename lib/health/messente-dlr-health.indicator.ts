@@ -16,7 +16,8 @@ export interface MessenteDlrHealthOptions {
 /**
  * A `@nestjs/terminus` health indicator for the delivery-report store: up with
  * `{ store: 'up', pending }`, down (never throwing) when the store does not answer `ping()`
- * within 2 s or more than `maxPending` changes are pending. Provide it in the module of
+ * and `countPending()` within 2 s (the message names the call that failed) or more than
+ * `maxPending` changes are pending. Provide it in the module of
  * your health controller, next to `TerminusModule`; it finds `MessenteDlrModule`'s store
  * anywhere in the app.
  *
@@ -48,8 +49,10 @@ export class MessenteDlrHealthIndicator {
     let pending: number;
     try {
       const store = this.dlrStore();
-      await withDeadline(store.ping(), deadline);
-      pending = await withDeadline(store.countPending(), deadline);
+      // One deadline for both calls: a store that answers ping() but hangs on countPending()
+      // (a slow scan, a lock) must not hang the health check either.
+      await withDeadline(store.ping(), deadline, 'ping()');
+      pending = await withDeadline(store.countPending(), deadline, 'countPending()');
     } catch (error) {
       return indicator.down({
         store: 'down',
@@ -68,11 +71,12 @@ export class MessenteDlrHealthIndicator {
   }
 }
 
-function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+/** `promise`, or a rejection naming `call` once `deadline` passes. */
+function withDeadline<T>(promise: Promise<T>, deadline: number, call: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`the store did not answer within ${HEALTH_TIMEOUT_MS} ms`)),
+      () => reject(new Error(`the store did not answer ${call} within ${HEALTH_TIMEOUT_MS} ms`)),
       Math.max(0, deadline - Date.now()),
     );
   });

@@ -5,6 +5,7 @@ import { isKnownStatus } from '../dlr-status.js';
 import { DlrCallbackDto } from '../dto/dlr-callback.dto.js';
 import { refusal } from '../telemetry/refusal.js';
 import { deepFreeze } from '../utils/deep-freeze.js';
+import { MAX_DLR_BODY_DEPTH, nestsDeeperThan } from '../utils/nesting-depth.js';
 import { isValidDlrCallback } from './is-valid-dlr-callback.js';
 
 /** A callback body that passed validation: the JSON object exactly as received, frozen. */
@@ -18,7 +19,8 @@ export function validateDlrCallback(body: object): ValidationError[] {
 }
 
 /**
- * Validates a callback body against `DlrCallbackDto` and hands on the body itself (not
+ * Refuses a body that is not a JSON object or nests deeper than `MAX_DLR_BODY_DEPTH`, then
+ * validates it against `DlrCallbackDto` and hands on the body itself (not
  * the DTO instance), so that unknown fields survive into `raw`. Valid bodies, the common
  * case, pass a fast check equal to the DTO's rules; class-validator runs to explain a refusal.
  */
@@ -29,6 +31,13 @@ export class DlrPayloadPipe implements PipeTransform<unknown, DlrPayload> {
   transform(body: unknown): DlrPayload {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw refusal('invalid_body', new BadRequestException(['body must be a JSON object']));
+    }
+    // Before anything walks it: no recorded report may be too deep for a store to serialise.
+    if (nestsDeeperThan(body, MAX_DLR_BODY_DEPTH)) {
+      throw refusal(
+        'invalid_body',
+        new BadRequestException([`body must not nest deeper than ${MAX_DLR_BODY_DEPTH} levels`]),
+      );
     }
     const payload = body as Record<string, unknown>;
     if (!isValidDlrCallback(payload)) {

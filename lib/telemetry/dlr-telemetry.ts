@@ -8,6 +8,7 @@ import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.inte
 import { DeliveryReportStats } from './delivery-report-stats.js';
 import { loadOtelApi, type OtelApiModule } from './otel-api.js';
 import { OtelDlrSink, TELEMETRY_NAME } from './otel-dlr-sink.js';
+import { RefusalLog } from './refusal-log.js';
 import type { RefusalReason } from './refusal-reason.js';
 
 /** Where a handler's span hangs: the record span, opaque outside telemetry. */
@@ -51,6 +52,7 @@ export function statusAttribute(status: string): string {
 @Injectable()
 export class DlrTelemetry implements OnModuleDestroy {
   private readonly otel: OtelDlrSink | null;
+  private readonly refusalLog = new RefusalLog();
 
   constructor(
     @Inject(DLR_OPTIONS) options: ResolvedDlrOptions,
@@ -76,8 +78,9 @@ export class DlrTelemetry implements OnModuleDestroy {
     this.otel?.requestAccepted();
   }
 
-  /** A webhook request refused, once its answer is decided. */
+  /** A webhook request refused, once its answer is decided: counted, and logged (rate-limited). */
   requestRefused(reason: RefusalReason, ip: string, httpStatus: number): void {
+    this.refusalLog.refused(reason, ip, httpStatus);
     this.stats.requestRefused(reason, ip, httpStatus);
     this.otel?.requestRefused(reason);
   }

@@ -10,6 +10,7 @@ import type {
   TracerProvider,
 } from '@opentelemetry/api';
 import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
+import { DURATION_BUCKETS_S, STATUS_API_BUCKETS_S } from './duration-buckets.js';
 import type { OtelApiModule } from './otel-api.js';
 import { REFUSAL_REASONS, type RefusalReason } from './refusal-reason.js';
 
@@ -70,6 +71,7 @@ export class OtelDlrSink {
     this.handlerDuration = meter.createHistogram('messente.dlr.handler.duration', {
       unit: 's',
       description: 'Duration of each @OnDlrStatus handler try',
+      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
     });
     this.exhausted = meter.createCounter('messente.dlr.handler.exhausted', {
       unit: '{change}',
@@ -78,10 +80,12 @@ export class OtelDlrSink {
     this.storeDuration = meter.createHistogram('messente.dlr.store.duration', {
       unit: 's',
       description: 'Duration of delivery-report store calls',
+      advice: { explicitBucketBoundaries: [...DURATION_BUCKETS_S] },
     });
     this.apiDuration = meter.createHistogram('messente.status_api.duration', {
       unit: 's',
       description: 'Duration of each HTTP try of the Messente status API',
+      advice: { explicitBucketBoundaries: [...STATUS_API_BUCKETS_S] },
     });
     this.pending = meter.createObservableGauge('messente.dlr.pending', {
       unit: '{change}',

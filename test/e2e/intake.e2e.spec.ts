@@ -13,6 +13,7 @@ import {
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import {
+  DeliveryReportStats,
   DeliveryStatusChanged,
   DeliveryStatusEvents,
   MessenteDlrModule,
@@ -83,7 +84,7 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
     expect(events).toHaveLength(1);
   });
 
-  it('refuses an IP outside the allowlist with 403 (the default list is Messente only), logging the IP once', async () => {
+  it('refuses an IP outside the allowlist with 403 (the default list is Messente only), logging the IP and the fix once', async () => {
     const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
       const { baseUrl, events } = await start({ signatureSecrets: [SECRET] });
@@ -91,10 +92,14 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
       expect(answer.status).toBe(403);
       expect(answer.text).not.toContain('127.0.0.1');
       expect(events).toHaveLength(0);
-      // The log names the IP; a second refusal within the minute is not logged again.
+      // The log names the IP and, for a loopback one, the fix; a second refusal within the
+      // minute is not logged again.
       expect((await postDlr(baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(403);
       const refusals = warnings.mock.calls.filter(([message]) => String(message).startsWith('Refused'));
-      expect(refusals).toEqual([['Refused a delivery report from 127.0.0.1: not in allowedIps']]);
+      expect(refusals).toHaveLength(1);
+      expect(String(refusals[0]![0])).toMatch(
+        /^Refused a delivery report from 127\.0\.0\.1 with 403 \(ip_not_allowed\): not in allowedIps; 127\.0\.0\.1 is a loopback or private address: add it to allowedIps for local testing/,
+      );
     } finally {
       warnings.mockRestore();
     }
@@ -129,6 +134,26 @@ describe.each(ADAPTERS)('intake on %s', (adapter) => {
     const answer = await postDlr(baseUrl, dlrPayload(), { secret, headers });
     expect(answer.status).toBe(401);
     expect(events).toHaveLength(0);
+  });
+
+  // A length check that let longer headers through would accept these: Buffer.from(hex)
+  // stops at the first pair that is not hex, or at a lone last digit, and decodes 32 bytes.
+  it.each([
+    ['two non-hex characters', 'zz'],
+    ['one more hex digit', 'a'],
+    ['a non-hex character and more', 'g0'],
+  ])('refuses a valid signature followed by %s with 401 signature_invalid', async (_case, tail) => {
+    const { baseUrl, events, app } = await start({ signatureSecrets: [SECRET], allowedIps: LOOPBACK });
+    const raw = JSON.stringify(dlrPayload());
+    const signature = signDlr(raw, SECRET);
+    const answer = await postDlr(baseUrl, raw, { headers: { 'x-messente-signature': signature + tail } });
+    expect(answer.status).toBe(401);
+    expect(events).toHaveLength(0);
+    expect(app.get(DeliveryReportStats).snapshot().requests.refused).toEqual({ signature_invalid: 1 });
+    // The same signature alone is accepted: only the trailing characters made the difference.
+    expect((await postDlr(baseUrl, raw, { headers: { 'x-messente-signature': signature } })).status).toBe(
+      200,
+    );
   });
 
   // The whole HMAC must match: these two differ from the real signature only at its end, or

@@ -38,9 +38,17 @@ class HangingStore extends InMemoryDlrStore {
   }
 }
 
+/** A store that answers `ping()` but whose `countPending()` never answers. */
+class CountHangingStore extends InMemoryDlrStore {
+  override countPending(): Promise<number> {
+    return new Promise(() => undefined);
+  }
+}
+
 async function getHealth(baseUrl: string, query = '') {
   const started = Date.now();
-  const response = await fetch(`${baseUrl}/health${query}`);
+  // Bounded, so that a check without a deadline fails here rather than hanging the suite.
+  const response = await fetch(`${baseUrl}/health${query}`, { signal: AbortSignal.timeout(10_000) });
   return {
     status: response.status,
     body: (await response.json()) as Record<string, unknown>,
@@ -99,6 +107,23 @@ describe.each(ADAPTERS)('MessenteDlrHealthIndicator on %s', (adapter) => {
     });
     expect(health.ms).toBeGreaterThanOrEqual(1_900);
     expect(health.ms).toBeLessThan(2_900);
+  });
+
+  it('is down, naming countPending(), when the store answers ping() but never counts', async () => {
+    running = await startHealthApp(adapter, new CountHangingStore());
+    const health = await getHealth(running.baseUrl);
+    expect(health).toMatchObject({
+      status: 503,
+      body: {
+        error: {
+          'messente-dlr': {
+            status: 'down',
+            store: 'down',
+            message: 'the store did not answer countPending() within 2000 ms',
+          },
+        },
+      },
+    });
   });
 });
 

@@ -15,7 +15,14 @@ import {
 import { dlrPayload } from '../../lib/testing/index.js';
 import { ADAPTERS, postDlr, startApp, waitFor, type AdapterName, type TestApp } from '../support/app.js';
 import { useFakeMessenteApi } from '../support/fake-api.js';
-import { allAttributeValues, counts, createTestOtel, sums, type TestOtel } from '../support/otel.js';
+import {
+  allAttributeValues,
+  counts,
+  createTestOtel,
+  pointsOf,
+  sums,
+  type TestOtel,
+} from '../support/otel.js';
 
 const SECRET = 'telemetry-secret';
 const CREDENTIALS = { username: 'user', password: 'telemetry-password' };
@@ -32,6 +39,16 @@ class SwitchableStore extends InMemoryDlrStore {
   ): Promise<RecordResult> {
     if (this.failing) return Promise.reject(new Error('store down'));
     return super.record(raw, receivedAt, leaseMs);
+  }
+}
+
+/** A store whose `countPending` fails until told otherwise. */
+class CountFailingStore extends InMemoryDlrStore {
+  failing = true;
+  countCalls = 0;
+  override countPending(): Promise<number> {
+    this.countCalls++;
+    return this.failing ? Promise.reject(new Error('store down')) : super.countPending();
   }
 }
 
@@ -208,6 +225,30 @@ describe.each(ADAPTERS)('OpenTelemetry on %s', (adapter: AdapterName) => {
     expect(metricValues.filter((value) => value === delivered['message_id'])).toEqual([]);
   });
 
+  // Express's JSON parser (strict) refuses a top-level string, number or literal before the
+  // route, with its own 400; Fastify's hands every JSON value to the webhook, which refuses
+  // what is not an object and counts it.
+  it('counts the refusal of a JSON body that is not an object as invalid_body, in the stats and OpenTelemetry', async () => {
+    const { app, baseUrl } = await start({});
+    const bodies =
+      adapter === 'fastify' ? ['[]', '[1,2]', ' []', '"x"', '1', 'null', 'true'] : ['[]', '[1,2]', ' []'];
+    for (const body of bodies) {
+      const answer = await postDlr(baseUrl, body, { secret: SECRET });
+      expect([body, answer.status, answer.body]).toEqual([
+        body,
+        400,
+        expect.objectContaining({ message: ['body must be a JSON object'] }),
+      ]);
+    }
+    expect(app.get(DeliveryReportStats).snapshot().requests).toEqual({
+      accepted: 0,
+      refused: { invalid_body: bodies.length },
+    });
+    expect(sums(await otel.collect(), 'messente.dlr.webhook.requests')).toEqual({
+      [requests('refused', 'invalid_body')]: bodies.length,
+    });
+  });
+
   it('traces the record span, a handle span per try under it, and failed tries as errors', async () => {
     const { baseUrl } = await start(
       { acknowledge: 'after-handlers', handlerAttempts: 2, handlerRetryDelayMs: 1 },
@@ -286,6 +327,17 @@ describe.each(ADAPTERS)('OpenTelemetry on %s', (adapter: AdapterName) => {
     const pending = await store.countPending();
     expect(pending).toBe(3);
     expect(sums(await otel.collect(), 'messente.dlr.pending')).toEqual({ '': pending });
+  });
+
+  it('observes nothing for the pending gauge when the store cannot count, rather than a wrong 0', async () => {
+    const store = new CountFailingStore();
+    await start({ store });
+    const metrics = await otel.collect();
+    expect(store.countCalls).toBeGreaterThan(0);
+    expect(pointsOf(metrics, 'messente.dlr.pending')).toEqual([]);
+    // The store counts again: the gauge is back.
+    store.failing = false;
+    expect(sums(await otel.collect(), 'messente.dlr.pending')).toEqual({ '': 0 });
   });
 
   it('with telemetry: false records nothing in OpenTelemetry, while the stats keep counting', async () => {
