@@ -52,5 +52,8 @@ button:disabled { opacity: .6; cursor: progress; }
 .note { color: var(--muted); font-size: .85rem; min-height: 1.2em; margin: .25rem 0; }
 ol.history { margin: 0; padding-left: 1.4rem; }
 ol.history li { margin: .2rem 0; }
+a { color: var(--accent); }
+.term[title] { text-decoration: underline dotted; text-underline-offset: .15em; cursor: help; }
+.counts dt[title] { text-decoration: underline dotted; cursor: help; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

@@ -24,7 +24,7 @@ export const BOARD_PAGE_HTML = `<!doctype html>
     <div class="scroll">
       <table>
         <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th>
-          <th scope="col">Message</th><th scope="col" class="wide">Channel</th><th scope="col" class="wide">Before</th>
+          <th scope="col">Message</th><th scope="col" class="wide">Channel</th><th scope="col" class="wide">Previous status</th>
           <th scope="col">Error</th></tr></thead>
         <tbody id="feed"><tr><td class="empty" colspan="7">Waiting for delivery reports…</td></tr></tbody>
       </table>
@@ -33,8 +33,8 @@ export const BOARD_PAGE_HTML = `<!doctype html>
   <section id="search-section" aria-labelledby="search-title">
     <h2 id="search-title">Find a message</h2>
     <form id="search" role="search">
-      <label for="search-id">Message or omnimessage id
-        <input id="search-id" name="id" type="search" autocomplete="off" spellcheck="false" required>
+      <label for="search-id">Message id, omnimessage id (or their first 8 characters), or phone number
+        <input id="search-id" name="q" type="search" autocomplete="off" spellcheck="false" required>
       </label>
       <button type="submit">Search</button>
     </form>
@@ -52,8 +52,8 @@ export const BOARD_PAGE_HTML = `<!doctype html>
     </div>
   </section>
   <section id="pending-section" aria-labelledby="pending-title">
-    <h2 id="pending-title">Pending <span class="note">(<span id="pending-count">0</span> whose handlers have not all succeeded)</span></h2>
-    <button id="redispatch" type="button">Redispatch pending</button>
+    <h2 id="pending-title"><span class="term" title="pending">Waiting for handlers</span> <span class="note">(<span id="pending-count">0</span> changes whose handlers in the app have not all succeeded)</span></h2>
+    <button id="redispatch" type="button" title="redispatch">Run their handlers again</button>
     <p id="redispatch-note" class="note" role="status" aria-live="polite"></p>
     <div class="scroll">
       <table>
@@ -63,10 +63,10 @@ export const BOARD_PAGE_HTML = `<!doctype html>
     </div>
   </section>
   <section id="refusals-section" aria-labelledby="refusals-title">
-    <h2 id="refusals-title">Recent refusals</h2>
+    <h2 id="refusals-title">Refused requests <span class="note">(reports the webhook turned away, latest first)</span></h2>
     <div class="scroll">
       <table>
-        <thead><tr><th scope="col">At</th><th scope="col">Reason</th><th scope="col">IP</th><th scope="col">HTTP</th></tr></thead>
+        <thead><tr><th scope="col">At</th><th scope="col">Reason</th><th scope="col">From address</th><th scope="col"><span class="term" title="HTTP status">Answer</span></th></tr></thead>
         <tbody id="refusals"></tbody>
       </table>
     </div>

@@ -6,6 +6,7 @@ import {
   HttpCode,
   Param,
   Post,
+  Query,
   Sse,
   UseGuards,
   type MessageEvent,
@@ -14,10 +15,13 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import type { Observable } from 'rxjs';
 import { BOARD_MAX_ID_LENGTH } from './board.constants.js';
 import { BOARD_PAGE_CSP, BOARD_PAGE_HTML } from './board-page.js';
+import { parseRecentLimit, parseSearchQuery } from './board-query.js';
+import { BoardSameOriginGuard } from './board-same-origin.guard.js';
 import {
   DlrBoardService,
   type BoardMessages,
   type BoardPending,
+  type BoardRecent,
   type BoardStats,
 } from './dlr-board.service.js';
 import type { ResolvedBoardOptions } from './resolved-board-options.interface.js';
@@ -51,6 +55,20 @@ export class DlrBoardController {
     return this.board.changes();
   }
 
+  /** The latest changes from the store, newest first, shaped as the live stream's: the feed starts from them. */
+  @Get('api/recent')
+  @Header('cache-control', 'no-store')
+  recent(@Query('limit') limit: unknown): Promise<BoardRecent> {
+    return this.board.recent(parseRecentLimit(limit));
+  }
+
+  /** Every report of each message an id, an id prefix or a phone number names. */
+  @Get('api/search')
+  @Header('cache-control', 'no-store')
+  search(@Query('q') q: unknown): Promise<BoardMessages> {
+    return this.board.search(parseSearchQuery(q));
+  }
+
   /** Every report of a message, or of each message of an omnimessage, oldest first. */
   @Get('api/messages/:id')
   @Header('cache-control', 'no-store')
@@ -68,9 +86,10 @@ export class DlrBoardController {
     return this.board.pending();
   }
 
-  /** Runs the handlers of pending changes again. */
+  /** Runs the handlers of pending changes again; only when asked by the board's own page. */
   @Post('api/pending/redispatch')
   @HttpCode(200)
+  @UseGuards(BoardSameOriginGuard)
   redispatch(): Promise<{ dispatched: number }> {
     return this.board.redispatch();
   }

@@ -10,14 +10,20 @@ import { ModuleRef } from '@nestjs/core';
 import { Subject, map, takeUntil, type Observable } from 'rxjs';
 import { DlrPendingService } from '../dispatch/dlr-pending.service.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
+import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import { DeliveryStatusEvents } from '../events/delivery-status-events.js';
 import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from '../services/delivery-status.service.js';
 import { DeliveryReportStats, type DeliveryReportStatsSnapshot } from '../telemetry/delivery-report-stats.js';
-import { BOARD_OPTIONS, BOARD_PENDING_LIMIT, BOARD_RECONNECT_MS } from './board.constants.js';
-import { BoardViews, type BoardPendingChange } from './board-views.js';
+import {
+  BOARD_OPTIONS,
+  BOARD_PENDING_LIMIT,
+  BOARD_RECONNECT_MS,
+  BOARD_SEARCH_LIMIT,
+} from './board.constants.js';
+import { BoardViews, type BoardChange, type BoardPendingChange } from './board-views.js';
 import type { ResolvedBoardOptions } from './resolved-board-options.interface.js';
 
 /** What `GET {path}/api/stats` answers. */
@@ -34,6 +40,12 @@ export interface BoardMessages {
     /** Every report of the message, oldest first, recipients masked as configured. */
     readonly history: DeliveryHistoryEntry[];
   }[];
+}
+
+/** What `GET {path}/api/recent` answers. */
+export interface BoardRecent {
+  /** The latest changes from the store, newest first, each as the live stream sends it. */
+  readonly changes: BoardChange[];
 }
 
 /** What `GET {path}/api/pending` answers. */
@@ -125,6 +137,34 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
       messages.push({ messageId, history: history.map((entry) => this.views.historyEntry(entry)) });
     }
     return { messages };
+  }
+
+  /** The latest `limit` changes of every instance sharing the store, newest first. */
+  async recent(limit: number): Promise<BoardRecent> {
+    const { store } = this.dlr;
+    const reports = await this.fromStore(() => store.recent(limit));
+    return { changes: reports.map((report) => this.views.change(new DeliveryStatusChanged(report))) };
+  }
+
+  /**
+   * The history of each message `query` names (an id, an omnimessage id, a prefix of 8+
+   * characters of either, a phone number), newest message first, at most `BOARD_SEARCH_LIMIT`.
+   */
+  async search(query: string): Promise<BoardMessages> {
+    const { store, statuses } = this.dlr;
+    const messageIds = await this.fromStore(() => store.search(query, BOARD_SEARCH_LIMIT));
+    const histories = await Promise.all(
+      messageIds.slice(0, BOARD_SEARCH_LIMIT).map((messageId) => statuses.history(messageId)),
+    );
+    return {
+      // A message forgotten between the two reads has no history left to show.
+      messages: messageIds
+        .map((messageId, index) => ({
+          messageId,
+          history: histories[index]!.map((entry) => this.views.historyEntry(entry)),
+        }))
+        .filter((message) => message.history.length > 0),
+    };
   }
 
   /** The pending changes. */

@@ -1,10 +1,9 @@
 import fc from 'fast-check';
-import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { DeliveryReportStats, type MessenteDlrModuleOptions } from '../../lib/index.js';
 import { MessenteDlrBoardModule, type MessenteDlrBoardOptions } from '../../lib/board/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { ADAPTERS, postDlr, startApp, type TestApp } from '../support/app.js';
-import { FlakyHandler, startBoardApp } from '../support/board-app.js';
+import { ADMIN, AdminGuard, FROM_BOARD, FlakyHandler, startBoardApp } from '../support/board-app.js';
 import { RedisDlrStore } from '../../lib/redis/index.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { openSse } from '../support/sse.js';
@@ -12,19 +11,6 @@ import { openSse } from '../support/sse.js';
 const SECRET = 'board-secret';
 const TO = '+3725555555';
 const MASKED = '+372*****55';
-const ADMIN = { authorization: 'Bearer admin' };
-
-/** The user's guard: 401 without a token, 403 with a wrong one. */
-@Injectable()
-class AdminGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers[
-      'authorization'
-    ];
-    if (!header) throw new UnauthorizedException('a token is required');
-    return header === ADMIN.authorization;
-  }
-}
 
 const ROUTES: [method: 'GET' | 'POST', path: string][] = [
   ['GET', ''],
@@ -32,6 +18,8 @@ const ROUTES: [method: 'GET' | 'POST', path: string][] = [
   ['GET', '/api/changes'],
   ['GET', '/api/messages/some-id'],
   ['GET', '/api/pending'],
+  ['GET', '/api/recent'],
+  ['GET', '/api/search?q=some-id'],
   ['POST', '/api/pending/redispatch'],
 ];
 
@@ -203,7 +191,10 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
     );
 
     FlakyHandler.failing = false;
-    const redispatch = await fetch(`${board}/api/pending/redispatch`, { method: 'POST', headers: ADMIN });
+    const redispatch = await fetch(`${board}/api/pending/redispatch`, {
+      method: 'POST',
+      headers: { ...ADMIN, ...FROM_BOARD },
+    });
     expect(redispatch.status).toBe(200);
     expect(await redispatch.json()).toEqual({ dispatched: 1 });
     expect(FlakyHandler.calls).toEqual([id, id]);
@@ -287,7 +278,10 @@ describeWithRedis('board API on the Redis store', () => {
     expect(await get('/api/pending')).toMatchObject({ count: 1, changes: [{ status: 'SEEN', to: MASKED }] });
     expect(await get('/api/stats')).toMatchObject({ pending: 1 });
     FlakyHandler.failing = false;
-    const redispatch = await fetch(`${board}/api/pending/redispatch`, { method: 'POST', headers: ADMIN });
+    const redispatch = await fetch(`${board}/api/pending/redispatch`, {
+      method: 'POST',
+      headers: { ...ADMIN, ...FROM_BOARD },
+    });
     expect(await redispatch.json()).toEqual({ dispatched: 1 });
     expect(await get('/api/pending')).toEqual({ count: 0, changes: [] });
   });

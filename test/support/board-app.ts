@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import {
   DeliveryStatusChanged,
   MessenteDlrModule,
@@ -7,6 +7,24 @@ import {
 } from '../../lib/index.js';
 import { MessenteDlrBoardModule, type MessenteDlrBoardOptions } from '../../lib/board/index.js';
 import { startApp, type AdapterName, type TestApp, type TestAppOptions } from './app.js';
+
+/** The header of an admin request that `AdminGuard` lets through. */
+export const ADMIN = { authorization: 'Bearer admin' } as const;
+
+/** The header the board's page sends with a state-changing request (cross-site protection). */
+export const FROM_BOARD = { 'x-messente-board': '1' } as const;
+
+/** The user's guard of the board: 401 without a token, 403 with a wrong one. */
+@Injectable()
+export class AdminGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const header = context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers[
+      'authorization'
+    ];
+    if (!header) throw new UnauthorizedException('a token is required');
+    return header === ADMIN.authorization;
+  }
+}
 
 /** A handler that fails while `failing` is set, so that its changes stay pending. */
 @Injectable()
