@@ -43,7 +43,7 @@ describe.each(ADAPTERS)('webhook behind global guards on %s', (adapter) => {
   });
   afterAll(() => testApp.close());
 
-  it('lets every report past the app's login guard to the webhook's own checks', async () => {
+  it("lets every report past the app's login guard to the webhook's own checks", async () => {
     // The login guard would answer 401; the 403s come from the webhook's own IP allowlist
     // (Messente's IPs only, not loopback): every request got past the app's guard to the module.
     const answers = [];
