@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import type { Browser, Page, Viewport } from 'puppeteer-core';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { delay, postDlr, type AdapterName, type TestApp } from '../support/app.js';
-import { FlakyHandler, startBoardApp } from '../support/board-app.js';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
+import { FlakyHandler, startBrowserBoardApp } from '../support/board-app.js';
+import { chromiumAvailable, launchChromium, texts } from '../support/chromium.js';
 import { describeRequiring } from '../support/requires.js';
 
 const SECRET = 'board-browser-secret';
@@ -14,20 +14,6 @@ const TO = '+3725555555';
 const MASKED = '+372*****55';
 /** Screenshots of the page go here (gitignored), to be looked at. */
 const OUTPUT = resolve(process.cwd(), '.tmp');
-
-function startBrowserBoardApp(adapter: AdapterName, port?: number): Promise<TestApp> {
-  // A browser keeps sockets (and the event stream) open: closing the app must not wait for them.
-  return startBoardApp(adapter, {
-    secret: SECRET,
-    board: { insecure: true },
-    port,
-    forceCloseConnections: true,
-  });
-}
-/** Text of every element matching `selector`, in document order. */
-function texts(page: Page, selector: string): Promise<string[]> {
-  return page.$$eval(selector, (nodes) => nodes.map((node) => node.textContent?.trim() ?? ''));
-}
 
 /** Waits up to `timeoutMs` for a feed row of this change. */
 function feedRow(page: Page, messageId: unknown, status: string, timeoutMs = 2_000) {
@@ -56,7 +42,7 @@ describeRequiring(
   afterAll(() => browser?.close());
 
   async function open(adapter: AdapterName = 'fastify', viewport: Viewport = { width: 1280, height: 900 }) {
-    running = await startBrowserBoardApp(adapter);
+    running = await startBrowserBoardApp(adapter, { secret: SECRET });
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(String(error)));
     // Before loading: a change of `isMobile` reloads the page.
@@ -130,16 +116,20 @@ describeRequiring(
     expect(await page.$('#feed b')).toBeNull();
   });
 
-  it('lists an unsigned report under recent refusals with reason signature_missing and the IP', async () => {
+  it('lists an unsigned report under refusals, its reason in plain words with the code in the tooltip, and the IP', async () => {
     await open();
     expect((await post(dlrPayload(), false)).status).toBe(401);
     await page.waitForSelector('#refusals tr.refusal', { timeout: 5_000 });
-    const [reason, ip, status] = await Promise.all([
+    const [reason, code, ip, status] = await Promise.all([
       texts(page, '#refusals tr.refusal td.reason'),
+      page.$$eval('#refusals tr.refusal td.reason [title]', (nodes) =>
+        nodes.map((node) => (node as HTMLElement).title),
+      ),
       texts(page, '#refusals tr.refusal td.ip'),
       texts(page, '#refusals tr.refusal td.http'),
     ]);
-    expect(reason).toEqual(['signature_missing']);
+    expect(reason).toEqual(['Not signed']);
+    expect(code).toEqual(['signature_missing']);
     expect(ip[0]).toMatch(/127\.0\.0\.1$/);
     expect(status).toEqual(['401']);
     expect(await page.$eval('#count-refused', (node) => node.textContent)).toBe('1');
@@ -190,31 +180,34 @@ describeRequiring(
     );
   });
 
-  it("shows a failing handler's change as pending; the button redispatches it and the row leaves", async () => {
-    await open();
-    FlakyHandler.failing = true;
-    const body = dlrPayload({ to: TO });
-    expect((await post(body)).status).toBe(200);
-    const selector = `#pending tr.pending[data-message-id="${String(body['message_id'])}"]`;
-    await page.waitForSelector(selector, { timeout: 5_000 });
-    expect(await page.$eval(`${selector} td.to`, (node) => node.textContent)).toBe(MASKED);
-    expect(await page.$eval('#pending-count', (node) => node.textContent)).toBe('1');
-    expect(FlakyHandler.calls).toHaveLength(1);
+  it.each<AdapterName>(['express', 'fastify'])(
+    "on %s shows a failing handler's change as pending; the button redispatches it and the row leaves",
+    async (adapter) => {
+      await open(adapter);
+      FlakyHandler.failing = true;
+      const body = dlrPayload({ to: TO });
+      expect((await post(body)).status).toBe(200);
+      const selector = `#pending tr.pending[data-message-id="${String(body['message_id'])}"]`;
+      await page.waitForSelector(selector, { timeout: 5_000 });
+      expect(await page.$eval(`${selector} td.to`, (node) => node.textContent)).toBe(MASKED);
+      expect(await page.$eval('#pending-count', (node) => node.textContent)).toBe('1');
+      expect(FlakyHandler.calls).toHaveLength(1);
 
-    FlakyHandler.failing = false;
-    // By keyboard, as a screen-reader user would.
-    await page.focus('#redispatch');
-    await page.keyboard.press('Enter');
-    await page.waitForFunction((gone) => !document.querySelector(gone), { timeout: 5_000 }, selector);
-    expect(FlakyHandler.calls).toEqual([
-      `${String(body['message_id'])}:DELIVRD`,
-      `${String(body['message_id'])}:DELIVRD`,
-    ]);
-    await page.waitForFunction(() =>
-      document.querySelector('#redispatch-note')?.textContent?.includes('Dispatched 1'),
-    );
-    expect(await page.$eval('#pending-count', (node) => node.textContent)).toBe('0');
-  });
+      FlakyHandler.failing = false;
+      // By keyboard, as a screen-reader user would.
+      await page.focus('#redispatch');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((gone) => !document.querySelector(gone), { timeout: 5_000 }, selector);
+      expect(FlakyHandler.calls).toEqual([
+        `${String(body['message_id'])}:DELIVRD`,
+        `${String(body['message_id'])}:DELIVRD`,
+      ]);
+      await page.waitForFunction(() =>
+        document.querySelector('#redispatch-note')?.textContent?.includes('Dispatched 1'),
+      );
+      expect(await page.$eval('#pending-count', (node) => node.textContent)).toBe('0');
+    },
+  );
 
   it('keeps updating after the app restarts on the same port', async () => {
     const first = await open();
@@ -226,7 +219,7 @@ describeRequiring(
     await first.close();
     running = undefined;
     await page.waitForSelector('#connection.down', { timeout: 5_000 });
-    running = await startBrowserBoardApp('fastify', port);
+    running = await startBrowserBoardApp('fastify', { secret: SECRET, port });
     await page.waitForSelector('#connection.live', { timeout: 10_000 });
     const after = dlrPayload({ status: 'UNDELIV' });
     expect((await post(after)).status).toBe(200);

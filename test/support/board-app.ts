@@ -78,3 +78,27 @@ export function startBoardApp(
     app,
   );
 }
+
+/** Options of `startBrowserBoardApp`. */
+export interface BrowserBoardAppOptions {
+  readonly secret: string;
+  readonly port?: number;
+  readonly trustProxy?: boolean;
+}
+
+/**
+ * A board app for a browser: no guards (`insecure`), and open connections destroyed at
+ * close, because a browser keeps sockets and the event stream open.
+ */
+export function startBrowserBoardApp(
+  adapter: AdapterName,
+  { secret, port, trustProxy }: BrowserBoardAppOptions,
+): Promise<TestApp> {
+  return startBoardApp(adapter, {
+    secret,
+    board: { insecure: true },
+    port,
+    trustProxy,
+    forceCloseConnections: true,
+  });
+}
