@@ -17,10 +17,12 @@ const wrongType = fc.oneof(
   fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
 );
 const hugeString = fc.integer({ min: 1_000, max: 60_000 }).map((n) => 'x'.repeat(n));
-/** JSON nested thousands of levels deep, kept as text: JSON.stringify itself cannot nest that far. */
-const deepNesting = fc
-  .integer({ min: 100, max: 20_000 })
-  .map((depth) => '['.repeat(depth) + ']'.repeat(depth));
+/** Arrays nested `depth` levels, as text: JSON.stringify itself cannot nest thousands deep. */
+const arrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+/** A field that takes its body past 32 levels (the body is level 1), up to thousands deep. */
+const deepNesting = fc.integer({ min: 32, max: 20_000 }).map(arrays);
+/** A field that keeps its body within 32 levels. */
+const allowedNesting = fc.integer({ min: 1, max: 31 }).map(arrays);
 /** A body serialised with a deeply nested extra field spliced in. */
 function withDeepField(body: Record<string, unknown>, deep: string): string {
   return `${JSON.stringify(body).slice(0, -1)},"deep":${deep}}`;
@@ -67,6 +69,7 @@ const badBody: fc.Arbitrary<unknown> = fc.oneof(
     .dictionary(fc.string(), fc.anything())
     .filter((body) => typeof body['message_id'] !== 'string' || typeof body['status'] !== 'string'),
   deepNesting.map((deep) => withDeepField({ message_id: 'm', status: 'bad status' }, deep)),
+  deepNesting.map((deep) => withDeepField(dlrPayload(), deep)),
   hugeString.map((huge) => dlrPayload({ status: huge })),
   fc
     .dictionary(fc.string(), fc.anything())
@@ -96,7 +99,7 @@ const validBody = (adapter: string): fc.Arbitrary<unknown> =>
     )
     .chain((fields) =>
       fc
-        .option(deepNesting)
+        .option(allowedNesting)
         .map((deep) => (deep ? withDeepField(dlrPayload(fields), deep) : dlrPayload(fields))),
     );
 
