@@ -145,7 +145,7 @@ describe('messente-dlr as a child process', () => {
   });
 
   it.each([
-    ['a scenario file that is not JSON', 'broken.json', /broken\.json: invalid JSON/],
+    ['a scenario file that is not JSON', 'broken.json', /broken\.json: not valid JSON \(column 27\)/],
     ['a scenario step with an unknown key', 'typo.json', /typo\.json: step 1: unknown key "expected"/],
     [
       'a reference to a later step',
@@ -162,7 +162,7 @@ describe('messente-dlr as a child process', () => {
   it('exits 2 with one line for a recording with a broken line', async () => {
     expectUsageError(
       await runCli(['replay', join(dir, 'recording.jsonl'), '--url', deadUrl]),
-      /recording\.jsonl:2: invalid JSON/,
+      /recording\.jsonl:2: not valid JSON/,
     );
   });
 
