@@ -13,7 +13,9 @@ export const MAX_BUCKETS = 1024;
  *   `<prefix>{b}:msg:<id>` (hash: seen statuses, status, latest), `<prefix>{b}:hist:<id>` (list);
  * - per bucket: `<prefix>{b}:pending` (leases, a sorted set), `<prefix>{b}:pending-reports` (hash),
  *   `<prefix>{b}:unsettled` (sorted set), `<prefix>{b}:omni:<omnimessage id>` (sorted set of the
- *   message ids of this bucket that belong to the omnimessage);
+ *   message ids of this bucket that belong to the omnimessage), `<prefix>{b}:recent` (the
+ *   bucket's latest changes, a sorted set scored by receipt), `<prefix>{b}:find:<period>` (the
+ *   search entries of the bucket's messages reported in that period, a lex sorted set);
  * - `<prefix>buckets`: the bucket count, written by the first instance and checked by the others.
  *
  * A message's keys and the indexes its report updates are therefore in one slot, which is
@@ -69,6 +71,16 @@ export class RedisDlrKeys {
   /** Ids of the bucket's messages whose latest status is not final, scored by its receipt (ms). */
   unsettled(bucket: number): string {
     return `${this.tags[bucket]}unsettled`;
+  }
+
+  /** The bucket's latest changes (pending members), scored by receipt (ms); trimmed to the newest. */
+  recent(bucket: number): string {
+    return `${this.tags[bucket]}recent`;
+  }
+
+  /** The search entries (see `searchEntries`) of the bucket's messages reported in `period`. */
+  find(bucket: number, period: number): string {
+    return `${this.tags[bucket]}find:${period}`;
   }
 
   /** 0 … buckets-1, starting at `start` and wrapping around. */

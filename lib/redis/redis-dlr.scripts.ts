@@ -1,4 +1,5 @@
 import { FINAL_STATUSES, KNOWN_STATUSES, statusPrecedence } from '../dlr-status.js';
+import { MAX_RECENT } from '../stores/store-queries.js';
 
 /**
  * A Lua script, run through ioredis `defineCommand` (EVALSHA, and EVAL on a connection or node
@@ -24,13 +25,16 @@ ${body}`;
 
 // Numbers reach Lua as the caller's strings and are written back unchanged: Lua's own number
 // formatting keeps 14 digits only, which would corrupt millisecond timestamps.
-/** Records one report: dedup, precedence, latest, history, omnimessage index, pending mark, TTLs. */
+/**
+ * Records one report: dedup, precedence, latest, history, omnimessage index, pending mark, the
+ * feed (the bucket's last ${MAX_RECENT} changes), the search index (see `RedisDlrKeys.find`), TTLs.
+ */
 export const RECORD = script(
   'messenteDlrRecord',
-  6,
+  8,
   `
-local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl = unpack(ARGV)
-local msg, hist, omni, leases, pending, unsettled = unpack(KEYS)
+local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl, findTtl, byId, byOmni, byTo = unpack(ARGV)
+local msg, hist, omni, leases, pending, unsettled, recent, find = unpack(KEYS)
 if redis.call('HSETNX', msg, 'seen:' .. status, '1') == 0 then
   local lease = redis.call('ZSCORE', leases, member)
   if not lease or tonumber(lease) > tonumber(now) then return { 'duplicate' } end
@@ -46,6 +50,11 @@ redis.call('RPUSH', hist, report)
 redis.call('LTRIM', hist, -tonumber(maxHistory), -1)
 redis.call('EXPIRE', msg, ttl)
 redis.call('EXPIRE', hist, ttl)
+-- Every report that is not a duplicate renews the message's search entries, as its TTLs.
+redis.call('ZADD', find, 0, byId)
+if byOmni ~= '' then redis.call('ZADD', find, 0, byOmni) end
+if byTo ~= '' then redis.call('ZADD', find, 0, byTo) end
+redis.call('EXPIRE', find, findTtl)
 if previous and (PRECEDENCE[status] or 2) < (PRECEDENCE[previous] or 2) then return { 'stale' } end
 redis.call('HSET', msg, 'status', status, 'latest', report)
 if hasOmni == '1' then
@@ -57,7 +66,9 @@ redis.call('HSET', pending, member, report)
 if FINAL[status] then redis.call('ZREM', unsettled, id) else redis.call('ZADD', unsettled, now, id) end
 -- Messages that never became final would stay in the index after their keys expired.
 redis.call('ZREMRANGEBYSCORE', unsettled, '-inf', '(' .. string.format('%d', tonumber(now) - tonumber(ttl) * 1000))
-for i = 4, 6 do redis.call('EXPIRE', KEYS[i], ttl) end
+redis.call('ZADD', recent, now, member)
+if redis.call('ZCARD', recent) > ${MAX_RECENT} then redis.call('ZREMRANGEBYRANK', recent, 0, -${MAX_RECENT + 1}) end
+for i = 4, 7 do redis.call('EXPIRE', KEYS[i], ttl) end
 return { 'change', report }
 `,
 );
@@ -139,5 +150,27 @@ return reports
 `,
 );
 
+/**
+ * Search entries of one bucket: KEYS are its search sets, newest period first; ARGV[1] is how
+ * many members to answer at most, then lex ranges as min, max pairs. Answers members, those of
+ * newer periods first, so that a query matching more than the bound keeps the newer ones.
+ */
+export const SEARCH = script(
+  'messenteDlrSearch',
+  undefined,
+  `
+local found = {}
+local cap = tonumber(ARGV[1])
+for _, key in ipairs(KEYS) do
+  for i = 2, #ARGV, 2 do
+    if #found >= cap then return found end
+    local members = redis.call('ZRANGEBYLEX', key, ARGV[i], ARGV[i + 1], 'LIMIT', 0, cap - #found)
+    for _, member in ipairs(members) do found[#found + 1] = member end
+  end
+end
+return found
+`,
+);
+
 /** Every script, for `defineCommand`. */
-export const SCRIPTS: readonly Script[] = [RECORD, CLAIM, LIST_PENDING, COMPLETE, UNSETTLED_LATEST];
+export const SCRIPTS: readonly Script[] = [RECORD, CLAIM, LIST_PENDING, COMPLETE, UNSETTLED_LATEST, SEARCH];

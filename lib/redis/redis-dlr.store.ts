@@ -8,11 +8,21 @@ import {
   LIST_PENDING,
   RECORD,
   SCRIPTS,
+  SEARCH,
   UNSETTLED_LATEST,
   type Script,
 } from './redis-dlr.scripts.js';
 import { DEFAULT_BUCKETS, MAX_BUCKETS, RedisDlrKeys, assertNoHashTag } from './redis-dlr.keys.js';
 import { type Entry, groupByBucket, mergeByScore } from './bucket-entries.js';
+import {
+  messageIdOf,
+  periodOf,
+  periodSeconds,
+  periodsToRead,
+  searchEntries,
+  searchRanges,
+} from './search-entries.js';
+import { MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
 import type {
   DlrStore,
   PendingKey,
@@ -173,6 +183,8 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       this.keys.leases(bucket),
       this.keys.pendingReports(bucket),
       this.keys.unsettled(bucket),
+      this.keys.recent(bucket),
+      this.keys.find(bucket, periodOf(Date.now(), this.ttlSeconds)),
     ];
     const args = [
       JSON.stringify(raw),
@@ -184,6 +196,9 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       omnimessageId === null ? '0' : '1',
       String(this.maxHistory),
       String(this.ttlSeconds),
+      // A period and a TTL after its last write: no message it names outlives it.
+      String(this.ttlSeconds + periodSeconds(this.ttlSeconds)),
+      ...searchEntries(messageId, omnimessageId, raw['to']),
     ];
     const reply = await this.call(() =>
       this.waitForReplicas > 0
@@ -384,6 +399,76 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     });
   }
 
+  /**
+   * {@inheritDoc DlrStore.recent}
+   *
+   * Each bucket keeps its newest changes (by receipt). The newest `window` of every bucket hold
+   * the newest `window` of all, and each is read back from its message's history; a change that
+   * left it (`maxHistory`, or its message expired) is skipped, and the window doubles until
+   * `limit` are found or every bucket was read whole.
+   */
+  async recent(limit: number): Promise<StoredReport[]> {
+    const count = boundedLimit(limit, MAX_RECENT);
+    if (count === 0) return [];
+    return this.call(async () => {
+      const changes = new Map<string, StoredReport | null>();
+      for (let window = count; ; window = Math.min(MAX_RECENT, window * 2)) {
+        const replies = await Promise.all(
+          this.keys
+            .walk(0)
+            .map((bucket) => this.client.zrevrange(this.keys.recent(bucket), 0, window - 1, 'WITHSCORES')),
+        );
+        const newest = mergeByScore(replies).reverse().slice(0, window);
+        const unread = newest.filter(({ member }) => !changes.has(member));
+        const read = await Promise.all(unread.map(({ member }) => this.changeOf(member)));
+        unread.forEach(({ member }, i) => changes.set(member, read[i] ?? null));
+        const found = newest.flatMap(({ member }) => changes.get(member) ?? []);
+        if (found.length >= count || newest.length < window || window === MAX_RECENT) {
+          return found.slice(0, count);
+        }
+      }
+    });
+  }
+
+  /**
+   * {@inheritDoc DlrStore.search}
+   *
+   * One script per bucket reads the search index of the periods that can hold a live message
+   * (see `search-entries.ts`), then the latest change of each message found orders them. A
+   * prefix matching more than `limit` messages in one bucket keeps those of the newest periods.
+   */
+  async search(query: string, limit: number): Promise<string[]> {
+    const count = boundedLimit(limit, MAX_SEARCH);
+    if (count === 0 || query === '') return [];
+    const periods = periodsToRead(Date.now(), this.ttlSeconds);
+    const ranges = searchRanges(query);
+    return this.call(async () => {
+      const replies = await Promise.all(
+        this.keys
+          .walk(0)
+          .map(
+            async (bucket) =>
+              (await this.script(SEARCH)(
+                periods.length,
+                ...periods.map((period) => this.keys.find(bucket, period)),
+                String(count),
+                ...(ranges as unknown as string[]),
+              )) as string[],
+          ),
+      );
+      const ids = [...new Set(replies.flat().map(messageIdOf))];
+      const latest = await Promise.all(ids.map((id) => this.client.hget(this.keys.message(id), 'latest')));
+      return ids
+        .flatMap((id, i) => {
+          const report = latest[i];
+          return report == null ? [] : [{ id, at: parseReport(report).receivedAt }];
+        })
+        .sort((a, b) => b.at - a.at)
+        .slice(0, count)
+        .map((match) => match.id);
+    });
+  }
+
   /** Closes the client if the store created it from `url` or `cluster`; a client passed in stays open. */
   async close(): Promise<void> {
     if (!this.ownsClient || this.client.status === 'end') return;
@@ -435,6 +520,14 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
   /** The command `defineCommand` made of a script. */
   private script(script: Script): ScriptCall {
     return (...args) => (this.client as unknown as Record<string, ScriptCall>)[script.name]!(...args);
+  }
+
+  /** The change a pending member names, from its message's history; null once it left it. */
+  private async changeOf(member: string): Promise<StoredReport | null> {
+    const [messageId, status] = JSON.parse(member) as [string, string];
+    const history = parseReports(await this.client.lrange(this.keys.history(messageId), 0, -1));
+    // A message records each status once: the report with this status is the change.
+    return history.find((report) => report.raw['status'] === status) ?? null;
   }
 
   /**

@@ -78,6 +78,8 @@ describeWithRedis('RedisDlrStore on Redis Cluster', () => {
             await dlrStore.complete({ messageId, status });
             await dlrStore.forOmnimessage(omnimessageId ?? messageId);
             await dlrStore.history(messageId);
+            await dlrStore.recent(5);
+            await dlrStore.search(messageId, 5);
           });
           const scripts = commands.filter((command) => command.name === 'evalsha' || command.name === 'eval');
           expect(scripts.length).toBeGreaterThanOrEqual(5);

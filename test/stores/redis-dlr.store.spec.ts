@@ -154,11 +154,32 @@ describeWithRedis('RedisDlrStore', () => {
     // The bucket count is configuration, not data: it has no TTL.
     const keys = (await admin.keys(`${keyPrefix}*`)).filter((key) => key !== `${keyPrefix}buckets`);
     expect(keys.filter((key) => key.includes('ttl-1')).length).toBeGreaterThanOrEqual(3);
+    expect(keys.filter((key) => key.includes(':recent'))).toHaveLength(1);
+    const find = keys.filter((key) => key.includes(':find:'));
+    expect(find).toHaveLength(1);
     for (const key of keys) {
       const ttl = await admin.ttl(key);
       expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(120);
+      // The search index outlives its messages by at most one period (a quarter of the TTL).
+      expect(ttl).toBeLessThanOrEqual(find.includes(key) ? 150 : 120);
     }
+    expect(await admin.ttl(find[0]!)).toBeGreaterThan(120);
+  });
+
+  it('keeps the newest 500 changes of a bucket for the feed, and finds only messages that still live', async () => {
+    const keyPrefix = prefix();
+    const dlrStore = store({ keyPrefix, buckets: 1 });
+    for (let i = 0; i < 520; i++) await dlrStore.record(dlr(`feed-${i}`), past() + i, LONG);
+    expect(await admin.zcard(`${keyPrefix}{0}:recent`)).toBe(500);
+    const recent = await dlrStore.recent(500);
+    expect(recent.map((report) => report.raw['message_id'])).toEqual(
+      Array.from({ length: 500 }, (_, i) => `feed-${519 - i}`),
+    );
+    expect(await dlrStore.search('feed-519', 10)).toEqual(['feed-519']);
+    // A message whose keys expired (deleted here) is neither found nor in the feed.
+    await admin.del(`${keyPrefix}{0}:msg:feed-519`, `${keyPrefix}{0}:hist:feed-519`);
+    expect(await dlrStore.search('feed-519', 10)).toEqual([]);
+    expect((await dlrStore.recent(1))[0]?.raw['message_id']).toBe('feed-518');
   });
 
   it('drops messages older than ttlSeconds from the unsettled index as new reports arrive', async () => {
