@@ -82,14 +82,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return await command.run([...rest], io);
   } catch (error) {
+    // Messages may quote arguments, files and answers: escaped, so that each is one safe line.
     const where = command ? `${TOOL} ${command.name}` : TOOL;
     if (error instanceof UsageError) {
       const hint = command ? ` (see ${TOOL} ${command.name} --help)` : ` (see ${TOOL} --help)`;
-      io.stderr.write(`${where}: ${escapeControl(oneLine(error))}${hint}\n`);
+      io.stderr.write(`${where}: ${escapeControl(error.message)}${hint}\n`);
       return 2;
     }
     if (error instanceof CliFailure) {
-      io.stderr.write(`${where}: ${escapeControl(oneLine(error))}\n`);
+      io.stderr.write(`${where}: ${escapeControl(error.message)}\n`);
       return 1;
     }
     // A bug: still one line, unless asked for the stack.

@@ -106,9 +106,9 @@ export function diagnoseSourceIp(answer: HttpAnswer, seen: SeenIp | null): Diagn
       title: 'behind a proxy without trust proxy',
       ipSeen: ip,
       advice:
-        `behind a proxy: the app sees the proxy's address ${ip}, not the sender's (doctor connected from ` +
-        `${local ?? 'an unknown address'}); enable trust proxy for it (Express app.set('trust proxy', ...), ` +
-        "Fastify trustProxy), so that request.ip is the sender's",
+        `behind a proxy: the app sees the proxy's address ${ip}; enable trust proxy for it (Express ` +
+        "app.set('trust proxy', ...), Fastify trustProxy), so that request.ip is the sender's. Doctor " +
+        `connected from ${local ?? 'an unknown address'}, which the app would then see`,
     };
   }
   return {
