@@ -1,4 +1,4 @@
-import { quoteSchema } from './postgres-dlr.schema.js';
+import { changePredicate, quoteSchema } from './postgres-dlr.schema.js';
 
 /** One statement the store sends, prepared once per connection under `name`. */
 export interface Statement {
@@ -18,6 +18,8 @@ export interface Statements {
   readonly unsettled: Statement;
   readonly countPending: Statement;
   readonly listPending: Statement;
+  readonly recent: Statement;
+  readonly search: Statement;
   readonly prune: Statement;
 }
 
@@ -34,7 +36,7 @@ export function statements(schema: string): Statements {
      WHERE r.message_id = ${outer}.message_id AND r.status = ${outer}.status LIMIT 1`;
   const make = (name: string, text: string): Statement => ({ name: `messente-dlr:${schema}:${name}`, text });
   return {
-    record: make('record', `SELECT outcome, report FROM ${s}.record($1, $2, $3, $4, $5, $6, $7, $8)`),
+    record: make('record', `SELECT outcome, report FROM ${s}.record($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
     complete: make('complete', `DELETE FROM ${s}.pending WHERE message_id = $1 AND status = $2`),
     release: make(
       'release',
@@ -83,6 +85,30 @@ export function statements(schema: string): Statements {
       `SELECT r.report FROM (
          SELECT message_id, status, lease_until FROM ${s}.pending ORDER BY lease_until LIMIT $1
        ) p CROSS JOIN LATERAL (${byKey('p')}) r ORDER BY p.lease_until`,
+    ),
+    recent: make(
+      'recent',
+      // The predicate is reports_recent_idx's own: the newest changes are the index's first rows.
+      `SELECT ${REPORT} AS report FROM ${s}.reports r WHERE ${changePredicate(s)}
+       ORDER BY r.received_at DESC, r.seq DESC LIMIT $1`,
+    ),
+    search: make(
+      'search',
+      // Each way a query names a message is one index lookup ($1 exact id, $2…$5 ranges of a
+      // prefix, $6 phone number); the messages found are ordered by their latest change.
+      `SELECT m.message_id FROM (
+         SELECT message_id FROM ${s}.messages WHERE message_id = $1
+         UNION SELECT message_id FROM ${s}.messages WHERE omnimessage_id = $1
+         UNION SELECT message_id FROM ${s}.reports WHERE recipient = $6
+         UNION SELECT message_id FROM ${s}.messages WHERE message_id ~>=~ $2 AND message_id ~<~ $3
+         UNION SELECT message_id FROM ${s}.messages WHERE message_id ~>=~ $4 AND message_id ~<~ $5
+         UNION SELECT message_id FROM ${s}.messages
+           WHERE omnimessage_id ~>=~ $2 AND omnimessage_id ~<~ $3 AND omnimessage_id IS NOT NULL
+         UNION SELECT message_id FROM ${s}.messages
+           WHERE omnimessage_id ~>=~ $4 AND omnimessage_id ~<~ $5 AND omnimessage_id IS NOT NULL
+       ) found CROSS JOIN LATERAL (
+         SELECT message_id, received_at, seq FROM ${s}.messages WHERE message_id = found.message_id LIMIT 1
+       ) m ORDER BY m.received_at DESC, m.seq DESC LIMIT $7`,
     ),
     prune: make(
       'prune',

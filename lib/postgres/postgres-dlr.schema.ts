@@ -1,5 +1,11 @@
-/** The version of the schema this release writes; a later release migrates from the recorded one. */
-export const POSTGRES_DLR_SCHEMA_VERSION = 1;
+import { KNOWN_STATUSES, statusPrecedence } from '../dlr-status.js';
+
+/**
+ * The version of the schema this release writes; a later release migrates from the recorded one
+ * by running the (idempotent) SQL again. 2 added the feed and search indexes, `reports.recipient`
+ * and the `precedence` function.
+ */
+export const POSTGRES_DLR_SCHEMA_VERSION = 2;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -11,6 +17,14 @@ export function quoteSchema(schema: string): string {
     );
   }
   return `"${schema}"`;
+}
+
+/**
+ * True for a row of `reports` that was a change: the predicate of `reports_recent_idx`, word for word
+ * (`s` the quoted schema): a query must repeat it exactly for PostgreSQL to use the index.
+ */
+export function changePredicate(s: string): string {
+  return `(previous_status IS NULL OR ${s}.precedence(status) >= ${s}.precedence(previous_status))`;
 }
 
 /**
@@ -50,6 +64,10 @@ CREATE INDEX IF NOT EXISTS messages_omnimessage_idx ON ${s}.messages (omnimessag
   WHERE omnimessage_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_unsettled_idx ON ${s}.messages (received_at) WHERE NOT final;
 CREATE INDEX IF NOT EXISTS messages_updated_idx ON ${s}.messages (updated_at);
+-- Search by a prefix of an id: text_pattern_ops compares bytes, whatever the database's collation.
+CREATE INDEX IF NOT EXISTS messages_id_prefix_idx ON ${s}.messages (message_id text_pattern_ops);
+CREATE INDEX IF NOT EXISTS messages_omnimessage_prefix_idx ON ${s}.messages (omnimessage_id text_pattern_ops)
+  WHERE omnimessage_id IS NOT NULL;
 
 -- Every report recorded (changes and stale ones): the history. (message_id, status) is the
 -- dedup key, so a duplicate never reaches this table.
@@ -63,6 +81,20 @@ CREATE TABLE IF NOT EXISTS ${s}.reports (
   seq bigint GENERATED ALWAYS AS IDENTITY,
   PRIMARY KEY (message_id, status)
 );
+-- The report's \`to\` (when a string of at most 64 characters), for the search by phone number.
+ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS recipient text;
+CREATE INDEX IF NOT EXISTS reports_recipient_idx ON ${s}.reports (recipient) WHERE recipient IS NOT NULL;
+
+-- A status's precedence, as dlr-status.ts has it (undocumented statuses rank with UNKNOWN).
+CREATE OR REPLACE FUNCTION ${s}.precedence(status text) RETURNS smallint
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (CASE status ${KNOWN_STATUSES.map((status) => `WHEN '${status}' THEN ${statusPrecedence(status)}`).join(' ')}
+    ELSE ${statusPrecedence('')} END)::smallint
+$$;
+-- The feed: reports that were changes (not stale), newest first. The predicate is the record
+-- function's decision, so rows written before this index existed are indexed rightly too.
+CREATE INDEX IF NOT EXISTS reports_recent_idx ON ${s}.reports (received_at DESC, seq DESC)
+  WHERE ${changePredicate(s)};
 
 -- Changes whose handlers have not all succeeded, leased to an instance until lease_until.
 CREATE TABLE IF NOT EXISTS ${s}.pending (
@@ -78,7 +110,7 @@ CREATE INDEX IF NOT EXISTS pending_lease_idx ON ${s}.pending (lease_until);
 -- message are decided one at a time, in the order their history records.
 CREATE OR REPLACE FUNCTION ${s}.record(
   p_raw json, p_message_id text, p_status text, p_omnimessage_id text,
-  p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean
+  p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean, p_recipient text
 ) RETURNS TABLE (outcome text, report json) LANGUAGE plpgsql AS $$
 DECLARE
   m record;
@@ -90,8 +122,8 @@ BEGIN
       VALUES (p_message_id, p_status, p_precedence, p_final, p_received_at, p_omnimessage_id, p_received_at)
       ON CONFLICT (message_id) DO NOTHING;
     IF FOUND THEN
-      INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status)
-        VALUES (p_message_id, p_status, p_raw, p_received_at, NULL);
+      INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient)
+        VALUES (p_message_id, p_status, p_raw, p_received_at, NULL, p_recipient);
       INSERT INTO ${s}.pending (message_id, status, lease_until) VALUES (p_message_id, p_status, p_lease_until);
       RETURN QUERY SELECT 'change'::text,
         json_build_object('raw', p_raw, 'receivedAt', p_received_at, 'previousStatus', NULL::text);
@@ -116,8 +148,8 @@ BEGIN
     RETURN;
   END IF;
 
-  INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status)
-    VALUES (p_message_id, p_status, p_raw, p_received_at, m.status);
+  INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient)
+    VALUES (p_message_id, p_status, p_raw, p_received_at, m.status, p_recipient);
   IF p_precedence < m.precedence THEN
     UPDATE ${s}.messages SET updated_at = greatest(updated_at, p_received_at) WHERE message_id = p_message_id;
     RETURN QUERY SELECT 'stale'::text, NULL::json;

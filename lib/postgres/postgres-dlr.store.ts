@@ -11,6 +11,8 @@ import type {
 } from '../interfaces/dlr-store.interface.js';
 import { type Statement, type Statements, statements } from './postgres-dlr.queries.js';
 import { POSTGRES_DLR_SCHEMA_VERSION, postgresDlrSchemaSql, quoteSchema } from './postgres-dlr.schema.js';
+import { fromDbText, searchValues, toDbText } from './postgres-text.js';
+import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
 
 /** Options of `PostgresDlrStore`. Give exactly one of `pool` and `connectionString`. */
 export interface PostgresDlrStoreOptions {
@@ -127,6 +129,7 @@ export class PostgresDlrStore implements DlrStore {
       at + Math.round(leaseMs),
       statusPrecedence(status),
       isFinalStatus(status),
+      typeof raw['to'] === 'string' && raw['to'].length <= MAX_PHONE ? toDbText(raw['to']) : null,
     ];
     const [row] = (await this.run(this.sql.record, values)).rows as {
       outcome: RecordOutcome;
@@ -188,6 +191,21 @@ export class PostgresDlrStore implements DlrStore {
   async listPending(limit: number): Promise<StoredReport[]> {
     if (limit < 1) return [];
     return reports(await this.run(this.sql.listPending, [Math.floor(limit)]));
+  }
+
+  /** {@inheritDoc DlrStore.recent} */
+  async recent(limit: number): Promise<StoredReport[]> {
+    const count = boundedLimit(limit, MAX_RECENT);
+    if (count === 0) return [];
+    return reports(await this.run(this.sql.recent, [count]));
+  }
+
+  /** {@inheritDoc DlrStore.search} */
+  async search(query: string, limit: number): Promise<string[]> {
+    const count = boundedLimit(limit, MAX_SEARCH);
+    if (count === 0 || query === '') return [];
+    const { rows } = await this.run(this.sql.search, [...searchValues(query), count]);
+    return (rows as { message_id: string }[]).map((row) => fromDbText(row.message_id));
   }
 
   /**
@@ -376,19 +394,6 @@ export class PostgresDlrStore implements DlrStore {
     });
   }
 }
-
-/**
- * PostgreSQL text cannot hold NUL, and node-postgres would turn a lone surrogate into U+FFFD:
- * such an id is stored JSON-encoded behind U+0001, which no other stored id starts with
- * (an id starting with U+0001 is encoded too), so the mapping stays one-to-one.
- */
-export function toDbText(value: string): string {
-  return NEEDS_ENCODING.test(value) ? `\u0001${JSON.stringify(value)}` : value;
-}
-
-const NEEDS_ENCODING =
-  // eslint-disable-next-line no-control-regex
-  /\u0000|^\u0001|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function ignore(): void {}
 

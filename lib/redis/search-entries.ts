@@ -7,13 +7,13 @@
  * - `o<omnimessage id as a JSON string><message id>`: JSON delimits the omnimessage id, so an
  *   exact id is a prefix of the member, and the JSON string without its closing quote is a
  *   prefix exactly when the id has that prefix (JSON escapes one character at a time);
- * - `t<to as a JSON string><message id>`: the phone number, exact only.
+ * - `t<to as a JSON string><message id>`: the phone number (up to `MAX_PHONE` characters), exact only.
  *
  * A set expires a period and a TTL after its last write, which is at least as long as any of
  * its messages lives: the index forgets with the messages, and a search reads the few periods
  * that can still hold a live message.
  */
-import { isPrefixQuery } from '../stores/store-queries.js';
+import { MAX_PHONE, isPrefixQuery } from '../stores/store-queries.js';
 
 /** Greater than every byte of UTF-8: the end of a lex range of members with a given prefix. */
 const AFTER_UTF8 = Buffer.from([0xff]);
@@ -43,7 +43,7 @@ export function searchEntries(messageId: string, omnimessageId: string | null, t
   return [
     `m${messageId}`,
     omnimessageId === null ? '' : `o${JSON.stringify(omnimessageId)}${messageId}`,
-    typeof to === 'string' ? `t${JSON.stringify(to)}${messageId}` : '',
+    typeof to === 'string' && to.length <= MAX_PHONE ? `t${JSON.stringify(to)}${messageId}` : '',
   ];
 }
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
-import { MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
+import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
 
 /** Options of `InMemoryDlrStore`. */
 export interface InMemoryDlrStoreOptions {
@@ -244,6 +244,7 @@ export class InMemoryDlrStore implements DlrStore {
     const count = boundedLimit(limit, MAX_SEARCH);
     if (count === 0 || query === '') return [];
     const prefix = isPrefixQuery(query);
+    const phone = query.length <= MAX_PHONE;
     const names = (id: string | null): boolean =>
       id !== null && (id === query || (prefix && id.startsWith(query)));
     const found: { id: string; at: number }[] = [];
@@ -254,7 +255,7 @@ export class InMemoryDlrStore implements DlrStore {
       if (
         names(messageId) ||
         names(entry.omnimessageId) ||
-        reports.some((report) => report.raw['to'] === query)
+        (phone && reports.some((report) => report.raw['to'] === query))
       ) {
         found.push({ id: messageId, at: latest.receivedAt });
       }

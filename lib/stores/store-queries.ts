@@ -12,6 +12,9 @@ export const MAX_SEARCH = 500;
 /** Shortest query `search()` treats as a prefix of an id (the CLI prints 8 characters). */
 export const MIN_PREFIX = 8;
 
+/** Longest `to` the search finds by phone number (E.164 has at most 16 characters). */
+export const MAX_PHONE = 64;
+
 /**
  * `limit` as a whole number between 0 and `max`: a fraction is rounded down, anything that is
  * not a positive number (NaN included) is 0, so a caller's bad value never reaches a query.

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
@@ -144,6 +144,47 @@ describeWithPostgres('PostgresDlrStore', () => {
     await expect(store({ schema: schema(), createSchema: false }).latest('x')).rejects.toThrow(
       /PostgresDlrStore: .*does not exist/,
     );
+  });
+
+  it('upgrades a database of schema version 1: rows written before are in the feed and found', async () => {
+    const upgraded = schema();
+    const v1 = readFileSync(new URL('fixtures/postgres-schema-v1.sql', import.meta.url), 'utf8');
+    await admin.query(v1.replaceAll('v1_schema_placeholder', upgraded));
+    // Reports recorded by the release before: a change, a later change, a stale one.
+    for (const [status, precedence, at] of [
+      ['ACCEPTD', 1, 1],
+      ['DELIVRD', 3, 2],
+      ['ACK', 1, 3],
+    ] as const) {
+      await admin.query(`SELECT * FROM ${upgraded}.record($1, $2, $3, NULL, $4, $5, $6, false)`, [
+        JSON.stringify(dlr('old-message-1', status)),
+        'old-message-1',
+        status,
+        past() + at,
+        past() + at + LONG,
+        precedence,
+      ]);
+    }
+    const dlrStore = store({ schema: upgraded });
+    await dlrStore.record({ ...dlr('new-message-1'), to: '+3725550' }, Date.now(), LONG);
+    const { rows } = await admin.query(`SELECT version FROM ${upgraded}.schema_version ORDER BY version`);
+    expect(rows).toEqual([{ version: 1 }, { version: POSTGRES_DLR_SCHEMA_VERSION }]);
+    const feed = (await dlrStore.recent(10)).map(
+      (report) => `${String(report.raw['message_id'])}/${String(report.raw['status'])}`,
+    );
+    expect(feed).toEqual(['new-message-1/DELIVRD', 'old-message-1/DELIVRD', 'old-message-1/ACCEPTD']);
+    expect(await dlrStore.search('old-mess', 10)).toEqual(['old-message-1']);
+    expect(await dlrStore.search('+3725550', 10)).toEqual(['new-message-1']);
+    // An instance of the release before, still running during a rolling upgrade, still records.
+    await admin.query(`SELECT * FROM ${upgraded}.record($1, $2, $3, NULL, $4, $5, $6, false)`, [
+      JSON.stringify(dlr('old-message-2')),
+      'old-message-2',
+      'DELIVRD',
+      Date.now() + 1,
+      Date.now() + LONG,
+      3,
+    ]);
+    expect(await dlrStore.search('old-message-2', 10)).toEqual(['old-message-2']);
   });
 
   it('refuses a schema written by a newer release, and names that are not plain identifiers', async () => {
@@ -322,6 +363,9 @@ describeWithPostgres('PostgresDlrStore', () => {
     await dlrStore.listPending(10);
     await dlrStore.release({ messageId: 'plan', status: 'SEEN' });
     await dlrStore.complete({ messageId: 'plan', status: 'SEEN' });
+    await dlrStore.recent(50);
+    await dlrStore.search('seed-1234', 50);
+    await dlrStore.search('a\u0000b-with-nul', 50);
     await dlrStore.prune();
     const text = plans.join('\n\n');
     writeFileSync(join(tmpdir(), 'messente-dlr-postgres-plans.txt'), text);
@@ -335,6 +379,10 @@ describeWithPostgres('PostgresDlrStore', () => {
       'messages_omnimessage_idx',
       'messages_unsettled_idx',
       'messages_updated_idx',
+      'messages_id_prefix_idx',
+      'messages_omnimessage_prefix_idx',
+      'reports_recipient_idx',
+      'reports_recent_idx',
     ]) {
       expect(text).toContain(index);
     }

@@ -66,7 +66,9 @@ export class RecordModel {
     const prefix = [...query].length >= 8;
     const names = (id: string | null) => id !== null && (id === query || (prefix && id.startsWith(query)));
     return [...this.messages]
-      .filter(([id, message]) => names(id) || names(message.omni) || message.to.has(query))
+      .filter(
+        ([id, message]) => names(id) || names(message.omni) || (query.length <= 64 && message.to.has(query)),
+      )
       .sort(([, a], [, b]) => b.at - a.at)
       .slice(0, limit)
       .map(([id]) => id);
