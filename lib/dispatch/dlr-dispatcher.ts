@@ -6,6 +6,7 @@ import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.j
 import { DeliveryStatusEvents } from '../events/delivery-status-events.js';
 import type { PendingKey, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { decodePendingKey, encodePendingKey } from '../stores/pending-key.js';
 import { DlrTelemetry, type TraceParent } from '../telemetry/dlr-telemetry.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridges } from './dlr-bus-bridges.js';
@@ -51,7 +52,7 @@ export class DlrDispatcher implements OnModuleInit {
   private wildcard: DlrHandler[] = [];
   /** The last change queued for each message, whose run is its chain's tail; removed when the chain drains. */
   private readonly chains = new Map<string, Progress>();
-  /** Changes dispatched by this process and not completed, by `messageId\0status`. */
+  /** Changes dispatched by this process and not completed, by `encodePendingKey`. */
   private readonly progress = new Map<string, Progress>();
   private stopping = false;
   /** `progress` size that triggers a forgetting pass; raised while every change is running. */
@@ -88,7 +89,7 @@ export class DlrDispatcher implements OnModuleInit {
    */
   dispatch(report: StoredReport, parent?: TraceParent): Promise<boolean> {
     const messageId = String(report.raw['message_id']);
-    const id = progressId(messageId, String(report.raw['status']));
+    const id = encodePendingKey(messageId, String(report.raw['status']));
     let progress = this.progress.get(id);
     if (progress?.running) return progress.running;
     if (!progress) {
@@ -151,7 +152,7 @@ export class DlrDispatcher implements OnModuleInit {
   async releaseInFlight(): Promise<void> {
     const keys = [...this.progress.entries()]
       .filter(([, progress]) => progress.running)
-      .map(([id]) => fromProgressId(id));
+      .map(([id]) => decodePendingKey(id));
     await Promise.allSettled(keys.map((key) => this.options.store.release(key)));
   }
 
@@ -278,15 +279,6 @@ export class DlrDispatcher implements OnModuleInit {
       }
     }
   }
-}
-
-function progressId(messageId: string, status: string): string {
-  return `${messageId}\u0000${status}`;
-}
-
-function fromProgressId(id: string): PendingKey {
-  const separator = id.indexOf('\u0000');
-  return { messageId: id.slice(0, separator), status: id.slice(separator + 1) };
 }
 
 function stackOf(error: unknown): string {

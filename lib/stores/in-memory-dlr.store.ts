@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
+import { encodePendingKey } from './pending-key.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
 
 /** Options of `InMemoryDlrStore`. */
@@ -134,7 +135,7 @@ export class InMemoryDlrStore implements DlrStore {
     this.recentReports[slot] = report;
     this.recentEntries[slot] = entry;
     this.index(entry, raw['omnimessage_id'], messageId);
-    this.pending.set(pendingId({ messageId, status }), { report, leaseUntil: receivedAt + leaseMs });
+    this.pending.set(encodePendingKey(messageId, status), { report, leaseUntil: receivedAt + leaseMs });
     if (this.pending.size > this.maxPending) this.dropOldestPending();
     // Not dropping: let the cursor go, so that it does not hold tables V8 has replaced since.
     else this.pendingCursor = null;
@@ -143,12 +144,12 @@ export class InMemoryDlrStore implements DlrStore {
 
   /** {@inheritDoc DlrStore.complete} */
   async complete(key: PendingKey): Promise<void> {
-    this.pending.delete(pendingId(key));
+    this.pending.delete(encodePendingKey(key.messageId, key.status));
   }
 
   /** {@inheritDoc DlrStore.release} */
   async release(key: PendingKey): Promise<void> {
-    const entry = this.pending.get(pendingId(key));
+    const entry = this.pending.get(encodePendingKey(key.messageId, key.status));
     if (entry) entry.leaseUntil = Date.now();
   }
 
@@ -304,7 +305,7 @@ export class InMemoryDlrStore implements DlrStore {
     now: number,
     leaseMs: number,
   ): RecordResult {
-    const pending = this.pending.get(pendingId({ messageId, status }));
+    const pending = this.pending.get(encodePendingKey(messageId, status));
     if (!pending || pending.leaseUntil > now) return { outcome: 'duplicate', report: null };
     pending.leaseUntil = now + leaseMs;
     return { outcome: 'redelivery', report: pending.report };
@@ -348,8 +349,4 @@ function addToIndex(index: Map<string, OmnimessageIds>, omnimessageId: string, m
   if (ids === undefined) index.set(omnimessageId, messageId);
   else if (typeof ids !== 'string') ids.add(messageId);
   else if (ids !== messageId) index.set(omnimessageId, new Set([ids, messageId]));
-}
-
-function pendingId(key: PendingKey): string {
-  return `${key.messageId}\u0000${key.status}`;
 }

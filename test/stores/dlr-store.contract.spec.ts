@@ -261,6 +261,18 @@ describe.each([inMemory, redis, redisCluster, postgres])('DlrStore contract: $na
       expect((await store.record(dlr('m1', 'YET_ANOTHER'), T + 5, LONG)).outcome).toBe('stale');
     });
 
+    it('keeps apart pending changes whose id and status differ only where a NUL falls', async () => {
+      await store.record(dlr('a\u0000b', 'DELIVRD'), T, 1000);
+      await store.record(dlr('a', 'b\u0000DELIVRD'), T + 1, 1000);
+      expect(await store.countPending()).toBe(2);
+      await store.complete({ messageId: 'a', status: 'b\u0000DELIVRD' });
+      expect(await store.claimPending(10, LONG)).toEqual([
+        { raw: dlr('a\u0000b', 'DELIVRD'), receivedAt: T, previousStatus: null },
+      ]);
+      await store.release({ messageId: 'a\u0000b', status: 'DELIVRD' });
+      expect((await store.record(dlr('a\u0000b', 'DELIVRD'), Date.now(), LONG)).outcome).toBe('redelivery');
+    });
+
     it('treats __proto__ and constructor as plain ids, statuses and keys', async () => {
       const raw = JSON.parse(
         '{"message_id":"__proto__","status":"constructor","omnimessage_id":"__proto__","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
