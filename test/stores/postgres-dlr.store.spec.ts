@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
-import type { RecordResult } from '../../lib/interfaces/dlr-store.interface.js';
+import type { RecordResult, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
 import {
   POSTGRES_DLR_SCHEMA_VERSION,
   PostgresDlrStore,
@@ -111,6 +111,38 @@ describeWithPostgres('PostgresDlrStore', () => {
       Array.from({ length: 200 }, (_, i) => stores[0]!.record(dlr(`claim-${i}`), past(), 1000)),
     );
     await expectExclusiveClaims(stores);
+  });
+
+  it('claims around a pending row another transaction holds locked, without waiting for it', async () => {
+    const claimSchema = schema();
+    // A deadline far beyond the race below: a claim that waited for the lock would still be waiting.
+    const dlrStore = store({ schema: claimSchema, queryTimeoutMs: 30_000 });
+    for (const [i, id] of ['held', 'free-1', 'free-2'].entries()) {
+      await dlrStore.record(dlr(id), past() + i, 1000);
+    }
+    const holder: PoolClient = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      // The earliest lease, the first a claim would take: held as a sweeping instance holds it.
+      await holder.query(`SELECT 1 FROM ${claimSchema}.pending WHERE message_id = 'held' FOR UPDATE`);
+      const waiting = Symbol('still waiting for the locked row');
+      const claimed = await Promise.race([
+        dlrStore.claimPending(10, LONG),
+        new Promise<typeof waiting>((resolve) => setTimeout(() => resolve(waiting), 5_000).unref()),
+      ]);
+      expect(claimed).not.toBe(waiting);
+      expect((claimed as StoredReport[]).map((report) => report.raw['message_id'])).toEqual([
+        'free-1',
+        'free-2',
+      ]);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    // The lock gone, the row it held is claimable as before.
+    expect((await dlrStore.claimPending(10, LONG)).map((report) => report.raw['message_id'])).toEqual([
+      'held',
+    ]);
   });
 
   it('redelivers a change whose lease ran out to exactly one of many concurrent copies', async () => {
@@ -273,6 +305,25 @@ describeWithPostgres('PostgresDlrStore', () => {
     expect(await dlrStore.latest('recent')).not.toBeNull();
     expect(await dlrStore.prune()).toBe(1);
     expect(await dlrStore.latest('old-locked')).toBeNull();
+  });
+
+  it('prunes by the last report, not the last change: a message with a recent stale report stays', async () => {
+    const dlrStore = store({ retentionDays: 30 });
+    const old = Date.now() - 31 * DAY;
+    await dlrStore.record(dlr('changed-long-ago', 'DELIVRD'), old, 1000);
+    await dlrStore.complete({ messageId: 'changed-long-ago', status: 'DELIVRD' });
+    // A stale report now: its latest change (received_at) stays old, its last report is recent.
+    expect((await dlrStore.record(dlr('changed-long-ago', 'ACCEPTD'), Date.now(), 1000)).outcome).toBe(
+      'stale',
+    );
+    await dlrStore.record(dlr('silent-long-ago', 'DELIVRD'), old, 1000);
+    await dlrStore.complete({ messageId: 'silent-long-ago', status: 'DELIVRD' });
+    expect(await dlrStore.prune()).toBe(1);
+    expect(await dlrStore.latest('silent-long-ago')).toBeNull();
+    expect((await dlrStore.history('changed-long-ago')).map((report) => report.raw['status'])).toEqual([
+      'DELIVRD',
+      'ACCEPTD',
+    ]);
   });
 
   it('fails within queryTimeoutMs while a table is locked, and within the pool wait when the pool is exhausted', async () => {
