@@ -84,6 +84,8 @@ export interface BrowserBoardAppOptions {
   readonly secret: string;
   readonly port?: number;
   readonly trustProxy?: boolean;
+  /** Options of `MessenteDlrModule` (a store shared by two apps, say). */
+  readonly dlr?: MessenteDlrModuleOptions;
 }
 
 /**
@@ -92,10 +94,11 @@ export interface BrowserBoardAppOptions {
  */
 export function startBrowserBoardApp(
   adapter: AdapterName,
-  { secret, port, trustProxy }: BrowserBoardAppOptions,
+  { secret, port, trustProxy, dlr }: BrowserBoardAppOptions,
 ): Promise<TestApp> {
   return startBoardApp(adapter, {
     secret,
+    dlr,
     board: { insecure: true },
     port,
     trustProxy,
