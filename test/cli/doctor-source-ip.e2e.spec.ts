@@ -90,6 +90,19 @@ describe.each(ADAPTERS)('doctor names the address an app on %s saw for its refus
     );
   });
 
+  it("says the board may be another instance's when it shows no refusal of doctor's", async () => {
+    const other = await startBoardApp(adapter, { secret: SECRET, board: { guards: [AdminGuard] } });
+    try {
+      const { human, check } = await doctor({
+        board: ['--board', `${other.baseUrl}/messente/board`, '--board-header', BOARD_HEADER],
+      });
+      expect(check).toMatchObject({ cause: 'source_ip', ipSeen: null });
+      expect(human).toMatch(/shows no IP refusal from the last minute: .* another instance's board/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("says why it could not read the board when the board's guard refuses it", async () => {
     const { human, check } = await doctor({ board: ['--board', 'BOARD'] });
     expect(check).toMatchObject({ cause: 'source_ip', ipSeen: null });
