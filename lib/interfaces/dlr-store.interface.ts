@@ -79,13 +79,16 @@ export interface DlrStore {
   listPending(limit: number): Promise<StoredReport[]>;
   /**
    * The latest `limit` accepted changes (not stale reports, not duplicates) of every message,
-   * newest first, from every instance sharing the store: what the board's feed starts from.
+   * newest first (by `receivedAt`), from every instance sharing the store: what the board's
+   * feed starts from. `limit` is capped at 500; below 1, `[]`. A store keeps no more than that
+   * for it, and forgets a change with its message.
    */
   recent(limit: number): Promise<StoredReport[]>;
   /**
-   * Ids of up to `limit` messages that `query` names, newest first: an exact message id, an
-   * exact omnimessage id (each of its messages), a prefix of at least 8 characters of either,
-   * or a full phone number as recorded in a report's `to`. Nothing found: `[]`.
+   * Ids of up to `limit` (capped at 500) messages that `query` names, newest latest change
+   * first: an exact message id, an exact omnimessage id (each of its messages), a prefix of at
+   * least 8 characters (code points) of either, or a full phone number (up to 64 characters) as
+   * recorded in a report's `to`. Matched as given: no trimming, no wildcards. Nothing found: `[]`.
    */
   search(query: string, limit: number): Promise<string[]>;
   /** Frees connections or timers the store owns. */
