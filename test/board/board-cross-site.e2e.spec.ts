@@ -36,7 +36,11 @@ describe.each(ADAPTERS)('board cross-site protection on %s', (adapter) => {
     ['Sec-Fetch-Site: cross-site', { ...FROM_BOARD, 'sec-fetch-site': 'cross-site' }, /Sec-Fetch-Site/],
     ['Sec-Fetch-Site: same-site', { ...FROM_BOARD, 'sec-fetch-site': 'same-site' }, /Sec-Fetch-Site/],
     ['Sec-Fetch-Site: none', { ...FROM_BOARD, 'sec-fetch-site': 'none' }, /Sec-Fetch-Site/],
-    ['Origin of another site', { ...FROM_BOARD, origin: 'https://evil.example' }, /Origin/],
+    [
+      'Origin of another site',
+      { ...FROM_BOARD, origin: 'https://evil.example' },
+      /Origin https:\/\/evil\.example is not this board's origin http:\/\/127\.0\.0\.1:\d+;/,
+    ],
     ['Origin null (a sandboxed page)', { ...FROM_BOARD, origin: 'null' }, /Origin/],
   ])('refuses a redispatch with %s: 403, and no handler runs', async (_, headers, message) => {
     const { redispatch } = await withPending();
