@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { styleText } from 'node:util';
+import { escapeControl } from './terminal-text.js';
 
 /** Where a command reads and writes: the process's streams, or test doubles. */
 export interface CliIo {
@@ -35,7 +36,10 @@ export class Printer {
     this.colour = wantsColour(io.stdout, io.env);
   }
 
-  /** Prints one line (or an empty one). */
+  /**
+   * Prints one line (or an empty one). Untrusted parts of `text` (from reports, answers,
+   * headers, files) must have gone through `escapeControl` first: `text` may hold colour codes.
+   */
   line(text = ''): void {
     this.io.stdout.write(`${text}\n`);
   }
@@ -46,8 +50,12 @@ export class Printer {
     return this.colour ? styleText(style, text, { validateStream: false }) : text;
   }
 
-  /** Prints rows under a header, each column as wide as its widest cell. */
-  table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, paintRow?: PaintRow): void {
+  /**
+   * Prints rows under a header, each column as wide as its widest cell. Cells hold values
+   * from files and answers, so their control characters are shown escaped.
+   */
+  table(header: readonly string[], rawRows: ReadonlyArray<readonly string[]>, paintRow?: PaintRow): void {
+    const rows = rawRows.map((row) => row.map(escapeControl));
     const widths = header.map((title, column) =>
       Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
     );

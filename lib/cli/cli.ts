@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CliFailure, UsageError, oneLine } from './cli-errors.js';
 import type { CliCommand } from './cli-command.js';
 import type { CliIo } from './cli-io.js';
+import { escapeControl } from './terminal-text.js';
 import { doctorCommand } from './commands/doctor.command.js';
 import { listenCommand } from './commands/listen.command.js';
 import { replayCommand } from './commands/replay.command.js';
@@ -81,18 +82,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return await command.run([...rest], io);
   } catch (error) {
+    // Messages may quote arguments, files and answers: escaped, so that each is one safe line.
     const where = command ? `${TOOL} ${command.name}` : TOOL;
     if (error instanceof UsageError) {
       const hint = command ? ` (see ${TOOL} ${command.name} --help)` : ` (see ${TOOL} --help)`;
-      io.stderr.write(`${where}: ${oneLine(error)}${hint}\n`);
+      io.stderr.write(`${where}: ${escapeControl(error.message)}${hint}\n`);
       return 2;
     }
     if (error instanceof CliFailure) {
-      io.stderr.write(`${where}: ${oneLine(error)}\n`);
+      io.stderr.write(`${where}: ${escapeControl(error.message)}\n`);
       return 1;
     }
     // A bug: still one line, unless asked for the stack.
-    const detail = io.env['MESSENTE_DLR_DEBUG'] && error instanceof Error ? error.stack : oneLine(error);
+    const detail =
+      io.env['MESSENTE_DLR_DEBUG'] && error instanceof Error && error.stack
+        ? error.stack.split('\n').map(escapeControl).join('\n')
+        : escapeControl(oneLine(error));
     io.stderr.write(`${where}: unexpected error: ${detail}\n`);
     return 1;
   }

@@ -10,6 +10,7 @@ import {
   wrongSecret,
   type Diagnosis,
 } from './doctor-diagnosis.js';
+import { diagnoseSourceIp, readSeenIp, type BoardAccess, type SeenIp } from './doctor-source-ip.js';
 import { UnreachableError, answerOutcome, answerText, isSuccess, type HttpAnswer } from './http-send.js';
 import { postReport, type Signing } from './webhook-request.js';
 
@@ -40,18 +41,23 @@ export class Doctor {
   constructor(
     private readonly url: URL,
     private readonly secret: string,
+    /** Where doctor reads the address the app saw after a 403 (`--board`), or null. */
+    private readonly board: BoardAccess | null = null,
   ) {}
 
   /** Runs every check against the webhook; resolves with their results, in order. */
   async run(): Promise<CheckResult[]> {
+    const sentAt = Date.now();
     const signed = await this.send(this.body('compact'), 'valid');
     if ('unreachable' in signed) return this.stop(SIGNED, signed);
+    // Read at once, before any other request: the newest IP refusal is then doctor's.
+    const seen = signed.answer.status === 403 && this.board ? await readSeenIp(this.board, sentAt) : null;
     const spaced =
       isSuccess(signed.answer.status) || signed.answer.status === 401
         ? await this.send(this.body('spaced'), 'valid')
         : null;
     const notFound = signed.answer.status === 404 || signed.answer.status === 405;
-    this.judgeSigned(signed, spaced, notFound ? await this.findWebhook() : null);
+    this.judgeSigned(signed, spaced, notFound ? await this.findWebhook() : null, seen);
     if (spaced && 'unreachable' in spaced) return this.stop(SPACED, spaced);
     if (spaced) this.judgeSpaced(signed, spaced);
     else this.skip(SPACED);
@@ -102,6 +108,7 @@ export class Doctor {
     signed: Extract<Sent, { answer: HttpAnswer }>,
     spaced: Sent | null,
     found: string | null,
+    seen: SeenIp | null,
   ): void {
     const { answer } = signed;
     if (isSuccess(answer.status)) {
@@ -115,7 +122,8 @@ export class Doctor {
       return;
     }
     let diagnosis: Diagnosis;
-    if (answer.status !== 401) diagnosis = diagnoseAnswer(answer, this.url, signed.bytes, found);
+    if (answer.status === 403) diagnosis = diagnoseSourceIp(answer, seen);
+    else if (answer.status !== 401) diagnosis = diagnoseAnswer(answer, this.url, signed.bytes, found);
     else if (spaced && 'answer' in spaced && isSuccess(spaced.answer.status)) {
       diagnosis = jsonRewritten('spaced-out', 'compact');
     } else diagnosis = wrongSecret();

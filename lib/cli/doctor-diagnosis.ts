@@ -1,4 +1,5 @@
-import { answerText, type HttpAnswer } from './http-send.js';
+import { diagnoseSourceIp } from './doctor-source-ip.js';
+import { answerText, isRedirect, type HttpAnswer } from './http-send.js';
 
 /** A likely cause of a failed check: a stable key (for `--json`) and what to do about it. */
 export interface Diagnosis {
@@ -7,6 +8,8 @@ export interface Diagnosis {
   readonly title: string;
   /** What doctor saw and what to change. */
   readonly advice: string;
+  /** For a 403: the address the app saw, when doctor could read it (`--board`). */
+  readonly ipSeen?: string;
 }
 
 /** Every cause doctor can name. */
@@ -14,6 +17,8 @@ export type DoctorCause =
   | 'not_listening'
   | 'path_or_prefix'
   | 'source_ip'
+  | 'ip_not_allowed'
+  | 'trust_proxy'
   | 'raw_body'
   | 'secret'
   | 'json_rewritten'
@@ -99,16 +104,7 @@ export function diagnoseAnswer(
           : 'Check the URL, the path option and setGlobalPrefix'),
     };
   }
-  if (status === 403) {
-    return {
-      cause: 'source_ip',
-      title: 'source IP not allowed (allowedIps / trust proxy)',
-      advice:
-        'the app refused the address it sees for this request (request.ip is not in allowedIps). Behind a ' +
-        "proxy or load balancer, set Express 'trust proxy' or Fastify 'trustProxy' to it, so that request.ip " +
-        "is the client's and not the proxy's; to run doctor from this machine, add its address to allowedIps",
-    };
-  }
+  if (status === 403) return diagnoseSourceIp(answer, null);
   if (status === 500 && RAW_BODY_MESSAGE.test(text)) {
     return {
       cause: 'raw_body',
@@ -152,7 +148,7 @@ export function diagnoseAnswer(
       advice: `the app cannot record reports (${text}): is its store (Redis, PostgreSQL) up?`,
     };
   }
-  if (status >= 300 && status < 400) {
+  if (isRedirect(status)) {
     const location = answer.headers.location ?? '(none)';
     return {
       cause: 'redirect',

@@ -4,9 +4,11 @@ import {
   validateHeaderName,
   validateHeaderValue,
   type IncomingHttpHeaders,
+  type IncomingMessage,
   type OutgoingHttpHeaders,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { oneLine } from './cli-errors.js';
 
 /** How long the CLI waits for an answer before it gives up. */
@@ -17,6 +19,10 @@ export interface HttpAnswer {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
+  /** The address this end of the connection had (this machine's, as the first hop sees it). */
+  readonly localAddress: string | null;
+  /** The address the request went to (the URL's host, resolved). */
+  readonly remoteAddress: string | null;
 }
 
 /** The request never got an answer: nothing listening, unknown host, timeout, TLS. */
@@ -76,15 +82,33 @@ export function sendHttp(
     req.setTimeout(timeoutMs, () => {
       req.destroy(new UnreachableError(`no answer from ${url.host} within ${timeoutMs / 1000} s`, 'TIMEOUT'));
     });
+    let localAddress: string | null = null;
+    let remoteAddress: string | null = null;
+    req.once('socket', (socket) => {
+      const note = () => {
+        localAddress = socket.localAddress ?? null;
+        remoteAddress = socket.remoteAddress ?? null;
+      };
+      if (socket.remoteAddress) note();
+      else socket.once('connect', note);
+    });
+    const answered = (res: IncomingMessage, body: Buffer) =>
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, localAddress, remoteAddress });
     req.once('error', (error) => reject(toUnreachable(error, url)));
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.once('error', (error) => reject(toUnreachable(error, url)));
-      res.once('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
+      res.once('end', () => answered(res, Buffer.concat(chunks)));
     });
+    // A CONNECT or Upgrade request (a hand-made recording) is answered with a tunnel, not a
+    // response: without these, Node closes it and the promise would never settle.
+    for (const event of ['connect', 'upgrade'] as const) {
+      req.once(event, (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+        socket.destroy();
+        answered(res, head);
+      });
+    }
     req.end(options.body);
   });
 }
@@ -124,6 +148,11 @@ export function answerOutcome(body: Buffer): string | null {
   }
 }
 
+/** True for a 3xx status, which Messente counts as received without following it. */
+export function isRedirect(httpStatus: number): boolean {
+  return httpStatus >= 300 && httpStatus < 400;
+}
+
 /** True for a 2xx status. */
 export function isSuccess(httpStatus: number): boolean {
   return httpStatus >= 200 && httpStatus < 300;
@@ -134,12 +163,13 @@ export function isSuccess(httpStatus: number): boolean {
  * checked with Node's own validators, which is what `http.request` would throw on.
  */
 export function invalidHeader(headers: Readonly<Record<string, string>>): string | null {
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [position, [name, value]] of [...Object.entries(headers)].entries()) {
     try {
       validateHeaderName(name);
       validateHeaderValue(name, value);
     } catch {
-      return `header ${JSON.stringify(name)} is not a valid HTTP header`;
+      // Which one by position: its name or value may be anything from the file.
+      return `header ${position + 1} (counting from 1) is not a valid HTTP header name and value`;
     }
   }
   return null;

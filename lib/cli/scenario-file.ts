@@ -1,5 +1,6 @@
 import { dlrPayload } from '../testing/dlr-payload.js';
-import { UsageError, oneLine } from './cli-errors.js';
+import { UsageError } from './cli-errors.js';
+import { parseJsonText } from './parse-json-text.js';
 import { invalidHeader } from './http-send.js';
 import type { Signing } from './webhook-request.js';
 
@@ -31,13 +32,7 @@ const REFERENCE = /^\$step\.(\d+)\.(.+)$/;
 
 /** Parses and checks a scenario file's text; a usage error naming the file and the step. */
 export function parseScenario(text: string, source: string): Scenario {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${source}: invalid JSON: ${oneLine(error)}`);
-  }
-  return checkScenario(value, source);
+  return checkScenario(parseJsonText(text, source), source);
 }
 
 /**

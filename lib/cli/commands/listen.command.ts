@@ -7,6 +7,7 @@ import type { CliCommand } from '../cli-command.js';
 import { Printer, type CliIo } from '../cli-io.js';
 import { answerText, isSuccess } from '../http-send.js';
 import { ListenProxy, type ListenLine } from '../listen-proxy.js';
+import { escapeControl } from '../terminal-text.js';
 import { COMMON_OPTIONS, optionalSecret, parseCommandArgs, requireUrl } from '../parse-command-args.js';
 
 /** `messente-dlr listen --port P --forward-to URL`: a local proxy that shows and records reports. */
@@ -114,19 +115,24 @@ async function openRecord(file: string): Promise<FileHandle> {
 }
 
 function printLine(printer: Printer, line: ListenLine): void {
+  // Everything but the time comes from the request or the app: shown with controls escaped,
+  // so that a report cannot rewrite the terminal or forge a line of its own.
   const time = line.receivedAt.slice(11, 19);
-  const what = line.status === null ? `${line.method} ${line.path} (not a JSON report)` : line.status;
-  const ids = `message ${line.messageId ?? '-'}  omnimessage ${line.omnimessageId ?? '-'}`;
+  const what =
+    line.status === null
+      ? `${escapeControl(line.method)} ${escapeControl(line.path)} (not a JSON report)`
+      : escapeControl(line.status);
+  const ids = `message ${escapeControl(line.messageId ?? '-')}  omnimessage ${escapeControl(line.omnimessageId ?? '-')}`;
   const signature = printer.paint(
     line.signature === 'valid' ? 'green' : line.signature === 'unchecked' ? 'dim' : 'red',
     `signature ${line.signature}`,
   );
   const answer =
     'error' in line.answer
-      ? printer.paint('red', line.answer.error)
+      ? printer.paint('red', escapeControl(line.answer.error))
       : printer.paint(
           isSuccess(line.answer.httpStatus) ? 'green' : 'red',
-          `${line.answer.httpStatus} ${answerText(Buffer.from(line.answer.body))}`.trimEnd(),
+          escapeControl(`${line.answer.httpStatus} ${answerText(Buffer.from(line.answer.body))}`.trimEnd()),
         );
   printer.line(`${time}  ${what.padEnd(8)}  ${ids}  ${signature}  -> ${answer}`);
 }

@@ -11,9 +11,9 @@ import {
   sendHttp,
 } from '../http-send.js';
 import { COMMON_OPTIONS, parseCommandArgs, positiveInteger, requireUrl } from '../parse-command-args.js';
-import { readBytes } from '../read-input-file.js';
-import { parseRecording, recordedBody, type RecordedAnswer } from '../recording.js';
+import { MAX_RECORDING_BYTES, readRecording, recordedBody, type RecordedAnswer } from '../recording.js';
 import { summarizeReport } from '../report-summary.js';
+import { escapeControl } from '../terminal-text.js';
 
 /** `messente-dlr replay FILE --url URL [--index N]`: resends recorded requests byte for byte. */
 export const replayCommand: CliCommand = {
@@ -23,7 +23,8 @@ export const replayCommand: CliCommand = {
 
 Resends the requests recorded by "messente-dlr listen --record FILE" to URL, in order: the
 same method, headers (X-Messente-Signature included) and body bytes. Prints what each got
-then and gets now. Exit code 0 when every answer is 2xx, 1 otherwise.
+then and gets now. Exit code 0 when every answer is 2xx, 1 otherwise; 2 when FILE is not a
+recording (each line is checked before anything is sent) or is larger than ${MAX_RECORDING_BYTES / 1024 / 1024} MiB.
 
 Options:
   --url URL     the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
@@ -49,7 +50,7 @@ Example:
     if (file === undefined) throw new UsageError('give the FILE recorded by messente-dlr listen --record');
     const url = requireUrl(values.url);
     const index = values.index === undefined ? null : positiveInteger(values.index, '--index');
-    const recording = parseRecording((await readBytes(file)).toString('utf8'), file);
+    const recording = await readRecording(file);
     if (index !== null && index > recording.length) {
       throw new UsageError(
         `--index ${index}: ${file} holds ${recording.length} request${recording.length === 1 ? '' : 's'}`,
@@ -77,7 +78,7 @@ Example:
           index: number,
           status: summary?.status ?? null,
           messageId: summary?.messageId ?? null,
-          recorded: request.answer,
+          recorded: request.answer ?? null,
           httpStatus: answer.status,
           outcome: answerOutcome(answer.body),
           body: answerText(answer.body, Infinity),
@@ -102,20 +103,24 @@ interface ReplayResult {
   readonly index: number;
   readonly status: string | null;
   readonly messageId: string | null;
-  readonly recorded: RecordedAnswer;
+  readonly recorded: RecordedAnswer | null;
   readonly httpStatus: number;
   readonly outcome: string | null;
   readonly body: string;
 }
 
 function printResult(printer: Printer, result: ReplayResult): void {
+  // Ids, statuses and answers come from the file and the app: controls shown escaped.
+  const recorded = result.recorded;
   const then =
-    'error' in result.recorded
-      ? result.recorded.error
-      : `${result.recorded.httpStatus} ${answerOutcome(Buffer.from(result.recorded.body)) ?? ''}`.trimEnd();
+    recorded === null
+      ? '-'
+      : 'error' in recorded
+        ? recorded.error
+        : `${recorded.httpStatus} ${answerOutcome(Buffer.from(recorded.body)) ?? ''}`.trimEnd();
   const now = `${result.httpStatus} ${result.outcome ?? answerText(Buffer.from(result.body))}`.trimEnd();
   printer.line(
-    `#${result.index}  ${(result.status ?? '-').padEnd(8)}  message ${result.messageId ?? '-'}  ` +
-      `recorded: ${then}  now: ${printer.paint(isSuccess(result.httpStatus) ? 'green' : 'red', now)}`,
+    `#${result.index}  ${escapeControl(result.status ?? '-').padEnd(8)}  message ${escapeControl(result.messageId ?? '-')}  ` +
+      `recorded: ${escapeControl(then)}  now: ${printer.paint(isSuccess(result.httpStatus) ? 'green' : 'red', escapeControl(now))}`,
   );
 }

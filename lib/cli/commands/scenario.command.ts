@@ -5,7 +5,7 @@ import type { CliCommand } from '../cli-command.js';
 import { Printer, printJson, type CliIo } from '../cli-io.js';
 import { UnreachableError, answerOutcome, answerText, isSuccess } from '../http-send.js';
 import { COMMON_OPTIONS, optionalSecret, parseCommandArgs, requireUrl } from '../parse-command-args.js';
-import { readBytes } from '../read-input-file.js';
+import { readInputText } from '../read-input-file.js';
 import {
   buildReports,
   checkScenario,
@@ -14,7 +14,11 @@ import {
   type ScenarioExpectation,
   type ScenarioStep,
 } from '../scenario-file.js';
+import { escapeControl } from '../terminal-text.js';
 import { postReport } from '../webhook-request.js';
+
+/** Scenario files larger than this are refused (a scenario is a few kilobytes). */
+const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 
 /** `messente-dlr scenario [FILE] --url URL`: runs steps and checks every answer. */
 export const scenarioCommand: CliCommand = {
@@ -67,7 +71,7 @@ Example:
     const scenario: Scenario =
       file === undefined
         ? checkScenario(BUILTIN_SCENARIO, source)
-        : parseScenario((await readBytes(file)).toString('utf8'), file);
+        : parseScenario(await readInputText(file, MAX_SCENARIO_BYTES), file);
     const reports = buildReports(scenario, source);
     const secret = optionalSecret(values.secret, io.env);
     if (secret === null && scenario.steps.some((step) => step.sign === 'valid')) {
@@ -193,7 +197,7 @@ function printTable(
       printer.line(
         printer.paint(
           'red',
-          `step ${result.index}: ${result.problem}: ${answerText(Buffer.from(result.body))}`,
+          `step ${result.index}: ${escapeControl(`${result.problem}: ${answerText(Buffer.from(result.body))}`)}`,
         ),
       );
   }

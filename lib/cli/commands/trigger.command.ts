@@ -4,9 +4,10 @@ import { dlrPayload } from '../../testing/dlr-payload.js';
 import { CliFailure, UsageError } from '../cli-errors.js';
 import type { CliCommand } from '../cli-command.js';
 import { Printer, printJson, type CliIo } from '../cli-io.js';
-import { UnreachableError, answerText, isSuccess } from '../http-send.js';
+import { UnreachableError, answerText, isRedirect, isSuccess } from '../http-send.js';
 import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../parse-command-args.js';
 import { applyOverrides, parseOverride } from '../report-overrides.js';
+import { escapeControl } from '../terminal-text.js';
 import { postReport } from '../webhook-request.js';
 
 /** `messente-dlr trigger <STATUS...> --url URL`: one report per status for one message. */
@@ -16,7 +17,8 @@ export const triggerCommand: CliCommand = {
   help: `Usage: messente-dlr trigger <STATUS...> --url URL [options]
 
 Sends one signed delivery report per STATUS, in order, for the same message, and prints
-each answer. Exit code 0 when every answer is 2xx, 1 otherwise.
+each answer. Exit code 0 when every answer is 2xx, 1 otherwise. A 3xx answer shows its
+Location: Messente counts it as received and never follows it, so the report would be lost.
 
 Options:
   --url URL              the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
@@ -67,7 +69,12 @@ Example:
     const printer = new Printer(io);
     if (!values.json) {
       printer.line(`POST ${url.href}${secret ? '' : '  (unsigned)'}`);
-      printer.line(printer.paint('dim', `message_id ${messageId}  omnimessage_id ${omnimessageId}`));
+      printer.line(
+        printer.paint(
+          'dim',
+          `message_id ${escapeControl(messageId)}  omnimessage_id ${escapeControl(omnimessageId)}`,
+        ),
+      );
     }
     const results: TriggerResult[] = [];
     let failure: string | null = null;
@@ -78,7 +85,12 @@ Example:
       );
       try {
         const answer = await postReport(url, JSON.stringify(report), secret ? 'valid' : 'none', secret);
-        const result = { status, httpStatus: answer.status, body: answerText(answer.body, Infinity) };
+        const result: TriggerResult = {
+          status,
+          httpStatus: answer.status,
+          body: answerText(answer.body, Infinity),
+          location: isRedirect(answer.status) ? (answer.headers.location ?? null) : null,
+        };
         results.push(result);
         if (!values.json) printResult(printer, result);
       } catch (error) {
@@ -100,11 +112,19 @@ interface TriggerResult {
   readonly status: string;
   readonly httpStatus: number;
   readonly body: string;
+  /** The `Location` of a 3xx answer (null otherwise, or when it has none). */
+  readonly location: string | null;
 }
 
 function printResult(printer: Printer, result: TriggerResult): void {
-  const answer = `${result.httpStatus} ${answerText(Buffer.from(result.body))}`.trimEnd();
+  let answer = `${result.httpStatus} ${answerText(Buffer.from(result.body))}`.trimEnd();
+  // Messente counts 3xx as received and never follows it: the report would be lost.
+  if (isRedirect(result.httpStatus)) {
+    answer =
+      `${result.httpStatus} redirect to ${result.location ?? '(no Location)'}: Messente would count it as ` +
+      'received and never reach the webhook; use the final URL';
+  }
   printer.line(
-    `${result.status.padEnd(8)} ${printer.paint(isSuccess(result.httpStatus) ? 'green' : 'red', answer)}`,
+    `${escapeControl(result.status).padEnd(8)} ${printer.paint(isSuccess(result.httpStatus) ? 'green' : 'red', escapeControl(answer))}`,
   );
 }
