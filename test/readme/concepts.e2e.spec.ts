@@ -143,7 +143,7 @@ describe('README concepts', () => {
 
   it('calls each handler for its statuses, stacked and wildcard ones included', async () => {
     const report = dlrPayload({ status: 'ACCEPTD' });
-    const id = report.message_id;
+    const id = String(report.message_id);
     for (const status of ['ACCEPTD', 'ACK', 'DELIVRD', 'FAILED']) {
       expect((await postDlr(testApp.baseUrl, { ...report, status, error: 'gone' }, { secret })).status).toBe(
         200,
@@ -187,5 +187,12 @@ describe('README concepts', () => {
 
   it('redispatches on demand, with nothing pending', async () => {
     await expect(testApp.app.get(Redispatcher).redispatch()).resolves.toBe(0);
+  });
+
+  it('reconciles unsettled messages with the API on demand', async () => {
+    const statuses = testApp.app.get(DeliveryStatusService);
+    const result = await statuses.reconcile({ olderThanMs: 15 * 60_000, limit: 100, concurrency: 2 });
+    // { queried, changes, failed }, also logged
+    expect(result).toEqual({ queried: expect.any(Number), changes: expect.any(Number), failed: 0 });
   });
 });
