@@ -1,78 +1,14 @@
-import { Redis } from 'ioredis';
-import { Pool } from 'pg';
-import {
-  DeliveryReportStats,
-  DeliveryStatusService,
-  InMemoryDlrStore,
-  MessenteDlrModule,
-  type DlrStore,
-} from '../../lib/index.js';
-import { PostgresDlrStore } from '../../lib/postgres/index.js';
-import { RedisDlrStore } from '../../lib/redis/index.js';
+import { DeliveryReportStats, DeliveryStatusService, MessenteDlrModule } from '../../lib/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { MAX_DLR_BODY_DEPTH } from '../../lib/utils/nesting-depth.js';
 import { ADAPTERS, postDlr, startApp, type TestApp } from '../support/app.js';
-import {
-  describeWithPostgres,
-  startPostgresServer,
-  type PostgresServer,
-} from '../support/postgres-server.js';
-import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { inMemorySubject, postgresSubject, redisSubject } from '../support/store-subjects.js';
 
 const SECRET = 'nesting-secret';
 
-/** A store to test with, and how to get one per app. */
-interface Subject {
-  readonly name: string;
-  readonly describe: (name: string, fn: () => void) => void;
-  setup(): { create(): DlrStore };
-}
-
-const inMemory: Subject = {
-  name: 'the in-memory store',
-  describe,
-  setup: () => ({ create: () => new InMemoryDlrStore() }),
-};
-
-const redis: Subject = {
-  name: 'the Redis store',
-  describe: describeWithRedis,
-  setup() {
-    let server: RedisServer;
-    let client: Redis;
-    let apps = 0;
-    beforeAll(async () => {
-      server = await startRedisServer();
-      client = new Redis(server.url);
-    });
-    afterAll(async () => {
-      await client.quit();
-      await server.stop();
-    });
-    return { create: () => new RedisDlrStore({ client, keyPrefix: `nesting-${++apps}:` }) };
-  },
-};
-
-const postgres: Subject = {
-  name: 'the PostgreSQL store',
-  describe: describeWithPostgres,
-  setup() {
-    let server: PostgresServer;
-    let pool: Pool;
-    let apps = 0;
-    beforeAll(async () => {
-      server = await startPostgresServer();
-      pool = new Pool({ connectionString: server.url });
-    });
-    afterAll(async () => {
-      await pool.end();
-      await server.stop();
-    });
-    return {
-      create: () => new PostgresDlrStore({ pool, schema: `nesting_${++apps}`, pruneIntervalMs: 0 }),
-    };
-  },
-};
+const inMemory = inMemorySubject;
+const redis = redisSubject('nesting');
+const postgres = postgresSubject('nesting');
 
 /**
  * A signed-to-be report whose body nests `depth` levels (the body itself is level 1): its

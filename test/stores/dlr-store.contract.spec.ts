@@ -1,92 +1,18 @@
 import fc from 'fast-check';
-import { Cluster, Redis } from 'ioredis';
-import { Pool } from 'pg';
 import type { DlrStore, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
-import { PostgresDlrStore } from '../../lib/postgres/index.js';
-import { RedisDlrStore } from '../../lib/redis/index.js';
-import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
 import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
 import { RecordModel } from '../support/change-model.js';
 import {
-  type PostgresServer,
-  describeWithPostgres,
-  startPostgresServer,
-} from '../support/postgres-server.js';
-import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
-import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
+  inMemorySubject,
+  postgresSubject,
+  redisClusterSubject,
+  redisSubject,
+} from '../support/store-subjects.js';
 
-/** How a suite gets a fresh, empty store of one kind for every test. */
-interface Subject {
-  readonly name: string;
-  readonly describe: (name: string, fn: () => void) => void;
-  setup(): { create(): DlrStore };
-}
-
-const inMemory: Subject = {
-  name: 'InMemoryDlrStore',
-  describe,
-  setup: () => ({ create: () => new InMemoryDlrStore() }),
-};
-
-const redis: Subject = {
-  name: 'RedisDlrStore',
-  describe: describeWithRedis,
-  setup() {
-    let server: RedisServer;
-    let client: Redis;
-    let suite = 0;
-    beforeAll(async () => {
-      server = await startRedisServer();
-      client = new Redis(server.url);
-    });
-    afterAll(async () => {
-      await client.quit();
-      await server.stop();
-    });
-    return { create: () => new RedisDlrStore({ client, keyPrefix: `contract-${++suite}:` }) };
-  },
-};
-
-const redisCluster: Subject = {
-  name: 'RedisDlrStore on Redis Cluster',
-  describe: describeWithRedis,
-  setup() {
-    let cluster: RedisCluster;
-    let client: Cluster;
-    let suite = 0;
-    beforeAll(async () => {
-      cluster = await startRedisCluster();
-      client = new Cluster([...cluster.nodes], { enableOfflineQueue: false });
-    }, 30_000);
-    afterAll(async () => {
-      await client.quit();
-      await cluster.stop();
-    });
-    return { create: () => new RedisDlrStore({ client, keyPrefix: `contract-${++suite}:` }) };
-  },
-};
-
-const postgres: Subject = {
-  name: 'PostgresDlrStore',
-  describe: describeWithPostgres,
-  setup() {
-    let server: PostgresServer;
-    let pool: Pool;
-    let suite = 0;
-    beforeAll(async () => {
-      server = await startPostgresServer();
-      pool = new Pool({ connectionString: server.url });
-    });
-    afterAll(async () => {
-      await pool.end();
-      await server.stop();
-    });
-    // A schema per test: each starts empty, and schema creation runs every time.
-    return {
-      create: () => new PostgresDlrStore({ pool, schema: `contract_${++suite}`, pruneIntervalMs: 0 }),
-    };
-  },
-};
+const inMemory = inMemorySubject;
+const redis = redisSubject('contract');
+const redisCluster = redisClusterSubject('contract');
+const postgres = postgresSubject('contract');
 
 // Far enough in the past that every lease taken "then" has run out by Date.now().
 const T = Date.now() - 3_600_000;
