@@ -21,7 +21,7 @@ export { MessenteApiError } from './errors/messente-api.error.js';
 export type { DeliveryReport, DeliveryResult } from './interfaces/delivery-report.interface.js';
 export type { DeliveryHistoryEntry } from './interfaces/delivery-history-entry.interface.js';
 export { InMemoryDlrStore, type InMemoryDlrStoreOptions } from './stores/in-memory-dlr.store.js';
-export { DlrCallbackDto, DlrPriceInfoDto } from './dto/dlr-callback.dto.js';
+export { DlrCallbackDto, DlrPriceInfoDto } from './webhook/dlr-callback.dto.js';
 export { MessenteDlrConfigError } from './errors/messente-dlr-config.error.js';
 export { parseUtcTimestamp } from './utils/parse-utc-timestamp.js';
 export type { DlrAnswer } from './services/dlr-intake.service.js';
@@ -32,7 +32,7 @@ export {
   type DeliveryReportStatsSnapshot,
   type RecentRefusal,
 } from './telemetry/delivery-report-stats.js';
-export { REFUSAL_REASONS, type RefusalReason } from './telemetry/refusal-reason.js';
+export { REFUSAL_REASONS, type RefusalReason } from './interfaces/refusal-reason.js';
 export type {
   DlrStore,
   StoredReport,

@@ -31,3 +31,6 @@ export const DLR_STORE = Symbol('MESSENTE_DLR_STORE');
 
 /** Injection token of the validated options (`ResolvedDlrOptions`). */
 export const DLR_OPTIONS = Symbol('MESSENTE_DLR_RESOLVED_OPTIONS');
+
+/** The context every log line of the package carries, so one filter finds them all. */
+export const LOGGER_CONTEXT = 'MessenteDlr';

@@ -4,14 +4,14 @@ import { DiscoveryModule } from '@nestjs/core';
 import {
   configureDlrWebhookController,
   createDlrWebhookController,
-} from './controllers/dlr-webhook.controller.js';
+} from './webhook/dlr-webhook.controller.js';
 import { DlrBusBridges } from './dispatch/dlr-bus-bridges.js';
 import { DlrDispatcher } from './dispatch/dlr-dispatcher.js';
 import { DlrHandlersExplorer } from './dispatch/dlr-handlers.explorer.js';
 import { DlrPendingService } from './dispatch/dlr-pending.service.js';
 import { DeliveryStatusEvents } from './events/delivery-status-events.js';
 import type { MessenteDlrModuleOptions } from './interfaces/messente-dlr-options.interface.js';
-import { DLR_OPTIONS, DLR_STORE } from './messente-dlr.constants.js';
+import { DLR_OPTIONS, DLR_STORE, LOGGER_CONTEXT } from './messente-dlr.constants.js';
 import {
   ConfigurableMessenteDlrModule,
   MESSENTE_DLR_ASYNC_OPTIONS_TYPE,
@@ -27,7 +27,7 @@ import { StoreAvailability } from './services/store-availability.js';
 import { InMemoryDlrStore } from './stores/in-memory-dlr.store.js';
 import { DeliveryReportStats } from './telemetry/delivery-report-stats.js';
 import { DlrTelemetry } from './telemetry/dlr-telemetry.js';
-import { resolveOptions } from './utils/resolve-options.js';
+import { resolveOptions } from './config/resolve-options.js';
 
 /**
  * Receives Messente's delivery reports: registers the webhook, validates and records
@@ -60,7 +60,7 @@ function withInternals(base: DynamicModule): DynamicModule {
       const resolvedOptions = resolveOptions(options, () => new InMemoryDlrStore());
       if (resolvedOptions.secrets.length === 0 && resolvedOptions.allowList) {
         // Legal, but weaker than it looks: any Messente customer can post from these IPs.
-        new Logger('MessenteDlr').warn(
+        new Logger(LOGGER_CONTEXT).warn(
           'No signature secret is set: reports are checked by source IP only. Set `signatureSecrets` ' +
             'or `credentials` so that only reports about your own messages are accepted.',
         );

@@ -2,7 +2,7 @@ import { FAILURE_STATUSES, isFinalStatus } from '../dlr-status.js';
 import type { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
-import { stringOrNull } from '../utils/payload-fields.js';
+import { stringOrNull } from '../payload/payload-fields.js';
 import { maskRecipient } from './mask-recipient.js';
 
 /** How the board colours a status: reached the recipient, did not, or not settled yet. */

@@ -1,7 +1,7 @@
 import { SIGNATURE_HEADER } from '../messente-dlr.constants.js';
 import { dlrPayload } from '../testing/dlr-payload.js';
 import { signDlr } from '../testing/sign-dlr.js';
-import { DLR_TEST_REPORT_ANSWER, DLR_TEST_REPORT_FIELD } from '../utils/dlr-test-report.js';
+import { DLR_TEST_REPORT_ANSWER, DLR_TEST_REPORT_FIELD } from '../payload/dlr-test-report.js';
 import {
   diagnoseAnswer,
   jsonRewritten,

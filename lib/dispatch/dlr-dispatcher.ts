@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isKnownStatus } from '../dlr-status.js';
-import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import { DeliveryStatusEvents } from '../events/delivery-status-events.js';
 import type { PendingKey, StoredReport } from '../interfaces/dlr-store.interface.js';
@@ -47,7 +47,7 @@ export const REMEMBERED_AFTER_FORGETTING = 90_000;
  */
 @Injectable()
 export class DlrDispatcher implements OnModuleInit {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private byStatus = new Map<string, DlrHandler[]>();
   private wildcard: DlrHandler[] = [];
   /** The last change queued for each message, whose run is its chain's tail; removed when the chain drains. */

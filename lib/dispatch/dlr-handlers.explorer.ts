@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { KNOWN_STATUSES, isKnownStatus } from '../dlr-status.js';
-import { ON_DLR_STATUS_METADATA } from '../messente-dlr.constants.js';
+import { ON_DLR_STATUS_METADATA, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 
 /**
@@ -13,7 +13,7 @@ import type { DlrHandler } from './dlr-handler.interface.js';
  */
 @Injectable()
 export class DlrHandlersExplorer {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
 
   constructor(
     private readonly discovery: DiscoveryService,

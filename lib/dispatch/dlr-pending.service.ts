@@ -6,7 +6,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
 import { DlrDispatcher } from './dlr-dispatcher.js';
@@ -24,7 +24,7 @@ const FORGET_AFTER_MS = 10 * 60_000;
 export class DlrPendingService
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | null = null;
 

@@ -3,7 +3,7 @@ import type { PriceInfo } from '../interfaces/price-info.interface.js';
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
 import { deepFreeze } from '../utils/deep-freeze.js';
-import { integerOrNull, stringOrNull, toPriceInfo } from '../utils/payload-fields.js';
+import { integerOrNull, stringOrNull, toPriceInfo } from '../payload/payload-fields.js';
 
 /**
  * A message's delivery status changed. Handed to `@OnDlrStatus` handlers, emitted on

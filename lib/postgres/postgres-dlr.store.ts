@@ -13,6 +13,7 @@ import { type Statement, type Statements, statements } from './postgres-dlr.quer
 import { POSTGRES_DLR_SCHEMA_VERSION, postgresDlrSchemaSql, quoteSchema } from './postgres-dlr.schema.js';
 import { fromDbText, searchValues, toDbText } from './postgres-text.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
+import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 
 /** Options of `PostgresDlrStore`. Give exactly one of `pool` and `connectionString`. */
 export interface PostgresDlrStoreOptions {
@@ -77,7 +78,7 @@ export class PostgresDlrStore implements DlrStore {
   private readonly createSchema: boolean;
   private readonly queryTimeoutMs: number;
   private readonly pruneBatchSize: number;
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly quietErrors = (error: Error) => (this.lastPoolError = error.message);
   private lastPoolError: string | null = null;
   private schemaReady: Promise<void> | null;

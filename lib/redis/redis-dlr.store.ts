@@ -30,6 +30,7 @@ import type {
   RecordResult,
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
+import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 
 /** Options of `RedisDlrStore`. Give exactly one of `client`, `url` and `cluster`. */
 export interface RedisDlrStoreOptions {
@@ -138,7 +139,7 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     assertNoHashTag('the client’s keyPrefix', this.client.options.keyPrefix ?? '');
     if (options.client && options.client.options.enableOfflineQueue !== false) {
       // Calls still fail within commandTimeoutMs, but the queued ones would run later.
-      new Logger('MessenteDlr').warn(
+      new Logger(LOGGER_CONTEXT).warn(
         'RedisDlrStore: the given ioredis client queues commands while Redis is down ' +
           '(enableOfflineQueue); create it with { enableOfflineQueue: false }.',
       );

@@ -8,10 +8,10 @@ import type { DeliveryReport } from '../interfaces/delivery-report.interface.js'
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ReconcileOptions } from '../interfaces/messente-dlr-options.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { DLR_OPTIONS } from '../messente-dlr.constants.js';
-import { isValidDlrCallback } from '../pipes/is-valid-dlr-callback.js';
-import { toCallbackPayload } from '../utils/to-callback-payload.js';
-import { validateReconcileOptions } from '../utils/resolve-options.js';
+import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
+import { isValidDlrCallback } from '../payload/is-valid-dlr-callback.js';
+import { toCallbackPayload } from '../payload/to-callback-payload.js';
+import { validateReconcileOptions } from '../config/resolve-options.js';
 import { DlrIntakeService } from './dlr-intake.service.js';
 import { MessenteApiClient } from './messente-api.client.js';
 import { StoreAvailability } from './store-availability.js';
@@ -36,7 +36,7 @@ export interface ReconcileResult {
  */
 @Injectable()
 export class DeliveryStatusService {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   /** When this process last asked the API about an omnimessage. */
   private readonly lastAsked = new LRUCache<string, number>({ max: 10_000 });
 

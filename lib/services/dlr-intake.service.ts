@@ -13,9 +13,9 @@ import type {
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import type { DlrPayload } from '../pipes/dlr-payload.pipe.js';
+import type { DlrPayload } from '../payload/dlr-payload.js';
 import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
-import { refusal } from '../telemetry/refusal.js';
+import { refusal } from '../errors/refusal.js';
 import { StoreAvailability } from './store-availability.js';
 
 /** What the webhook answers with a 200. */

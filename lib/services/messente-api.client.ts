@@ -18,7 +18,7 @@ import { MessenteApiError } from '../errors/messente-api.error.js';
 import type { DeliveryReport, DeliveryResult } from '../interfaces/delivery-report.interface.js';
 import type { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
-import { integerOrNull, stringOrNull, toPriceInfo } from '../utils/payload-fields.js';
+import { integerOrNull, stringOrNull, toPriceInfo } from '../payload/payload-fields.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_RETRY_BASE_DELAY_MS = 250;

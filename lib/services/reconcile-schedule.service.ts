@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from './delivery-status.service.js';
 
 /** Runs `DeliveryStatusService.reconcile()` on the interval set in `reconcile`, when set. */
 @Injectable()
 export class ReconcileScheduleService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
-import { refusal } from '../telemetry/refusal.js';
+import { refusal } from '../errors/refusal.js';
+import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 
 /** How long intake waits for the store before answering 503: Messente must hear back within 2 s. */
 export const STORE_DEADLINE_MS = 1_500;
@@ -18,7 +19,7 @@ interface Waiting {
  */
 @Injectable()
 export class StoreAvailability implements OnApplicationShutdown {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly waiting = new Set<Waiting>();
   private readonly watchdog: NodeJS.Timeout;
   private down = false;

@@ -4,6 +4,7 @@ import { KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.j
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
 import { encodePendingKey } from './pending-key.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
+import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 
 /** Options of `InMemoryDlrStore`. */
 export interface InMemoryDlrStoreOptions {
@@ -63,7 +64,7 @@ interface PendingEntry {
 export class InMemoryDlrStore implements DlrStore {
   private readonly maxHistory: number;
   private readonly maxPending: number;
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly messages: LRUCache<string, MessageEntry>;
   // Built by the first `forOmnimessage()` and kept from then on: an app that never asks
   // spares two lookups in a large map per report. Most omnimessages have one message: it is

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isKnownStatus } from '../dlr-status.js';
 import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
-import type { RefusalReason } from './refusal-reason.js';
+import type { RefusalReason } from '../interfaces/refusal-reason.js';
 
 /** One refused webhook request, as `DeliveryReportStats` remembers it. */
 export interface RecentRefusal {

@@ -9,7 +9,7 @@ import { DeliveryReportStats } from './delivery-report-stats.js';
 import { loadOtelApi, type OtelApiModule } from './otel-api.js';
 import { OtelDlrSink, TELEMETRY_NAME } from './otel-dlr-sink.js';
 import { RefusalLog } from './refusal-log.js';
-import type { RefusalReason } from './refusal-reason.js';
+import type { RefusalReason } from '../interfaces/refusal-reason.js';
 
 /** Where a handler's span hangs: the record span, opaque outside telemetry. */
 export type TraceParent = unknown;

@@ -12,7 +12,7 @@ import type {
 import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
 import { DURATION_BUCKETS_S, STATUS_API_BUCKETS_S } from './duration-buckets.js';
 import type { OtelApiModule } from './otel-api.js';
-import { REFUSAL_REASONS, type RefusalReason } from './refusal-reason.js';
+import { REFUSAL_REASONS, type RefusalReason } from '../interfaces/refusal-reason.js';
 
 /** Meter and tracer name. */
 export const TELEMETRY_NAME = 'nestjs-messente-dlr';

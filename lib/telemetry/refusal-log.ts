@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { BlockList, isIP } from 'node:net';
-import type { RefusalReason } from './refusal-reason.js';
+import type { RefusalReason } from '../interfaces/refusal-reason.js';
+import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 
 /** At most one line per refusal reason in this long, per application. */
 export const REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -54,7 +55,7 @@ interface ReasonState {
  * body, a secret or a signature.
  */
 export class RefusalLog {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly reasons = new Map<RefusalReason, ReasonState>();
 
   /** `now` is the clock (ms), for tests. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DLR_TEST_REPORT_FIELD } from '../../utils/dlr-test-report.js';
+import { DLR_TEST_REPORT_FIELD } from '../../payload/dlr-test-report.js';
 import type { CliCommand } from '../cli-command.js';
 import { Printer, printJson, type CliIo } from '../cli-io.js';
 import { UsageError } from '../cli-errors.js';

@@ -1,6 +1,6 @@
 import { DLR_STORE, DeliveryStatusEvents, MessenteDlrModule, type DlrStore } from '../../lib/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
-import { DLR_TEST_REPORT_FIELD } from '../../lib/utils/dlr-test-report.js';
+import { DLR_TEST_REPORT_FIELD } from '../../lib/payload/dlr-test-report.js';
 import { ADAPTERS, postDlr, startApp, type TestApp } from '../support/app.js';
 
 const SECRET = 'api-key-password';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { isValidDlrCallback } from '../../lib/pipes/is-valid-dlr-callback.js';
-import { validateDlrCallback } from '../../lib/pipes/dlr-payload.pipe.js';
+import { isValidDlrCallback } from '../../lib/payload/is-valid-dlr-callback.js';
+import { validateDlrCallback } from '../../lib/webhook/dlr-payload.pipe.js';
 import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
 
 /** Values that are sometimes right for a field and often not, including the edge cases. */

@@ -1,6 +1,6 @@
 import type { DeliveryReport, DeliveryResult } from '../interfaces/delivery-report.interface.js';
-import type { DlrPayload } from '../pipes/dlr-payload.pipe.js';
-import { deepFreeze } from './deep-freeze.js';
+import type { DlrPayload } from './dlr-payload.js';
+import { deepFreeze } from '../utils/deep-freeze.js';
 
 /**
  * Turns one message of a status-API answer into the callback body Messente would have

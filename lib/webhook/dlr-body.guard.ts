@@ -6,8 +6,8 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { MAX_DLR_BODY_BYTES } from '../messente-dlr.constants.js';
-import { refusal } from '../telemetry/refusal.js';
-import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
+import { refusal } from '../errors/refusal.js';
+import { headerValue, type DlrHttpRequest } from './http-request.js';
 
 // Only what Nest's JSON parsers on both adapters parse (and so keep the raw body of).
 const JSON_TYPE = /^application\/json\s*(?:;|$)/i;

@@ -2,8 +2,8 @@ import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable }
 import { isIP } from 'node:net';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { refusal } from '../telemetry/refusal.js';
-import type { DlrHttpRequest } from '../utils/http-request.js';
+import { refusal } from '../errors/refusal.js';
+import type { DlrHttpRequest } from './http-request.js';
 
 const VERDICT_CACHE_SIZE = 1_024;
 

@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, Injectable } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
-import type { DlrHttpRequest } from '../utils/http-request.js';
-import { DlrTelemetry } from './dlr-telemetry.js';
-import { refusalReasonOf } from './refusal.js';
+import type { DlrHttpRequest } from './http-request.js';
+import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
+import { refusalReasonOf } from '../errors/refusal.js';
 
 /**
  * The webhook's single point for refused answers: every refusal (guards, pipe, intake) is

@@ -1,4 +1,4 @@
-import type { RefusalReason } from './refusal-reason.js';
+import type { RefusalReason } from '../interfaces/refusal-reason.js';
 
 const REFUSAL = Symbol('messente.dlr.refusal');
 

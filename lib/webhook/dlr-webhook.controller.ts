@@ -1,13 +1,14 @@
 import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import { DlrBodyGuard } from '../guards/dlr-body.guard.js';
-import { DlrSignatureGuard } from '../guards/dlr-signature.guard.js';
-import { IpAllowlistGuard } from '../guards/ip-allowlist.guard.js';
-import { DlrPayloadPipe, type DlrPayload } from '../pipes/dlr-payload.pipe.js';
+import { DlrBodyGuard } from './dlr-body.guard.js';
+import { DlrSignatureGuard } from './dlr-signature.guard.js';
+import { IpAllowlistGuard } from './ip-allowlist.guard.js';
+import { DlrPayloadPipe } from './dlr-payload.pipe.js';
+import type { DlrPayload } from '../payload/dlr-payload.js';
 import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service.js';
 import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
-import { DlrWebhookExceptionFilter } from '../telemetry/dlr-webhook-exception.filter.js';
-import { DLR_TEST_REPORT_ANSWER, isDlrTestReport } from '../utils/dlr-test-report.js';
+import { DlrWebhookExceptionFilter } from './dlr-webhook-exception.filter.js';
+import { DLR_TEST_REPORT_ANSWER, isDlrTestReport } from '../payload/dlr-test-report.js';
 
 /**
  * The webhook Messente posts to. Guards run in order: source IP (403), body type and

@@ -8,10 +8,10 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DLR_OPTIONS, SIGNATURE_HEADER } from '../messente-dlr.constants.js';
+import { DLR_OPTIONS, SIGNATURE_HEADER, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { refusal } from '../telemetry/refusal.js';
-import { headerValue, type DlrHttpRequest } from '../utils/http-request.js';
+import { refusal } from '../errors/refusal.js';
+import { headerValue, type DlrHttpRequest } from './http-request.js';
 
 const SHA256_BYTES = 32;
 const SHA256_HEX_LENGTH = 2 * SHA256_BYTES;
@@ -23,7 +23,7 @@ const SHA256_HEX_LENGTH = 2 * SHA256_BYTES;
  */
 @Injectable()
 export class DlrSignatureGuard implements CanActivate {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
   private rawBodyMissingLogged = false;
 
   constructor(@Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions) {}

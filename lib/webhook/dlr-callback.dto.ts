@@ -9,7 +9,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { IsIsoDateTime } from '../decorators/is-iso-date-time.decorator.js';
+import { IsIsoDateTime } from './is-iso-date-time.decorator.js';
 
 /** `price_info` of a callback: prices are decimal strings. */
 export class DlrPriceInfoDto {

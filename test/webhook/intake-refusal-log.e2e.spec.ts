@@ -9,7 +9,7 @@ import {
   type RecordResult,
 } from '../../lib/index.js';
 import { dlrPayload, signDlr } from '../../lib/testing/index.js';
-import { REFUSAL_REASONS } from '../../lib/telemetry/refusal-reason.js';
+import { REFUSAL_REASONS } from '../../lib/interfaces/refusal-reason.js';
 import { ADAPTERS, postDlr, startApp, type AdapterName, type TestApp } from '../support/app.js';
 
 const SECRET = 'refusal-log-secret';

@@ -2,14 +2,13 @@ import { BadRequestException, Injectable, Logger, PipeTransform } from '@nestjs/
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { isKnownStatus } from '../dlr-status.js';
-import { DlrCallbackDto } from '../dto/dlr-callback.dto.js';
-import { refusal } from '../telemetry/refusal.js';
+import { DlrCallbackDto } from './dlr-callback.dto.js';
+import { refusal } from '../errors/refusal.js';
 import { deepFreeze } from '../utils/deep-freeze.js';
 import { MAX_DLR_BODY_DEPTH, nestsDeeperThan } from '../utils/nesting-depth.js';
-import { isValidDlrCallback } from './is-valid-dlr-callback.js';
-
-/** A callback body that passed validation: the JSON object exactly as received, frozen. */
-export type DlrPayload = Readonly<Record<string, unknown>>;
+import { isValidDlrCallback } from '../payload/is-valid-dlr-callback.js';
+import type { DlrPayload } from '../payload/dlr-payload.js';
+import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 
 /** class-validator's verdict on a body: the DTO's rules, synchronously (it has no async ones). */
 export function validateDlrCallback(body: object): ValidationError[] {
@@ -26,7 +25,7 @@ export function validateDlrCallback(body: object): ValidationError[] {
  */
 @Injectable()
 export class DlrPayloadPipe implements PipeTransform<unknown, DlrPayload> {
-  private readonly logger = new Logger('MessenteDlr');
+  private readonly logger = new Logger(LOGGER_CONTEXT);
 
   transform(body: unknown): DlrPayload {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
