@@ -25,6 +25,7 @@ import {
 } from './board.constants.js';
 import { BoardViews, type BoardChange, type BoardPendingChange } from './board-views.js';
 import type { ResolvedBoardOptions } from './resolved-board-options.interface.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** What `GET {path}/api/stats` answers. */
 export interface BoardStats extends DeliveryReportStatsSnapshot {
@@ -194,7 +195,7 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
       return await operation();
     } catch (error) {
       throw new ServiceUnavailableException(
-        `The delivery-report store is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+        `The delivery-report store is unavailable: ${errorMessage(error)}`,
       );
     }
   }

@@ -1,3 +1,5 @@
+import { errorMessage } from '../utils/error-message.js';
+
 /**
  * A mistake in how the CLI was called (an unknown option, a missing `--url`, a file that
  * cannot be read or parsed): one line on stderr, exit code 2.
@@ -16,6 +18,7 @@ export class CliFailure extends Error {
 
 /** The message of anything thrown, on one line, so that no error ever spans several lines. */
 export function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return errorMessage(error)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }

@@ -12,6 +12,7 @@ import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridges } from './dlr-bus-bridges.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
 import { handlerRetryDelay } from './handler-retry-delay.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** What this process remembers of a change that is not completed in the store yet. */
 interface Progress {
@@ -207,7 +208,7 @@ export class DlrDispatcher implements OnModuleInit {
       // its redispatch must then only complete it, not run or publish anything again.
       if (ok) progress.succeeded = new Set(this.handlersFor(key.status));
       this.logger.error(
-        `Could not update pending state of ${key.messageId} ${key.status}: ${describe(error)}`,
+        `Could not update pending state of ${key.messageId} ${key.status}: ${errorMessage(error)}`,
       );
     }
     progress.running = null;
@@ -283,8 +284,4 @@ export class DlrDispatcher implements OnModuleInit {
 
 function stackOf(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** How long the store has to answer, in ms: a health check must answer fast whatever the store does. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -56,7 +57,7 @@ export class MessenteDlrHealthIndicator {
     } catch (error) {
       return indicator.down({
         store: 'down',
-        message: error instanceof Error ? error.message : String(error),
+        message: errorMessage(error),
       });
     }
     if (options.maxPending !== undefined && pending > options.maxPending) {

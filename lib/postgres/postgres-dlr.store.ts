@@ -14,6 +14,7 @@ import { POSTGRES_DLR_SCHEMA_VERSION, postgresDlrSchemaSql, quoteSchema } from '
 import { fromDbText, searchValues, toDbText } from './postgres-text.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
 import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** Options of `PostgresDlrStore`. Give exactly one of `pool` and `connectionString`. */
 export interface PostgresDlrStoreOptions {
@@ -291,7 +292,7 @@ export class PostgresDlrStore implements DlrStore {
       failed = error;
       await client.query('ROLLBACK').catch(() => undefined);
       if (!isServerError(error)) throw unavailable(error);
-      throw new Error(`PostgresDlrStore: could not create schema ${this.schema}: ${describe(error)}`, {
+      throw new Error(`PostgresDlrStore: could not create schema ${this.schema}: ${errorMessage(error)}`, {
         cause: error,
       });
     } finally {
@@ -303,7 +304,7 @@ export class PostgresDlrStore implements DlrStore {
     this.pruneTimer = setTimeout(() => {
       void this.prune()
         .catch((error: unknown) =>
-          this.logger.warn(`PostgresDlrStore: retention did not run: ${describe(error)}`),
+          this.logger.warn(`PostgresDlrStore: retention did not run: ${errorMessage(error)}`),
         )
         .finally(() => {
           if (this.pruneTimer) this.schedulePrune(intervalMs, intervalMs);
@@ -343,7 +344,7 @@ export class PostgresDlrStore implements DlrStore {
         failed = error;
         if (attempt < RETRIES && isRetryable(error) && Date.now() < deadline) continue;
         throw isServerError(error)
-          ? new Error(`PostgresDlrStore: ${describe(error)}`, { cause: error })
+          ? new Error(`PostgresDlrStore: ${errorMessage(error)}`, { cause: error })
           : unavailable(error);
       } finally {
         // A connection that timed out or broke is dropped; one the server answered is reused.
@@ -414,13 +415,9 @@ function isRetryable(error: unknown): boolean {
   return isServerError(error) && RETRYABLE.has(String((error as { code?: unknown }).code));
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function unavailable(error: unknown, cause: string | null = null): Error {
   if (error instanceof Error && error.message.startsWith('PostgresDlrStore')) return error;
-  return new Error(`PostgresDlrStore: PostgreSQL is unavailable (${cause ?? describe(error)})`, {
+  return new Error(`PostgresDlrStore: PostgreSQL is unavailable (${cause ?? errorMessage(error)})`, {
     cause: error,
   });
 }

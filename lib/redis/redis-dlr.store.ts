@@ -31,6 +31,7 @@ import type {
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
 import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** Options of `RedisDlrStore`. Give exactly one of `client`, `url` and `cluster`. */
 export interface RedisDlrStoreOptions {
@@ -594,7 +595,7 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       return await Promise.race([ready.then(operation), timeout]);
     } catch (error) {
       if (error instanceof LayoutMismatchError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       // A refused or timed-out call says little by itself; the last connection error says why.
       const reason =
         this.lastConnectionError !== null && VAGUE.test(message) ? this.lastConnectionError : message;

@@ -15,6 +15,7 @@ import { validateReconcileOptions } from '../config/resolve-options.js';
 import { DlrIntakeService } from './dlr-intake.service.js';
 import { MessenteApiClient } from './messente-api.client.js';
 import { StoreAvailability } from './store-availability.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** How many unsettled messages a pass reads per query it may send, to skip recently asked ones. */
 const CANDIDATES_PER_SLOT = 4;
@@ -131,9 +132,7 @@ export class DeliveryStatusService {
     } catch (error) {
       // Not "asked" after all: the next pass may try it again.
       this.lastAsked.delete(omnimessageId);
-      this.logger.warn(
-        `Reconciling ${omnimessageId} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`Reconciling ${omnimessageId} failed: ${errorMessage(error)}`);
       return -1;
     }
   }

@@ -19,6 +19,7 @@ import type { DeliveryReport, DeliveryResult } from '../interfaces/delivery-repo
 import type { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
 import { integerOrNull, stringOrNull, toPriceInfo } from '../payload/payload-fields.js';
+import { errorMessage } from '../utils/error-message.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_RETRY_BASE_DELAY_MS = 250;
@@ -193,6 +194,6 @@ function toApiError(error: unknown, timeoutMs: number): MessenteApiError {
   if (isAxiosError(error) && (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT')) {
     return MessenteApiError.fromNoResponse('timeout', error.message, error);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return MessenteApiError.fromNoResponse('network error', message, error);
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from './delivery-status.service.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** Runs `DeliveryStatusService.reconcile()` on the interval set in `reconcile`, when set. */
 @Injectable()
@@ -36,9 +37,7 @@ export class ReconcileScheduleService implements OnApplicationBootstrap, OnAppli
     try {
       await this.statuses.reconcile(this.options.reconcile ?? {});
     } catch (error) {
-      this.logger.warn(
-        `Reconciliation pass failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`Reconciliation pass failed: ${errorMessage(error)}`);
     } finally {
       this.running = false;
     }

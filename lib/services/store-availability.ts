@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { refusal } from '../errors/refusal.js';
 import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** How long intake waits for the store before answering 503: Messente must hear back within 2 s. */
 export const STORE_DEADLINE_MS = 1_500;
@@ -65,9 +66,7 @@ export class StoreAvailability implements OnApplicationShutdown {
     try {
       late?.(result);
     } catch (error) {
-      this.logger.error(
-        `Handling a late store answer failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.error(`Handling a late store answer failed: ${errorMessage(error)}`);
     }
   }
 
@@ -94,9 +93,9 @@ export class StoreAvailability implements OnApplicationShutdown {
     if (!this.down) {
       this.down = true;
       this.logger.error(
-        `The delivery-report store is unavailable; reports are answered with 503 until it is back: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        `The delivery-report store is unavailable; reports are answered with 503 until it is back: ${errorMessage(
+          error,
+        )}`,
       );
     }
     reject(

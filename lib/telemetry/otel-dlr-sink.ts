@@ -13,6 +13,7 @@ import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
 import { DURATION_BUCKETS_S, STATUS_API_BUCKETS_S } from './duration-buckets.js';
 import type { OtelApiModule } from './otel-api.js';
 import { REFUSAL_REASONS, type RefusalReason } from '../interfaces/refusal-reason.js';
+import { errorMessage } from '../utils/error-message.js';
 
 /** Meter and tracer name. */
 export const TELEMETRY_NAME = 'nestjs-messente-dlr';
@@ -150,9 +151,9 @@ export class OtelDlrSink {
 
   /** Ends a span with status ERROR and the exception recorded. */
   failed(span: Span, error: unknown): void {
-    span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: messageOf(error) });
+    span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: errorMessage(error) });
     if (error instanceof Error) span.recordException(error);
-    else span.recordException(messageOf(error));
+    else span.recordException(errorMessage(error));
     span.setAttribute('error.type', errorType(error));
     span.end();
   }
@@ -226,8 +227,4 @@ export class OtelDlrSink {
     if (error !== undefined) attributes['error.type'] = error;
     this.apiDuration.record(seconds, attributes);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
