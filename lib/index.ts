@@ -14,7 +14,7 @@ export {
 } from './dlr-status.js';
 export { OnDlrStatus, type DlrStatusSelector } from './decorators/on-dlr-status.decorator.js';
 export { DeliveryStatusChanged } from './events/delivery-status-changed.event.js';
-export { DeliveryStatusEvents } from './events/delivery-status-events.js';
+export { DeliveryStatusEvents } from './events/delivery-status-events.service.js';
 export { DlrPendingService } from './dispatch/dlr-pending.service.js';
 export { DeliveryStatusService, type ReconcileResult } from './services/delivery-status.service.js';
 export { MessenteApiError } from './errors/messente-api.error.js';
@@ -31,7 +31,7 @@ export {
   RECENT_REFUSALS,
   type DeliveryReportStatsSnapshot,
   type RecentRefusal,
-} from './telemetry/delivery-report-stats.js';
+} from './telemetry/delivery-report-stats.service.js';
 export { REFUSAL_REASONS, type RefusalReason } from './interfaces/refusal-reason.js';
 export type {
   DlrStore,

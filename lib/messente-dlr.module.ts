@@ -5,11 +5,11 @@ import {
   configureDlrWebhookController,
   createDlrWebhookController,
 } from './webhook/dlr-webhook.controller.js';
-import { DlrBusBridges } from './dispatch/dlr-bus-bridges.js';
-import { DlrDispatcher } from './dispatch/dlr-dispatcher.js';
+import { DlrBusBridgesService } from './dispatch/dlr-bus-bridges.service.js';
+import { DlrDispatcherService } from './dispatch/dlr-dispatcher.service.js';
 import { DlrHandlersExplorer } from './dispatch/dlr-handlers.explorer.js';
 import { DlrPendingService } from './dispatch/dlr-pending.service.js';
-import { DeliveryStatusEvents } from './events/delivery-status-events.js';
+import { DeliveryStatusEvents } from './events/delivery-status-events.service.js';
 import type { MessenteDlrModuleOptions } from './interfaces/messente-dlr-options.interface.js';
 import { DLR_OPTIONS, DLR_STORE, LOGGER_CONTEXT } from './messente-dlr.constants.js';
 import {
@@ -23,10 +23,10 @@ import { DeliveryStatusService } from './services/delivery-status.service.js';
 import { DlrIntakeService } from './services/dlr-intake.service.js';
 import { MessenteApiClient } from './services/messente-api.client.js';
 import { ReconcileScheduleService } from './services/reconcile-schedule.service.js';
-import { StoreAvailability } from './services/store-availability.js';
+import { StoreAvailabilityService } from './services/store-availability.service.js';
 import { InMemoryDlrStore } from './stores/in-memory-dlr.store.js';
-import { DeliveryReportStats } from './telemetry/delivery-report-stats.js';
-import { DlrTelemetry } from './telemetry/dlr-telemetry.js';
+import { DeliveryReportStats } from './telemetry/delivery-report-stats.service.js';
+import { DlrTelemetryService } from './telemetry/dlr-telemetry.service.js';
 import { resolveOptions } from './config/resolve-options.js';
 
 /**
@@ -77,8 +77,8 @@ function withInternals(base: DynamicModule): DynamicModule {
   // A module-local HttpService: the user's own axios interceptors and defaults stay theirs.
   const apiClient: Provider = {
     provide: MessenteApiClient,
-    inject: [HttpService, DLR_OPTIONS, DlrTelemetry],
-    useFactory: (http: HttpService, options: ResolvedDlrOptions, telemetry: DlrTelemetry) =>
+    inject: [HttpService, DLR_OPTIONS, DlrTelemetryService],
+    useFactory: (http: HttpService, options: ResolvedDlrOptions, telemetry: DlrTelemetryService) =>
       new MessenteApiClient(
         http,
         {
@@ -99,17 +99,17 @@ function withInternals(base: DynamicModule): DynamicModule {
       resolved,
       store,
       DeliveryStatusEvents,
-      DlrBusBridges,
-      DlrDispatcher,
+      DlrBusBridgesService,
+      DlrDispatcherService,
       DlrHandlersExplorer,
       DlrPendingService,
-      StoreAvailability,
+      StoreAvailabilityService,
       DlrIntakeService,
       apiClient,
       DeliveryStatusService,
       ReconcileScheduleService,
       DeliveryReportStats,
-      DlrTelemetry,
+      DlrTelemetryService,
     ],
     exports: [DeliveryStatusEvents, DeliveryStatusService, DlrPendingService, DeliveryReportStats, DLR_STORE],
   };

@@ -11,12 +11,15 @@ import { Subject, map, takeUntil, type Observable } from 'rxjs';
 import { DlrPendingService } from '../dispatch/dlr-pending.service.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
-import { DeliveryStatusEvents } from '../events/delivery-status-events.js';
+import { DeliveryStatusEvents } from '../events/delivery-status-events.service.js';
 import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from '../services/delivery-status.service.js';
-import { DeliveryReportStats, type DeliveryReportStatsSnapshot } from '../telemetry/delivery-report-stats.js';
+import {
+  DeliveryReportStats,
+  type DeliveryReportStatsSnapshot,
+} from '../telemetry/delivery-report-stats.service.js';
 import {
   BOARD_OPTIONS,
   BOARD_PENDING_LIMIT,

@@ -8,8 +8,8 @@ import {
 } from '@nestjs/common';
 import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
-import { DlrDispatcher } from './dlr-dispatcher.js';
+import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
+import { DlrDispatcherService } from './dlr-dispatcher.service.js';
 
 const CLAIM_BATCH = 100;
 /** The least time a change stays remembered after its last dispatch. */
@@ -30,8 +30,8 @@ export class DlrPendingService
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
-    private readonly dispatcher: DlrDispatcher,
-    private readonly telemetry: DlrTelemetry,
+    private readonly dispatcher: DlrDispatcherService,
+    private readonly telemetry: DlrTelemetryService,
   ) {}
 
   /** Dispatches what an earlier run left pending, and starts the sweep. */

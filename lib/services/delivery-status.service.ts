@@ -14,7 +14,7 @@ import { toCallbackPayload } from '../payload/to-callback-payload.js';
 import { validateReconcileOptions } from '../config/resolve-options.js';
 import { DlrIntakeService } from './dlr-intake.service.js';
 import { MessenteApiClient } from './messente-api.client.js';
-import { StoreAvailability } from './store-availability.js';
+import { StoreAvailabilityService } from './store-availability.service.js';
 import { errorMessage } from '../utils/error-message.js';
 
 /** How many unsettled messages a pass reads per query it may send, to skip recently asked ones. */
@@ -44,7 +44,7 @@ export class DeliveryStatusService {
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
     private readonly api: MessenteApiClient,
-    private readonly availability: StoreAvailability,
+    private readonly availability: StoreAvailabilityService,
     private readonly intake: DlrIntakeService,
   ) {}
 

@@ -5,7 +5,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
-import { DlrDispatcher } from '../dispatch/dlr-dispatcher.js';
+import { DlrDispatcherService } from '../dispatch/dlr-dispatcher.service.js';
 import type {
   PendingKey,
   RecordOutcome,
@@ -14,9 +14,9 @@ import type {
 } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrPayload } from '../payload/dlr-payload.js';
-import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
+import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { refusal } from '../errors/refusal.js';
-import { StoreAvailability } from './store-availability.js';
+import { StoreAvailabilityService } from './store-availability.service.js';
 
 /** What the webhook answers with a 200. */
 export interface DlrAnswer {
@@ -39,9 +39,9 @@ export interface RecordedReport {
 export class DlrIntakeService {
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
-    private readonly availability: StoreAvailability,
-    private readonly dispatcher: DlrDispatcher,
-    private readonly telemetry: DlrTelemetry,
+    private readonly availability: StoreAvailabilityService,
+    private readonly dispatcher: DlrDispatcherService,
+    private readonly telemetry: DlrTelemetryService,
   ) {}
 
   /**

@@ -16,7 +16,7 @@ import {
 } from 'rxjs';
 import { MessenteApiError } from '../errors/messente-api.error.js';
 import type { DeliveryReport, DeliveryResult } from '../interfaces/delivery-report.interface.js';
-import type { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
+import type { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
 import { integerOrNull, stringOrNull, toPriceInfo } from '../payload/payload-fields.js';
 import { errorMessage } from '../utils/error-message.js';
@@ -57,7 +57,7 @@ export class MessenteApiClient {
     private readonly http: HttpService,
     private readonly config: MessenteApiConfig,
     /** Where the queries and their tries are recorded; none when constructed by hand. */
-    private readonly telemetry?: DlrTelemetry,
+    private readonly telemetry?: DlrTelemetryService,
   ) {}
 
   /**

@@ -25,7 +25,7 @@ export function errorType(error: unknown): string {
 }
 
 /**
- * The OpenTelemetry side of `DlrTelemetry`: SPEC's instruments and spans, through
+ * The OpenTelemetry side of `DlrTelemetryService`: SPEC's instruments and spans, through
  * `@opentelemetry/api` only. Attribute sets of the hot path are built once, so recording a
  * request allocates nothing; without an SDK the API's no-op instruments make it all free.
  * Only low-cardinality values are metric attributes; message ids go on spans only, and

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Injectable } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
 import type { DlrHttpRequest } from './http-request.js';
-import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
+import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { refusalReasonOf } from '../errors/refusal.js';
 
 /**
@@ -13,7 +13,7 @@ import { refusalReasonOf } from '../errors/refusal.js';
 @Injectable()
 export class DlrWebhookExceptionFilter extends BaseExceptionFilter {
   constructor(
-    private readonly telemetry: DlrTelemetry,
+    private readonly telemetry: DlrTelemetryService,
     adapterHost: HttpAdapterHost,
   ) {
     super(adapterHost.httpAdapter);

@@ -6,7 +6,7 @@ import { IpAllowlistGuard } from './ip-allowlist.guard.js';
 import { DlrPayloadPipe } from './dlr-payload.pipe.js';
 import type { DlrPayload } from '../payload/dlr-payload.js';
 import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service.js';
-import { DlrTelemetry } from '../telemetry/dlr-telemetry.js';
+import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { DlrWebhookExceptionFilter } from './dlr-webhook-exception.filter.js';
 import { DLR_TEST_REPORT_ANSWER, isDlrTestReport } from '../payload/dlr-test-report.js';
 
@@ -20,7 +20,7 @@ import { DLR_TEST_REPORT_ANSWER, isDlrTestReport } from '../payload/dlr-test-rep
 export class DlrWebhookController {
   constructor(
     private readonly intake: DlrIntakeService,
-    private readonly telemetry: DlrTelemetry,
+    private readonly telemetry: DlrTelemetryService,
   ) {}
 
   /**

@@ -11,7 +11,7 @@ const VERDICT_CACHE_SIZE = 1_024;
  * Lets only the configured IPs and CIDRs post reports. The client IP is `request.ip`
  * alone: the app's `trust proxy` (Express) or `trustProxy` (Fastify) setting decides
  * whether X-Forwarded-For counts, so a spoofed header cannot get past a server that does
- * not trust its proxy. A refusal is logged, naming the IP, by `DlrTelemetry` like every other.
+ * not trust its proxy. A refusal is logged, naming the IP, by `DlrTelemetryService` like every other.
  */
 @Injectable()
 export class IpAllowlistGuard implements CanActivate {

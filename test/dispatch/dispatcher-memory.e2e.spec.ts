@@ -2,10 +2,10 @@ import { jest } from '@jest/globals';
 import { Injectable, Logger, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  DlrDispatcher,
+  DlrDispatcherService,
   MAX_REMEMBERED,
   REMEMBERED_AFTER_FORGETTING,
-} from '../../lib/dispatch/dlr-dispatcher.js';
+} from '../../lib/dispatch/dlr-dispatcher.service.js';
 import {
   InMemoryDlrStore,
   MessenteDlrModule,
@@ -45,7 +45,7 @@ class OutageHandlers {
 })
 class OutageModule {}
 
-describe('DlrDispatcher: failed changes remembered during an outage', () => {
+describe('DlrDispatcherService: failed changes remembered during an outage', () => {
   let app: INestApplicationContext;
   let errors: ReturnType<typeof jest.spyOn>;
 
@@ -75,7 +75,7 @@ describe('DlrDispatcher: failed changes remembered during an outage', () => {
 
   it('forgets the oldest idle changes in one pass past the bound, never a running one', async () => {
     const intake = app.get(DlrIntakeService);
-    const dispatcher = app.get(DlrDispatcher);
+    const dispatcher = app.get(DlrDispatcherService);
     await fail(intake, 0, MAX_REMEMBERED);
     expect(dispatcher.remembered).toBe(MAX_REMEMBERED);
 

@@ -42,7 +42,7 @@ class HangingHandlers {
 })
 class HangingModule {}
 
-describe('DlrDispatcher at shutdown', () => {
+describe('DlrDispatcherService at shutdown', () => {
   let app: INestApplicationContext;
   let warnings: ReturnType<typeof jest.spyOn>;
 

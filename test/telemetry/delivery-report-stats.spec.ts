@@ -1,4 +1,4 @@
-import { DeliveryReportStats, RECENT_REFUSALS } from '../../lib/telemetry/delivery-report-stats.js';
+import { DeliveryReportStats, RECENT_REFUSALS } from '../../lib/telemetry/delivery-report-stats.service.js';
 
 describe('DeliveryReportStats', () => {
   it('counts requests, outcomes, changes by status and handler failures', () => {

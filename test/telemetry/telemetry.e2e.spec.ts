@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { DlrDispatcher } from '../../lib/dispatch/dlr-dispatcher.js';
+import { DlrDispatcherService } from '../../lib/dispatch/dlr-dispatcher.service.js';
 import {
   DeliveryReportStats,
   DeliveryStatusService,
@@ -139,7 +139,7 @@ describe.each(ADAPTERS)('OpenTelemetry on %s', (adapter: AdapterName) => {
     store.failing = true;
     expect((await post(report())).status).toBe(503);
     store.failing = false;
-    await app.get(DlrDispatcher).drain(0);
+    await app.get(DlrDispatcherService).drain(0);
     expect((await post(report())).status).toBe(503);
 
     const noRawBody = await start({}, { rawBody: false });

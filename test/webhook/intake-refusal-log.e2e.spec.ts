@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { Injectable, Logger, type LoggerService } from '@nestjs/common';
-import { DlrDispatcher } from '../../lib/dispatch/dlr-dispatcher.js';
+import { DlrDispatcherService } from '../../lib/dispatch/dlr-dispatcher.service.js';
 import {
   InMemoryDlrStore,
   MessenteDlrModule,
@@ -163,7 +163,7 @@ describe.each(ADAPTERS)('refusal log on %s', (adapter: AdapterName) => {
     jest.setSystemTime(Date.now() + 61_000);
     expect((await post({}, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(403);
     expect((await post({}, {}, null)).status).toBe(401);
-    await app.get(DlrDispatcher).drain(0);
+    await app.get(DlrDispatcherService).drain(0);
     expect((await post({})).status).toBe(503);
     expect(logger.refusals().slice(firstMinute.length)).toEqual([
       'Refused a delivery report from 203.0.113.9 with 403 (ip_not_allowed): not in allowedIps ' +

@@ -12,7 +12,7 @@ type Publish = (event: DeliveryStatusChanged) => void;
  * option asks for them: the package must load without them.
  */
 @Injectable()
-export class DlrBusBridges {
+export class DlrBusBridgesService {
   private publishers: Publish[] = [];
 
   constructor(

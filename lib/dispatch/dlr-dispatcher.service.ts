@@ -3,13 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isKnownStatus } from '../dlr-status.js';
 import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
-import { DeliveryStatusEvents } from '../events/delivery-status-events.js';
+import { DeliveryStatusEvents } from '../events/delivery-status-events.service.js';
 import type { PendingKey, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { decodePendingKey, encodePendingKey } from '../stores/pending-key.js';
-import { DlrTelemetry, type TraceParent } from '../telemetry/dlr-telemetry.js';
+import { DlrTelemetryService, type TraceParent } from '../telemetry/dlr-telemetry.service.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
-import { DlrBusBridges } from './dlr-bus-bridges.js';
+import { DlrBusBridgesService } from './dlr-bus-bridges.service.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
 import { handlerRetryDelay } from './handler-retry-delay.js';
 import { errorMessage } from '../utils/error-message.js';
@@ -47,7 +47,7 @@ export const REMEMBERED_AFTER_FORGETTING = 90_000;
  * have not succeeded yet.
  */
 @Injectable()
-export class DlrDispatcher implements OnModuleInit {
+export class DlrDispatcherService implements OnModuleInit {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private byStatus = new Map<string, DlrHandler[]>();
   private wildcard: DlrHandler[] = [];
@@ -65,8 +65,8 @@ export class DlrDispatcher implements OnModuleInit {
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
     private readonly explorer: DlrHandlersExplorer,
     private readonly events: DeliveryStatusEvents,
-    private readonly bridges: DlrBusBridges,
-    private readonly telemetry: DlrTelemetry,
+    private readonly bridges: DlrBusBridgesService,
+    private readonly telemetry: DlrTelemetryService,
   ) {}
 
   /**

@@ -5,7 +5,7 @@ import { isKnownStatus } from '../dlr-status.js';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { DeliveryReportStats } from './delivery-report-stats.js';
+import { DeliveryReportStats } from './delivery-report-stats.service.js';
 import { loadOtelApi, type OtelApiModule } from './otel-api.js';
 import { OtelDlrSink, TELEMETRY_NAME } from './otel-dlr-sink.js';
 import { RefusalLog } from './refusal-log.js';
@@ -50,7 +50,7 @@ export function statusAttribute(status: string): string {
  * not false. Internal.
  */
 @Injectable()
-export class DlrTelemetry implements OnModuleDestroy {
+export class DlrTelemetryService implements OnModuleDestroy {
   private readonly otel: OtelDlrSink | null;
   private readonly refusalLog = new RefusalLog();
 

@@ -19,7 +19,7 @@ interface Waiting {
  * more than an in-memory store's whole decision.
  */
 @Injectable()
-export class StoreAvailability implements OnApplicationShutdown {
+export class StoreAvailabilityService implements OnApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly waiting = new Set<Waiting>();
   private readonly watchdog: NodeJS.Timeout;
