@@ -70,6 +70,8 @@ const PRECEDENCE: Readonly<Record<string, number>> = Object.freeze({
  * The precedence of a status in the change semantics (SPEC "Change semantics"):
  * a report whose precedence is lower than the stored one is stale.
  * Statuses Messente has not documented rank with `UNKNOWN`.
+ *
+ * @internal Stores use it; not exported from the package entry.
  */
 export function statusPrecedence(status: string): number {
   return Object.hasOwn(PRECEDENCE, status) ? PRECEDENCE[status]! : 2;

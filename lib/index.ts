@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 
 export { MessenteDlrModule } from './messente-dlr.module.js';
-export type { MessenteDlrModuleExtras } from './messente-dlr.module-definition.js';
 export { MESSENTE_DLR_IPS, DLR_STORE } from './messente-dlr.constants.js';
 export {
   DlrStatus,
@@ -10,7 +9,6 @@ export {
   FAILURE_STATUSES,
   isFinalStatus,
   isKnownStatus,
-  statusPrecedence,
 } from './dlr-status.js';
 export { OnDlrStatus, type DlrStatusSelector } from './decorators/on-dlr-status.decorator.js';
 export { DeliveryStatusChanged } from './events/delivery-status-changed.event.js';
@@ -21,14 +19,11 @@ export { MessenteApiError } from './errors/messente-api.error.js';
 export type { DeliveryReport, DeliveryResult } from './interfaces/delivery-report.interface.js';
 export type { DeliveryHistoryEntry } from './interfaces/delivery-history-entry.interface.js';
 export { InMemoryDlrStore, type InMemoryDlrStoreOptions } from './stores/in-memory-dlr.store.js';
-export { DlrCallbackDto, DlrPriceInfoDto } from './webhook/dlr-callback.dto.js';
 export { MessenteDlrConfigError } from './errors/messente-dlr-config.error.js';
-export { parseUtcTimestamp } from './utils/parse-utc-timestamp.js';
 export type { DlrAnswer } from './services/dlr-intake.service.js';
 export type { PriceInfo } from './interfaces/price-info.interface.js';
 export {
   DeliveryReportStats,
-  RECENT_REFUSALS,
   type DeliveryReportStatsSnapshot,
   type RecentRefusal,
 } from './telemetry/delivery-report-stats.service.js';

@@ -1,7 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { MessenteDlrModuleOptions } from './interfaces/messente-dlr-options.interface.js';
 
-/** Extras accepted by `forRoot` / `forRootAsync` beside the options themselves. */
+/** Extras accepted by `forRoot` / `forRootAsync` beside the options themselves (`isGlobal`). @internal */
 export interface MessenteDlrModuleExtras {
   /** Register the module globally, so `DeliveryStatusService` can be injected anywhere. */
   isGlobal?: boolean;

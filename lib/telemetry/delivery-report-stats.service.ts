@@ -33,7 +33,7 @@ export interface DeliveryReportStatsSnapshot {
   readonly recentRefusals: readonly RecentRefusal[];
 }
 
-/** How many refusals `snapshot().recentRefusals` keeps. */
+/** How many refusals `snapshot().recentRefusals` keeps. @internal */
 export const RECENT_REFUSALS = 100;
 
 /**

@@ -88,8 +88,9 @@ export class DlrTelemetryService implements OnModuleDestroy {
   /**
    * Opens the recording of one report: its `messente.dlr.record` span when tracing, which
    * becomes the parent of the change's handler spans. End it with `recorded` or `recordFailed`.
-   * Split in two rather than wrapping the store call, which would cost the hot path a
-   * closure and a promise per report.
+   * Split in two rather than wrapping the store call: the span is handed on to the dispatcher
+   * as its handlers' parent, and it ends with the outcome the intake decided. The store call's
+   * own duration is timed apart, by `store()`.
    */
   startRecord(messageId: string, status: string): TraceParent {
     return this.otel?.startRecord(messageId, statusAttribute(status));

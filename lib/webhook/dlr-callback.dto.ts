@@ -11,7 +11,7 @@ import {
 } from 'class-validator';
 import { IsIsoDateTime } from './is-iso-date-time.decorator.js';
 
-/** `price_info` of a callback: prices are decimal strings. */
+/** `price_info` of a callback: prices are decimal strings. @internal */
 export class DlrPriceInfoDto {
   /** Price of one part, a decimal string. */
   @Expose() @IsOptional() @IsString() part_price?: string;
@@ -26,6 +26,8 @@ export class DlrPriceInfoDto {
  * every other known field is type-checked when present and unknown fields are kept.
  * Every field is `@Expose()`d so that transformation can skip unknown fields: a deeply
  * nested extra field must cost nothing and must not be walked recursively.
+ *
+ * @internal The webhook's validation rules; the app receives `DeliveryStatusChanged`.
  */
 export class DlrCallbackDto {
   /** Messente's id of the message on one channel. */

@@ -1,0 +1,37 @@
+/**
+ * The public surface is deliberate: each entry exports exactly these values (types are
+ * checked by the compiler, not here). Adding an export means adding it here, and to the
+ * README or a docs page; internals are imported from their files, by tests only.
+ */
+const ENTRIES: Record<string, readonly string[]> = {
+  '../../lib/index.js': [
+    'DLR_STORE',
+    'DeliveryReportStats',
+    'DeliveryStatusChanged',
+    'DeliveryStatusEvents',
+    'DeliveryStatusService',
+    'DlrPendingService',
+    'DlrStatus',
+    'FAILURE_STATUSES',
+    'FINAL_STATUSES',
+    'InMemoryDlrStore',
+    'KNOWN_STATUSES',
+    'MESSENTE_DLR_IPS',
+    'MessenteApiError',
+    'MessenteDlrConfigError',
+    'MessenteDlrModule',
+    'OnDlrStatus',
+    'REFUSAL_REASONS',
+    'isFinalStatus',
+    'isKnownStatus',
+  ],
+  '../../lib/board/index.js': ['DEFAULT_BOARD_PATH', 'MessenteDlrBoardModule', 'maskRecipient'],
+  '../../lib/health/index.js': ['HEALTH_TIMEOUT_MS', 'MessenteDlrHealthIndicator'],
+};
+
+describe('the public surface', () => {
+  it.each(Object.entries(ENTRIES))('%s exports exactly its listed values', async (entry, expected) => {
+    const exported = Object.keys((await import(entry)) as object).sort();
+    expect(exported).toEqual([...expected].sort());
+  });
+});
