@@ -26,6 +26,9 @@ export const SIGNATURE_HEADER = 'x-messente-signature';
 /** Metadata key set by `@OnDlrStatus`. */
 export const ON_DLR_STATUS_METADATA = 'messente-dlr:on-status';
 
+/** Metadata key set by `@OnDeliveryOutcome`. */
+export const ON_DELIVERY_OUTCOME_METADATA = 'messente-dlr:on-outcome';
+
 /** Injection token of the resolved `DlrStore`. */
 export const DLR_STORE = Symbol('MESSENTE_DLR_STORE');
 
