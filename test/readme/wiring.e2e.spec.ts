@@ -1,4 +1,4 @@
-// README.md quotes ./wiring/*.ts (the board, the Redis and PostgreSQL stores, the health check):
+// README.md and docs/ (stores.md, observability.md) quote ./wiring/*.ts (the board, the Redis and PostgreSQL stores, the health check):
 // each module is imported after its environment is set, as an app's would be, and run.
 import type { Type } from '@nestjs/common';
 import { MessenteDlrModule } from 'nestjs-messente-dlr';
