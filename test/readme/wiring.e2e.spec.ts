@@ -1,5 +1,6 @@
-// README.md and docs/ (stores.md, observability.md) quote ./wiring/*.ts (the board, the Redis and PostgreSQL stores, the health check):
-// each module is imported after its environment is set, as an app's would be, and run.
+// README.md and docs/ (board.md, stores.md, observability.md) quote ./wiring/*.ts (the board,
+// the Redis and PostgreSQL stores, the health check): each module is imported after its
+// environment is set, as an app's would be, and run.
 import type { Type } from '@nestjs/common';
 import { MessenteDlrModule } from 'nestjs-messente-dlr';
 import { dlrPayload } from 'nestjs-messente-dlr/testing';
