@@ -18,7 +18,8 @@
 // BENCH_CONNECTIONS (default 32), BENCH_RATES (req/s, default 1000,3000; empty skips the latency
 // mode), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1 (memory, omnimessage and outage runs), BENCH_SKIP_TELEMETRY=1 (the in-process telemetry
 // run, bench/telemetry.mjs), BENCH_SKIP_STORES=1 (the store comparison, bench/stores.mjs: (c) on
-// in-memory, Redis and PostgreSQL).
+// in-memory, Redis and PostgreSQL), BENCH_BASELINE=<commit>|default (last: the current build
+// against that commit's in one process, bench/baseline.mjs; not run unless set).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -240,5 +241,17 @@ if (process.env.BENCH_SKIP_MEMORY !== '1') {
     stdio: 'inherit',
   });
   if (outage.status !== 0) process.exitCode = 1;
+}
+if (process.env.BENCH_BASELINE) {
+  // Before/after in one process: the current build against BENCH_BASELINE (a commit, or
+  // `default`) compiled in a temporary git worktree, with an A/A control (bench/baseline.mjs).
+  // Only when asked for, since it adds and removes a git worktree. dist/ is built above.
+  console.log('');
+  const baseline = spawnSync(process.execPath, [join(BENCH_DIR, 'baseline.mjs')], {
+    cwd: ROOT_DIR,
+    env: { ...process.env, BENCH_SKIP_BUILD: '1' },
+    stdio: 'inherit',
+  });
+  if (baseline.status !== 0) process.exitCode = 1;
 }
 if (warnings) process.exitCode = 1;
