@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { CliFailure, UsageError, oneLine } from './cli-errors.js';
-import type { CliCommand } from './cli-command.js';
-import type { CliIo } from './cli-io.js';
-import { escapeControl } from './terminal-text.js';
-import { doctorCommand } from './commands/doctor.command.js';
-import { listenCommand } from './commands/listen.command.js';
-import { replayCommand } from './commands/replay.command.js';
-import { scenarioCommand } from './commands/scenario.command.js';
-import { signCommand } from './commands/sign.command.js';
-import { triggerCommand } from './commands/trigger.command.js';
+import { CliFailure, UsageError, oneLine } from './shared/cli-errors.js';
+import type { CliCommand } from './shared/cli-command.js';
+import type { CliIo } from './shared/cli-io.js';
+import { escapeControl } from './shared/terminal-text.js';
+import { doctorCommand } from './doctor/doctor.command.js';
+import { listenCommand } from './listen/listen.command.js';
+import { replayCommand } from './replay/replay.command.js';
+import { scenarioCommand } from './scenario/scenario.command.js';
+import { signCommand } from './sign/sign.command.js';
+import { triggerCommand } from './trigger/trigger.command.js';
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { runCli as runInProcess } from '../../lib/cli/cli.js';
-import { sendHttp } from '../../lib/cli/http-send.js';
-import { MAX_RECORDING_BYTES } from '../../lib/cli/recording.js';
+import { sendHttp } from '../../lib/cli/shared/http-send.js';
+import { MAX_RECORDING_BYTES } from '../../lib/cli/replay/read-recording.js';
 import { runCli, type CliRun } from '../support/cli.js';
 
 /** A line of a file that must never be shown: what /etc/shadow holds. */

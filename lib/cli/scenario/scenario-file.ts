@@ -1,8 +1,8 @@
-import { dlrPayload } from '../testing/dlr-payload.js';
-import { UsageError } from './cli-errors.js';
-import { parseJsonText } from './parse-json-text.js';
-import { invalidHeader } from './http-send.js';
-import type { Signing } from './webhook-request.js';
+import { dlrPayload } from '../../testing/dlr-payload.js';
+import { UsageError } from '../shared/cli-errors.js';
+import { parseJsonText } from '../shared/parse-json-text.js';
+import { invalidHeader } from '../shared/http-send.js';
+import type { Signing } from '../shared/webhook-request.js';
 
 /** What a step expects; a step without one expects any 2xx answer. */
 export interface ScenarioExpectation {

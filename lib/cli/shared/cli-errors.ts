@@ -1,4 +1,4 @@
-import { errorMessage } from '../utils/error-message.js';
+import { errorMessage } from '../../utils/error-message.js';
 
 /**
  * A mistake in how the CLI was called (an unknown option, a missing `--url`, a file that

@@ -1,10 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SIGNATURE_HEADER } from '../messente-dlr.constants.js';
-import { oneLine } from './cli-errors.js';
-import { UnreachableError, endToEndHeaders, sendHttp } from './http-send.js';
-import { encodeBody, type RecordedAnswer, type RecordedRequest } from './recording.js';
-import { signatureVerdict, summarizeReport, type SignatureVerdict } from './report-summary.js';
+import { SIGNATURE_HEADER } from '../../messente-dlr.constants.js';
+import { oneLine } from '../shared/cli-errors.js';
+import { UnreachableError, endToEndHeaders, sendHttp } from '../shared/http-send.js';
+import { encodeBody, type RecordedAnswer, type RecordedRequest } from '../replay/read-recording.js';
+import { signatureVerdict, summarizeReport, type SignatureVerdict } from '../shared/report-summary.js';
 
 // Messente's reports are a few hundred bytes; the port may be public through a tunnel.
 const MAX_BODY_BYTES = 1024 * 1024;

@@ -1,7 +1,7 @@
-import { SIGNATURE_HEADER } from '../messente-dlr.constants.js';
-import { dlrPayload } from '../testing/dlr-payload.js';
-import { signDlr } from '../testing/sign-dlr.js';
-import { DLR_TEST_REPORT_ANSWER, DLR_TEST_REPORT_FIELD } from '../payload/dlr-test-report.js';
+import { SIGNATURE_HEADER } from '../../messente-dlr.constants.js';
+import { dlrPayload } from '../../testing/dlr-payload.js';
+import { signDlr } from '../../testing/sign-dlr.js';
+import { DLR_TEST_REPORT_ANSWER, DLR_TEST_REPORT_FIELD } from '../../payload/dlr-test-report.js';
 import {
   diagnoseAnswer,
   jsonRewritten,
@@ -11,8 +11,14 @@ import {
   type Diagnosis,
 } from './doctor-diagnosis.js';
 import { diagnoseSourceIp, readSeenIp, type BoardAccess, type SeenIp } from './doctor-source-ip.js';
-import { UnreachableError, answerOutcome, answerText, isSuccess, type HttpAnswer } from './http-send.js';
-import { postReport, type Signing } from './webhook-request.js';
+import {
+  UnreachableError,
+  answerOutcome,
+  answerText,
+  isSuccess,
+  type HttpAnswer,
+} from '../shared/http-send.js';
+import { postReport, type Signing } from '../shared/webhook-request.js';
 
 /** One of doctor's checks and what came of it. */
 export interface CheckResult {

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { dlrPayload } from '../../testing/dlr-payload.js';
-import { CliFailure, UsageError } from '../cli-errors.js';
-import type { CliCommand } from '../cli-command.js';
-import { Printer, printJson, type CliIo } from '../cli-io.js';
-import { UnreachableError, answerText, isRedirect, isSuccess } from '../http-send.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../parse-command-args.js';
-import { applyOverrides, parseOverride } from '../report-overrides.js';
-import { escapeControl } from '../terminal-text.js';
-import { postReport } from '../webhook-request.js';
+import { CliFailure, UsageError } from '../shared/cli-errors.js';
+import type { CliCommand } from '../shared/cli-command.js';
+import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
+import { UnreachableError, answerText, isRedirect, isSuccess } from '../shared/http-send.js';
+import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
+import { applyOverrides, parseOverride } from './report-overrides.js';
+import { escapeControl } from '../shared/terminal-text.js';
+import { postReport } from '../shared/webhook-request.js';
 
 /** `messente-dlr trigger <STATUS...> --url URL`: one report per status for one message. */
 export const triggerCommand: CliCommand = {

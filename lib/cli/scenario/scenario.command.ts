@@ -1,11 +1,16 @@
 import { parseArgs } from 'node:util';
-import { BUILTIN_SCENARIO } from '../builtin-scenario.js';
-import { CliFailure, UsageError } from '../cli-errors.js';
-import type { CliCommand } from '../cli-command.js';
-import { Printer, printJson, type CliIo } from '../cli-io.js';
-import { UnreachableError, answerOutcome, answerText, isSuccess } from '../http-send.js';
-import { COMMON_OPTIONS, optionalSecret, parseCommandArgs, requireUrl } from '../parse-command-args.js';
-import { readInputText } from '../read-input-file.js';
+import { BUILTIN_SCENARIO } from './builtin-scenario.js';
+import { CliFailure, UsageError } from '../shared/cli-errors.js';
+import type { CliCommand } from '../shared/cli-command.js';
+import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
+import { UnreachableError, answerOutcome, answerText, isSuccess } from '../shared/http-send.js';
+import {
+  COMMON_OPTIONS,
+  optionalSecret,
+  parseCommandArgs,
+  requireUrl,
+} from '../shared/parse-command-args.js';
+import { readInputText } from '../shared/read-input-file.js';
 import {
   buildReports,
   checkScenario,
@@ -13,9 +18,9 @@ import {
   type Scenario,
   type ScenarioExpectation,
   type ScenarioStep,
-} from '../scenario-file.js';
-import { escapeControl } from '../terminal-text.js';
-import { postReport } from '../webhook-request.js';
+} from './scenario-file.js';
+import { escapeControl } from '../shared/terminal-text.js';
+import { postReport } from '../shared/webhook-request.js';
 
 /** Scenario files larger than this are refused (a scenario is a few kilobytes). */
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
-import { oneLine } from './cli-errors.js';
+import { oneLine } from '../shared/cli-errors.js';
 import type { Diagnosis } from './doctor-diagnosis.js';
-import { UnreachableError, isSuccess, sendHttp, type HttpAnswer } from './http-send.js';
+import { UnreachableError, isSuccess, sendHttp, type HttpAnswer } from '../shared/http-send.js';
 
 /** The board of the app doctor checks (`--board`), and the headers its guards want. */
 export interface BoardAccess {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { CliFailure, UsageError } from '../cli-errors.js';
-import type { CliCommand } from '../cli-command.js';
-import { Printer, printJson, type CliIo } from '../cli-io.js';
+import { CliFailure, UsageError } from '../shared/cli-errors.js';
+import type { CliCommand } from '../shared/cli-command.js';
+import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
 import {
   UnreachableError,
   answerOutcome,
@@ -9,11 +9,16 @@ import {
   endToEndHeaders,
   isSuccess,
   sendHttp,
-} from '../http-send.js';
-import { COMMON_OPTIONS, parseCommandArgs, positiveInteger, requireUrl } from '../parse-command-args.js';
-import { MAX_RECORDING_BYTES, readRecording, recordedBody, type RecordedAnswer } from '../recording.js';
-import { summarizeReport } from '../report-summary.js';
-import { escapeControl } from '../terminal-text.js';
+} from '../shared/http-send.js';
+import {
+  COMMON_OPTIONS,
+  parseCommandArgs,
+  positiveInteger,
+  requireUrl,
+} from '../shared/parse-command-args.js';
+import { MAX_RECORDING_BYTES, readRecording, recordedBody, type RecordedAnswer } from './read-recording.js';
+import { summarizeReport } from '../shared/report-summary.js';
+import { escapeControl } from '../shared/terminal-text.js';
 
 /** `messente-dlr replay FILE --url URL [--index N]`: resends recorded requests byte for byte. */
 export const replayCommand: CliCommand = {

@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
-import { UsageError } from './cli-errors.js';
-import { invalidHeader, isHttpMethod } from './http-send.js';
-import { parseJsonText } from './parse-json-text.js';
-import { fileError, openInputFile, tooLarge } from './read-input-file.js';
+import { UsageError } from '../shared/cli-errors.js';
+import { invalidHeader, isHttpMethod } from '../shared/http-send.js';
+import { parseJsonText } from '../shared/parse-json-text.js';
+import { fileError, openInputFile, tooLarge } from '../shared/read-input-file.js';
 
 /** What the app answered a recorded request, or why it could not. */
 export type RecordedAnswer =

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { DLR_TEST_REPORT_FIELD } from '../../payload/dlr-test-report.js';
-import type { CliCommand } from '../cli-command.js';
-import { Printer, printJson, type CliIo } from '../cli-io.js';
-import { UsageError } from '../cli-errors.js';
-import { Doctor, type CheckResult } from '../doctor-checks.js';
-import type { BoardAccess } from '../doctor-source-ip.js';
-import { invalidHeader } from '../http-send.js';
-import { escapeControl } from '../terminal-text.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../parse-command-args.js';
+import type { CliCommand } from '../shared/cli-command.js';
+import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
+import { UsageError } from '../shared/cli-errors.js';
+import { Doctor, type CheckResult } from './doctor-checks.js';
+import type { BoardAccess } from './doctor-source-ip.js';
+import { invalidHeader } from '../shared/http-send.js';
+import { escapeControl } from '../shared/terminal-text.js';
+import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
 
 /** `messente-dlr doctor --url URL`: would Messente's reports be accepted, and if not, why. */
 export const doctorCommand: CliCommand = {

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { signDlr } from '../testing/sign-dlr.js';
+import { signDlr } from '../../testing/sign-dlr.js';
 
 /** The fields of a report worth a line of output; null when the body is not a JSON object. */
 export interface ReportSummary {

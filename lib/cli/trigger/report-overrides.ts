@@ -1,4 +1,4 @@
-import { UsageError } from './cli-errors.js';
+import { UsageError } from '../shared/cli-errors.js';
 
 /** One `--set key=value`: a field path (`err`, `price_info.parts_count`) and its value. */
 export interface ReportOverride {

@@ -1,5 +1,5 @@
-import { SIGNATURE_HEADER } from '../messente-dlr.constants.js';
-import { signDlr } from '../testing/sign-dlr.js';
+import { SIGNATURE_HEADER } from '../../messente-dlr.constants.js';
+import { signDlr } from '../../testing/sign-dlr.js';
 import { sendHttp, type HttpAnswer } from './http-send.js';
 
 /** How a request is signed: with the secret, not at all, or with a secret that is not it. */

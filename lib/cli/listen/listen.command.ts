@@ -2,13 +2,18 @@ import { parseArgs } from 'node:util';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CliFailure, UsageError, oneLine } from '../cli-errors.js';
-import type { CliCommand } from '../cli-command.js';
-import { Printer, type CliIo } from '../cli-io.js';
-import { answerText, isSuccess } from '../http-send.js';
-import { ListenProxy, type ListenLine } from '../listen-proxy.js';
-import { escapeControl } from '../terminal-text.js';
-import { COMMON_OPTIONS, optionalSecret, parseCommandArgs, requireUrl } from '../parse-command-args.js';
+import { CliFailure, UsageError, oneLine } from '../shared/cli-errors.js';
+import type { CliCommand } from '../shared/cli-command.js';
+import { Printer, type CliIo } from '../shared/cli-io.js';
+import { answerText, isSuccess } from '../shared/http-send.js';
+import { ListenProxy, type ListenLine } from './listen-proxy.js';
+import { escapeControl } from '../shared/terminal-text.js';
+import {
+  COMMON_OPTIONS,
+  optionalSecret,
+  parseCommandArgs,
+  requireUrl,
+} from '../shared/parse-command-args.js';
 
 /** `messente-dlr listen --port P --forward-to URL`: a local proxy that shows and records reports. */
 export const listenCommand: CliCommand = {

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { signDlr } from '../../testing/sign-dlr.js';
-import type { CliCommand } from '../cli-command.js';
-import { printJson, readAll, type CliIo } from '../cli-io.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireSecret } from '../parse-command-args.js';
-import { readBytes } from '../read-input-file.js';
+import type { CliCommand } from '../shared/cli-command.js';
+import { printJson, readAll, type CliIo } from '../shared/cli-io.js';
+import { COMMON_OPTIONS, parseCommandArgs, requireSecret } from '../shared/parse-command-args.js';
+import { readBytes } from '../shared/read-input-file.js';
 
 /** `messente-dlr sign [FILE] --secret S`: the signature of a file's bytes, or of stdin. */
 export const signCommand: CliCommand = {
