@@ -1,3 +1,4 @@
+import type { DeliveryOutcomeChanged } from '../events/delivery-outcome-changed.event.js';
 import type { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 
 /** One discovered `@OnDlrStatus` method, bound to its provider instance. */
@@ -8,4 +9,14 @@ export interface DlrHandler {
   readonly statuses: ReadonlySet<string>;
   /** Calls the method directly (no guards, interceptors or filters). */
   readonly call: (event: DeliveryStatusChanged) => unknown;
+}
+
+/** One discovered `@OnDeliveryOutcome` method, bound to its provider instance. */
+export interface OutcomeHandler {
+  /** `ClassName.methodName`, for logs. */
+  readonly name: string;
+  /** The results it listens to; `'*'` for all. */
+  readonly results: ReadonlySet<string>;
+  /** Calls the method directly (no guards, interceptors or filters). */
+  readonly call: (event: DeliveryOutcomeChanged) => unknown;
 }

@@ -2,14 +2,28 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { KNOWN_STATUSES, isKnownStatus } from '../dlr-status.js';
-import { ON_DLR_STATUS_METADATA, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
-import type { DlrHandler } from './dlr-handler.interface.js';
+import {
+  ON_DELIVERY_OUTCOME_METADATA,
+  ON_DLR_STATUS_METADATA,
+  LOGGER_CONTEXT,
+} from '../messente-dlr.constants.js';
+import type { DlrHandler, OutcomeHandler } from './dlr-handler.interface.js';
+
+/** The results `@OnDeliveryOutcome` may name: every one that fires an event, and '*'. */
+const OUTCOME_SELECTORS = ['delivered', 'failed', 'overdue', '*'];
+
+/** One decorated method found: its name, what it selects, and a call bound to its instance. */
+interface Found {
+  readonly name: string;
+  readonly selectors: ReadonlySet<string>;
+  readonly call: (event: unknown) => unknown;
+}
 
 /**
- * Finds every `@OnDlrStatus` method on providers and controllers at bootstrap.
- * Instances are scanned rather than classes so that `useValue` and `useFactory` providers
- * are found too. Request-scoped providers are refused with a warning: a delivery report
- * has no request of the user's to scope them to.
+ * Finds every `@OnDlrStatus` and `@OnDeliveryOutcome` method on providers and controllers at
+ * bootstrap. Instances are scanned rather than classes so that `useValue` and `useFactory`
+ * providers are found too. Request-scoped providers are refused with a warning: a delivery
+ * report has no request of the user's to scope them to.
  */
 @Injectable()
 export class DlrHandlersExplorer {
@@ -20,10 +34,32 @@ export class DlrHandlersExplorer {
     private readonly scanner: MetadataScanner,
   ) {}
 
-  /** Every handler found; throws when a handler names a status Messente does not have. */
+  /** Every `@OnDlrStatus` handler; throws when one names a status Messente does not have. */
   explore(): DlrHandler[] {
+    return this.find(ON_DLR_STATUS_METADATA, '@OnDlrStatus', (selector) =>
+      selector === '*' || isKnownStatus(selector)
+        ? null
+        : `unknown status. Valid statuses: ${KNOWN_STATUSES.join(', ')}, or '*' for all.`,
+    ).map(({ name, selectors, call }) => ({ name, statuses: selectors, call }));
+  }
+
+  /** Every `@OnDeliveryOutcome` handler; throws when one names a result that fires no event. */
+  exploreOutcomes(): OutcomeHandler[] {
+    return this.find(ON_DELIVERY_OUTCOME_METADATA, '@OnDeliveryOutcome', (selector) =>
+      OUTCOME_SELECTORS.includes(selector)
+        ? null
+        : `no such result. Valid results: delivered, failed, overdue, or '*' for all ` +
+          '(pending fires no event).',
+    ).map(({ name, selectors, call }) => ({ name, results: selectors, call }));
+  }
+
+  private find(
+    metadataKey: string,
+    decorator: string,
+    invalid: (selector: string) => string | null,
+  ): Found[] {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
-    const handlers: DlrHandler[] = [];
+    const handlers: Found[] = [];
     const seen = new Set<object>();
     for (const wrapper of wrappers) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
@@ -32,12 +68,12 @@ export class DlrHandlersExplorer {
       if (!prototype) continue;
       const found = this.scanner
         .getAllMethodNames(prototype)
-        .map((name) => this.toHandler(wrapper, instance, name))
-        .filter((handler): handler is DlrHandler => handler !== null);
+        .map((name) => this.toHandler(wrapper, instance, name, metadataKey, decorator, invalid))
+        .filter((handler): handler is Found => handler !== null);
       if (found.length === 0) continue;
       if (!wrapper.isDependencyTreeStatic()) {
         this.logger.warn(
-          `@OnDlrStatus handlers of ${wrapper.name as string} are ignored: it is request-scoped ` +
+          `${decorator} handlers of ${wrapper.name as string} are ignored: it is request-scoped ` +
             '(or depends on a request-scoped provider). Move them to a singleton provider.',
         );
         continue;
@@ -52,20 +88,19 @@ export class DlrHandlersExplorer {
     wrapper: InstanceWrapper,
     instance: Record<string, unknown>,
     methodName: string,
-  ): DlrHandler | null {
+    metadataKey: string,
+    decorator: string,
+    invalid: (selector: string) => string | null,
+  ): Found | null {
     const method = instance[methodName];
     if (typeof method !== 'function') return null;
-    const statuses: string[] | undefined = Reflect.getMetadata(ON_DLR_STATUS_METADATA, method);
-    if (!statuses) return null;
+    const selectors: string[] | undefined = Reflect.getMetadata(metadataKey, method);
+    if (!selectors) return null;
     const name = `${instance.constructor?.name ?? String(wrapper.name)}.${methodName}`;
-    for (const status of statuses) {
-      if (status !== '*' && !isKnownStatus(status)) {
-        throw new Error(
-          `@OnDlrStatus('${status}') on ${name}: unknown status. ` +
-            `Valid statuses: ${KNOWN_STATUSES.join(', ')}, or '*' for all.`,
-        );
-      }
+    for (const selector of selectors) {
+      const problem = invalid(selector);
+      if (problem) throw new Error(`${decorator}('${selector}') on ${name}: ${problem}`);
     }
-    return { name, statuses: new Set(statuses), call: (event) => method.call(instance, event) };
+    return { name, selectors: new Set(selectors), call: (event: unknown) => method.call(instance, event) };
   }
 }

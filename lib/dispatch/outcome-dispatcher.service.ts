@@ -1,0 +1,108 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
+import { DeliveryOutcomeChanged } from '../events/delivery-outcome-changed.event.js';
+import type { OutcomeChange, OutcomeKey } from '../interfaces/outcome-store.interface.js';
+import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import { toDeliveryOutcome } from '../outcomes/to-delivery-outcome.js';
+import { trackingOf } from '../stores/tracking-of.js';
+import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
+import { errorMessage } from '../utils/error-message.js';
+import { callWithRetries } from './call-with-retries.js';
+import type { OutcomeHandler } from './dlr-handler.interface.js';
+import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
+
+interface Progress {
+  running: Promise<boolean> | null;
+  /** Handlers that already succeeded, once one failed: a redispatch skips them. */
+  succeeded: ReadonlySet<OutcomeHandler> | null;
+}
+
+/**
+ * Runs the `@OnDeliveryOutcome` handlers of each outcome change the store decided, with the
+ * guarantees of status changes: a failing handler is retried alone, a change whose handlers all
+ * succeeded is completed in the store, otherwise released for a sweep to dispatch again. The
+ * changes of one omnimessage run in the order they were handed in. Outcome changes are rare
+ * (one or two per send), so this keeps none of the status dispatcher's hot-path economies.
+ */
+@Injectable()
+export class OutcomeDispatcherService implements OnModuleInit {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private handlers: OutcomeHandler[] = [];
+  private readonly progress = new Map<string, Progress>();
+  private readonly chains = new Map<string, Promise<boolean>>();
+
+  constructor(
+    @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
+    private readonly explorer: DlrHandlersExplorer,
+    private readonly telemetry: DlrTelemetryService,
+  ) {}
+
+  onModuleInit(): void {
+    this.handlers = this.explorer.exploreOutcomes();
+  }
+
+  /** Queues a change behind the earlier ones of its omnimessage; resolves true when all handlers succeeded. */
+  dispatch(change: OutcomeChange): Promise<boolean> {
+    const { omnimessageId, result } = change.outcome;
+    const id = `${omnimessageId}/${result}`;
+    let progress = this.progress.get(id);
+    if (progress?.running) return progress.running;
+    if (!progress) this.progress.set(id, (progress = { running: null, succeeded: null }));
+    const current = progress;
+    const previous = this.chains.get(omnimessageId);
+    const run = (previous ?? Promise.resolve(true)).then(() => this.run(change, current, id));
+    current.running = run;
+    this.chains.set(omnimessageId, run);
+    void run.then(() => {
+      if (this.chains.get(omnimessageId) === run) this.chains.delete(omnimessageId);
+    });
+    return run;
+  }
+
+  /** Waits for every dispatch in flight. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  private async run(change: OutcomeChange, progress: Progress, id: string): Promise<boolean> {
+    const key: OutcomeKey = { omnimessageId: change.outcome.omnimessageId, result: change.outcome.result };
+    const event = new DeliveryOutcomeChanged(toDeliveryOutcome(change.outcome), change.previousResult);
+    const done = progress.succeeded;
+    const all = this.handlers.filter(
+      (handler) => handler.results.has('*') || handler.results.has(key.result),
+    );
+    const handlers = done ? all.filter((handler) => !done.has(handler)) : all;
+    const results = await Promise.all(
+      handlers.map((handler) =>
+        callWithRetries(() => handler.call(event), {
+          attempts: this.options.handlerAttempts,
+          retryDelayMs: this.options.handlerRetryDelayMs,
+          onFailure: (error, attempt, last) => {
+            this.telemetry.handlerFailed(undefined, error);
+            this.logger.error(
+              `Handler ${handler.name} failed on outcome ${key.result} of ${key.omnimessageId} ` +
+                `(try ${attempt} of ${this.options.handlerAttempts}${last ? ', the change stays pending' : ''})`,
+              error instanceof Error ? error.stack : String(error),
+            );
+            if (last) this.telemetry.handlerExhausted(handler.name);
+          },
+        }),
+      ),
+    );
+    const ok = results.every(Boolean);
+    if (!ok)
+      progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
+    const store = trackingOf(this.options.store);
+    try {
+      if (store) await (ok ? store.completeOutcome(key) : store.releaseOutcome(key));
+      if (ok) this.progress.delete(id);
+    } catch (error) {
+      if (ok) progress.succeeded = new Set(all);
+      this.logger.error(
+        `Could not update the pending outcome ${key.result} of ${key.omnimessageId}: ${errorMessage(error)}`,
+      );
+    }
+    progress.running = null;
+    return ok;
+  }
+}
