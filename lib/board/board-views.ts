@@ -52,12 +52,29 @@ export interface BoardPendingChange {
   readonly receivedAt: Date;
 }
 
+/**
+ * One report of a message as the board's history answers carry it: the recorded entry plus
+ * its state, so the page colours it without a list of statuses of its own.
+ */
+export interface BoardHistoryEntry extends DeliveryHistoryEntry {
+  /** How the page colours the report's status. */
+  readonly state: BoardState;
+}
+
 const failures = new Set<string>(FAILURE_STATUSES);
 
-/** The colour class of a status. */
+/**
+ * The board's one classification of a status: every answer that carries a status carries
+ * this next to it, and the page only reads it, so the page and the API cannot disagree.
+ */
 export function boardState(status: string): BoardState {
   if (failures.has(status)) return 'failed';
   return isFinalStatus(status) ? 'delivered' : 'in progress';
+}
+
+/** The state of each of `statuses`, keyed by status (own keys, any string). */
+export function boardStates(statuses: Iterable<string>): Record<string, BoardState> {
+  return Object.fromEntries([...statuses].map((status) => [status, boardState(status)]));
 }
 
 /** Shapes the board's data and masks recipients, in one place, so no route can forget to. */
@@ -100,9 +117,10 @@ export class BoardViews {
     };
   }
 
-  /** A history entry, its payload's recipient masked. */
-  historyEntry(entry: DeliveryHistoryEntry): DeliveryHistoryEntry {
-    if (!this.mask || !Object.hasOwn(entry.raw, 'to')) return entry;
-    return { ...entry, raw: { ...entry.raw, to: this.recipient(entry.raw['to']) } };
+  /** A history entry with its state, its payload's recipient masked. */
+  historyEntry(entry: DeliveryHistoryEntry): BoardHistoryEntry {
+    const state = boardState(entry.status);
+    if (!this.mask || !Object.hasOwn(entry.raw, 'to')) return { ...entry, state };
+    return { ...entry, state, raw: { ...entry.raw, to: this.recipient(entry.raw['to']) } };
   }
 }

@@ -12,7 +12,6 @@ import { DlrPendingService } from '../dispatch/dlr-pending.service.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import { DeliveryStatusEvents } from '../events/delivery-status-events.service.js';
-import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from '../services/delivery-status.service.js';
@@ -26,7 +25,14 @@ import {
   BOARD_RECONNECT_MS,
   BOARD_SEARCH_LIMIT,
 } from './board.constants.js';
-import { BoardViews, type BoardChange, type BoardPendingChange } from './board-views.js';
+import {
+  BoardViews,
+  boardStates,
+  type BoardChange,
+  type BoardHistoryEntry,
+  type BoardPendingChange,
+  type BoardState,
+} from './board-views.js';
 import type { ResolvedBoardOptions } from './resolved-board-options.interface.js';
 import { errorMessage } from '../utils/error-message.js';
 
@@ -34,6 +40,8 @@ import { errorMessage } from '../utils/error-message.js';
 export interface BoardStats extends DeliveryReportStatsSnapshot {
   /** Changes whose handlers have not all succeeded, in the store. */
   readonly pending: number;
+  /** The state of each status in `changesByStatus`, so the page colours them as the server does. */
+  readonly stateByStatus: Readonly<Record<string, BoardState>>;
 }
 
 /** What `GET {path}/api/messages/:id` answers. */
@@ -41,8 +49,8 @@ export interface BoardMessages {
   /** One entry per known message (one for a message id, each message for an omnimessage id). */
   readonly messages: {
     readonly messageId: string;
-    /** Every report of the message, oldest first, recipients masked as configured. */
-    readonly history: DeliveryHistoryEntry[];
+    /** Every report of the message, oldest first, with its state, recipients masked as configured. */
+    readonly history: BoardHistoryEntry[];
   }[];
 }
 
@@ -118,7 +126,8 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
   async stats(): Promise<BoardStats> {
     const { stats, store } = this.dlr;
     const pending = await this.fromStore(() => store.countPending());
-    return { ...stats.snapshot(), pending };
+    const snapshot = stats.snapshot();
+    return { ...snapshot, pending, stateByStatus: boardStates(Object.keys(snapshot.changesByStatus)) };
   }
 
   /** Every change as it is accepted, as server-sent events named `change`. */

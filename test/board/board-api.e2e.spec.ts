@@ -123,7 +123,13 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
     type Answer = {
       messages: {
         messageId: string;
-        history: { status: string; outcome: string; receivedAt: string; raw: Record<string, unknown> }[];
+        history: {
+          status: string;
+          outcome: string;
+          state: string;
+          receivedAt: string;
+          raw: Record<string, unknown>;
+        }[];
       }[];
     };
     const byMessage = await get<Answer>(`${board}/api/messages/${sms['message_id']}`);
@@ -133,6 +139,12 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
       'ACCEPTD:change',
       'DELIVRD:change',
       'ACK:stale',
+    ]);
+    // Each report carries the server's classification of its status: the page has no copy of it.
+    expect(byMessage.messages[0]!.history.map((entry) => entry.state)).toEqual([
+      'in progress',
+      'delivered',
+      'in progress',
     ]);
     for (const entry of byMessage.messages[0]!.history) {
       expect(entry.raw['to']).toBe(MASKED);
@@ -186,9 +198,12 @@ describe.each(ADAPTERS)('board API on %s', (adapter) => {
     ]);
     const stats = await get<Record<string, unknown>>(`${board}/api/stats`);
     expect(stats).toMatchObject({ pending: 1, handlerFailures: expect.any(Number), recentRefusals: [] });
+    // The snapshot's fields, plus the store's pending count and each counted status's state (so
+    // that the page colours the counts without a status list of its own).
     expect(Object.keys(stats).sort()).toEqual(
-      [...Object.keys(running!.app.get(DeliveryReportStats).snapshot()), 'pending'].sort(),
+      [...Object.keys(running!.app.get(DeliveryReportStats).snapshot()), 'pending', 'stateByStatus'].sort(),
     );
+    expect(stats['stateByStatus']).toEqual({ DELIVRD: 'delivered' });
 
     FlakyHandler.failing = false;
     const redispatch = await fetch(`${board}/api/pending/redispatch`, {

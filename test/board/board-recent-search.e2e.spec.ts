@@ -11,7 +11,7 @@ const MASKED = '+372*****55';
 type Messages = {
   messages: {
     messageId: string;
-    history: { status: string; outcome: string; raw: Record<string, unknown> }[];
+    history: { status: string; outcome: string; state: string; raw: Record<string, unknown> }[];
   }[];
 };
 
@@ -115,6 +115,11 @@ describe.each(ADAPTERS)('board recent changes and search on %s', (adapter) => {
       'ACCEPTD:change',
       'DELIVRD:change',
       'ACK:stale',
+    ]);
+    expect(byId.messages[0]!.history.map((entry) => entry.state)).toEqual([
+      'in progress',
+      'delivered',
+      'in progress',
     ]);
     expect(byId.messages[0]!.history.map((entry) => entry.raw['to'])).toEqual([MASKED, MASKED, MASKED]);
 
