@@ -77,11 +77,15 @@ export const BOARD_PAGE_HTML = `<!doctype html>
 </html>
 `;
 
+/** A CSP source allowing exactly this inline text (UTF-8, as the page is sent). */
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /**
  * The page's Content-Security-Policy: only its own inline style and script (by hash) run, and
  * it talks to its own origin only, so data that slipped into the DOM could not run or leak.
+ * The hashes are computed once, when this module loads, from the very strings inlined above:
+ * the script's text depends on how its TypeScript was compiled (tsc for dist/, ts-jest for
+ * tests), so a hash written down by hand would go stale.
  */
 export const BOARD_PAGE_CSP = [
   "default-src 'none'",
