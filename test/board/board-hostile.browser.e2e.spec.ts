@@ -2,12 +2,10 @@
 // Callbacks passed to page.$eval and page.evaluate run in the browser.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'puppeteer-core';
 import { dlrPayload } from '../../lib/testing/index.js';
-import { delay, postDlr, type AdapterName, type TestApp } from '../support/app.js';
-import { FlakyHandler, startBrowserBoardApp } from '../support/board-app.js';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
-import { describeRequiring } from '../support/requires.js';
+import { postDlr, type AdapterName } from '../support/app.js';
+import { FlakyHandler } from '../support/board-app.js';
+import { describeInChromium, useBoardInChromium } from '../support/board-browser.js';
 
 const SECRET = 'board-hostile-secret';
 /** Markup that would make an element, and run a script were scripts allowed, if it became HTML. */
@@ -24,41 +22,14 @@ async function serveOtherSite(html: string): Promise<{ url: string; server: Serv
   return { url: `http://localhost:${(server.address() as AddressInfo).port}/`, server };
 }
 
-describeRequiring(
-  chromiumAvailable,
-  'chromium',
-  'apt-get install -y chromium',
-)('the board in Chromium against hostile input', () => {
-  let browser: Browser;
-  let running: TestApp | undefined;
-  let page: Page;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(() => browser?.close());
-  afterEach(async () => {
-    FlakyHandler.reset();
-    await Promise.race([page?.close(), delay(5_000)]);
-    await running?.close();
-    running = undefined;
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
-
-  async function open(adapter: AdapterName, path = '') {
-    page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
-    await page.goto(`${running!.baseUrl}/messente/board${path}`);
-    await page.waitForSelector('#connection.live', { timeout: 5_000 });
-    return adapter;
-  }
+describeInChromium('the board in Chromium against hostile input', () => {
+  const board = useBoardInChromium(SECRET);
 
   it.each<AdapterName>(['express', 'fastify'])(
     'on %s shows a forged client IP (trust proxy) and markup in a report as text: no element made, no script run',
     async (adapter) => {
       // Behind a trusted proxy the client IP is whatever X-Forwarded-For says.
-      running = await startBrowserBoardApp(adapter, { secret: SECRET, trustProxy: true });
+      const running = await board.start(adapter, { trustProxy: true });
       const forgedIp = markup('from-ip');
       const refused = await postDlr(running.baseUrl, dlrPayload(), {
         secret: SECRET,
@@ -71,9 +42,9 @@ describeRequiring(
         error: markup('from-error'),
         channel: markup('from-channel'),
       });
-      expect((await postDlr(running.baseUrl, body, { secret: SECRET })).status).toBe(200);
+      expect((await board.post(body)).status).toBe(200);
 
-      await open(adapter, `#q=${encodeURIComponent(String(body['message_id']))}`);
+      const page = await board.open(`#q=${encodeURIComponent(String(body['message_id']))}`);
       await page.waitForSelector('#refusals tr.refusal td.ip');
       await page.waitForSelector('#results li.report');
       expect(await page.$eval('#refusals tr.refusal td.ip', (node) => node.textContent)).toBe(forgedIp);
@@ -93,9 +64,9 @@ describeRequiring(
   );
 
   it('refuses a cross-site form post and fetch to redispatch: no handler runs', async () => {
-    running = await startBrowserBoardApp('fastify', { secret: SECRET });
+    const running = await board.start('fastify');
     FlakyHandler.failing = true;
-    expect((await postDlr(running.baseUrl, dlrPayload(), { secret: SECRET })).status).toBe(200);
+    expect((await board.post(dlrPayload())).status).toBe(200);
     FlakyHandler.failing = false;
     expect(FlakyHandler.calls).toHaveLength(1);
     const target = `${running.baseUrl}/messente/board/api/pending/redispatch`;
@@ -111,8 +82,7 @@ describeRequiring(
           .then((r) => { window.results.withHeader = r.status; }, () => { window.results.withHeader = 'blocked'; });
       </script></body>`);
     try {
-      page = await browser.newPage();
-      page.on('pageerror', (error) => pageErrors.push(String(error)));
+      const page = await board.newPage();
       await page.goto(other.url, { timeout: 5_000 });
       await page.waitForFunction(
         () => {

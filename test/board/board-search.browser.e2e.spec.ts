@@ -1,44 +1,31 @@
 /// <reference lib="dom" />
 // Callbacks passed to page.$eval, page.evaluate and evaluateOnNewDocument run in the browser.
-import type { Browser, Page } from 'puppeteer-core';
-import { InMemoryDlrStore } from '../../lib/index.js';
+import type { Page } from 'puppeteer-core';
+import { InMemoryDlrStore, type MessenteDlrModuleOptions } from '../../lib/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
-import { delay, postDlr, type AdapterName, type TestApp } from '../support/app.js';
+import { postDlr, type AdapterName } from '../support/app.js';
 import { FlakyHandler, startBrowserBoardApp } from '../support/board-app.js';
-import { chromiumAvailable, launchChromium, texts } from '../support/chromium.js';
-import { describeRequiring } from '../support/requires.js';
+import { describeInChromium, useBoardInChromium } from '../support/board-browser.js';
+import { texts } from '../support/chromium.js';
 
 const SECRET = 'board-search-secret';
 const TO = '+3725555555';
 const MASKED = '+372*****55';
 
-describeRequiring(
-  chromiumAvailable,
-  'chromium',
-  'apt-get install -y chromium',
-)('the board in Chromium: feed history, search, links, words, dates', () => {
-  let browser: Browser;
-  let running: TestApp | undefined;
+describeInChromium('the board in Chromium: feed history, search, links, words, dates', () => {
+  const board = useBoardInChromium(SECRET);
   let page: Page;
-  const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(() => browser?.close());
-
-  async function start(adapter: AdapterName = 'fastify') {
-    running = await startBrowserBoardApp(adapter, { secret: SECRET });
-    page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+  /** Starts a board app and a page, not loaded yet: reports can arrive before it is opened. */
+  async function start(adapter: AdapterName = 'fastify', options: { dlr?: MessenteDlrModuleOptions } = {}) {
+    const running = await board.start(adapter, options);
+    page = await board.newPage();
     return running;
   }
-  async function open(hash = '') {
-    await page.goto(`${running!.baseUrl}/messente/board${hash}`);
-    await page.waitForSelector('#connection.live', { timeout: 5_000 });
-  }
+  /** Loads the board in the page (with a `#q=...` hash, say) and waits until it is live. */
+  const open = (hash = '') => board.open(hash);
   const post = async (body: Record<string, unknown>, signed = true) =>
-    (await postDlr(running!.baseUrl, body, signed ? { secret: SECRET } : {})).status;
+    (await board.post(body, signed)).status;
   /** Waits until the search results are exactly these messages, in this order. */
   const resultsAre = (ids: unknown[]) =>
     page.waitForFunction(
@@ -51,14 +38,6 @@ describeRequiring(
       { timeout: 5_000 },
       JSON.stringify(ids),
     );
-
-  afterEach(async () => {
-    FlakyHandler.reset();
-    await Promise.race([page?.close(), delay(5_000)]);
-    await running?.close();
-    running = undefined;
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
 
   it.each<AdapterName>(['express', 'fastify'])(
     'on %s starts the feed from the changes that arrived before it was opened, then adds live ones once each',
@@ -94,10 +73,7 @@ describeRequiring(
 
   it('after a reconnection, fills in what another instance received meanwhile, and repeats nothing', async () => {
     const store = new InMemoryDlrStore();
-    const first = await startBrowserBoardApp('fastify', { secret: SECRET, dlr: { store } });
-    running = first;
-    page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    const first = await start('fastify', { dlr: { store } });
     await open();
     const seen = dlrPayload({ status: 'ACCEPTD' });
     expect(await post(seen)).toBe(200);
@@ -114,9 +90,9 @@ describeRequiring(
 
     const port = Number(new URL(first.baseUrl).port);
     await first.close();
-    running = undefined;
+    board.app = undefined;
     await page.waitForSelector('#connection.down', { timeout: 5_000 });
-    running = await startBrowserBoardApp('fastify', { secret: SECRET, port, dlr: { store } });
+    await board.start('fastify', { port, dlr: { store } });
     await page.waitForSelector(`#feed tr.change[data-message-id="${String(elsewhere['message_id'])}"]`, {
       timeout: 10_000,
     });

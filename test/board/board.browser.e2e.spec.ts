@@ -2,12 +2,12 @@
 // Callbacks passed to page.$eval and page.evaluate run in the browser.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, Page, Viewport } from 'puppeteer-core';
+import type { Page, Viewport } from 'puppeteer-core';
 import { dlrPayload } from '../../lib/testing/index.js';
-import { delay, postDlr, type AdapterName, type TestApp } from '../support/app.js';
-import { FlakyHandler, startBrowserBoardApp } from '../support/board-app.js';
-import { chromiumAvailable, launchChromium, texts } from '../support/chromium.js';
-import { describeRequiring } from '../support/requires.js';
+import type { AdapterName } from '../support/app.js';
+import { FlakyHandler } from '../support/board-app.js';
+import { describeInChromium, useBoardInChromium } from '../support/board-browser.js';
+import { texts } from '../support/chromium.js';
 
 const SECRET = 'board-browser-secret';
 const TO = '+3725555555';
@@ -25,44 +25,22 @@ function feedRow(page: Page, messageId: unknown, status: string, timeoutMs = 2_0
   );
 }
 
-describeRequiring(
-  chromiumAvailable,
-  'chromium',
-  'apt-get install -y chromium',
-)('the board in Chromium', () => {
-  let browser: Browser;
-  let running: TestApp | undefined;
+describeInChromium('the board in Chromium', () => {
+  const board = useBoardInChromium(SECRET);
   let page: Page;
-  const pageErrors: string[] = [];
 
-  beforeAll(async () => {
+  beforeAll(() => {
     mkdirSync(OUTPUT, { recursive: true });
-    browser = await launchChromium();
   });
-  afterAll(() => browser?.close());
 
+  /** Starts a board app and opens its page in a window of this size. */
   async function open(adapter: AdapterName = 'fastify', viewport: Viewport = { width: 1280, height: 900 }) {
-    running = await startBrowserBoardApp(adapter, { secret: SECRET });
-    page = await browser.newPage();
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
-    // Before loading: a change of `isMobile` reloads the page.
-    await page.setViewport(viewport);
-    await page.goto(`${running.baseUrl}/messente/board`);
-    await page.waitForSelector('#connection.live', { timeout: 5_000 });
+    const running = await board.start(adapter);
+    await board.newPage(viewport);
+    page = await board.open();
     return running;
   }
-  const post = (body: Record<string, unknown>, signed = true) =>
-    postDlr(running!.baseUrl, body, signed ? { secret: SECRET } : {});
-
-  afterEach(async () => {
-    FlakyHandler.reset();
-    // Bounded: a page that does not close must not keep the app (and jest) alive.
-    await Promise.race([page?.close(), delay(5_000)]);
-    await running?.close();
-    running = undefined;
-    // The page's own script never threw.
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
+  const { post } = board;
 
   it.each<AdapterName>(['express', 'fastify'])(
     'on %s shows each signed report in the feed within 2 s, newest first, coloured and labelled, recipients masked',
@@ -96,6 +74,13 @@ describeRequiring(
         nodes.map((node) => getComputedStyle(node).backgroundColor),
       );
       expect(new Set(colours).size).toBe(3);
+      // The counts by status carry the state the server sends with them, as the feed does.
+      await page.waitForFunction(() => document.querySelectorAll('#counts-status .badge').length === 3);
+      expect(await texts(page, '#counts-status .badge')).toEqual([
+        'ACCEPTD (in progress)',
+        'DELIVRD (delivered)',
+        'FAILED (failed)',
+      ]);
       await page.screenshot({ path: resolve(OUTPUT, `board-${adapter}.png`), fullPage: true });
     },
   );
@@ -217,9 +202,9 @@ describeRequiring(
     await feedRow(page, before['message_id'], 'DELIVRD');
 
     await first.close();
-    running = undefined;
+    board.app = undefined;
     await page.waitForSelector('#connection.down', { timeout: 5_000 });
-    running = await startBrowserBoardApp('fastify', { secret: SECRET, port });
+    await board.start('fastify', { port });
     await page.waitForSelector('#connection.live', { timeout: 10_000 });
     const after = dlrPayload({ status: 'UNDELIV' });
     expect((await post(after)).status).toBe(200);
