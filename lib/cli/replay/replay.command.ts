@@ -1,15 +1,8 @@
 import { parseArgs } from 'node:util';
-import { CliFailure, UsageError } from '../shared/cli-errors.js';
+import { UsageError } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
-import {
-  UnreachableError,
-  answerOutcome,
-  answerText,
-  endToEndHeaders,
-  isSuccess,
-  sendHttp,
-} from '../shared/http-send.js';
+import { Printer, type CliIo } from '../shared/cli-io.js';
+import { answerOutcome, answerText, endToEndHeaders, isSuccess, sendHttp } from '../shared/http-send.js';
 import {
   COMMON_OPTIONS,
   parseCommandArgs,
@@ -19,6 +12,7 @@ import {
 import { MAX_RECORDING_BYTES, readRecording, recordedBody, type RecordedAnswer } from './read-recording.js';
 import { summarizeReport } from '../shared/report-summary.js';
 import { escapeControl } from '../shared/terminal-text.js';
+import { runSendLoop } from '../shared/send-loop.js';
 
 /** `messente-dlr replay FILE --url URL [--index N]`: resends recorded requests byte for byte. */
 export const replayCommand: CliCommand = {
@@ -68,18 +62,19 @@ Example:
     const printer = new Printer(io);
     if (!values.json)
       printer.line(`Replaying ${chosen.length} of ${recording.length} from ${file} to ${url.href}`);
-    const results: ReplayResult[] = [];
-    let failure: string | null = null;
-    for (const { request, number } of chosen) {
-      const body = recordedBody(request);
-      try {
+    return runSendLoop(io, {
+      url,
+      items: chosen,
+      json: values.json === true,
+      async send({ request, number }): Promise<ReplayResult> {
+        const body = recordedBody(request);
         const answer = await sendHttp(url, {
           method: request.method,
           headers: endToEndHeaders(request.headers),
           body,
         });
         const summary = summarizeReport(body);
-        const result: ReplayResult = {
+        return {
           index: number,
           status: summary?.status ?? null,
           messageId: summary?.messageId ?? null,
@@ -88,18 +83,12 @@ Example:
           outcome: answerOutcome(answer.body),
           body: answerText(answer.body, Infinity),
         };
-        results.push(result);
-        if (!values.json) printResult(printer, result);
-      } catch (error) {
-        if (!(error instanceof UnreachableError)) throw error;
-        failure = `request ${number}: cannot reach ${url.href}: ${error.message}`;
-        break;
-      }
-    }
-    const ok = failure === null && results.every((result) => isSuccess(result.httpStatus));
-    if (values.json) printJson(io, { url: url.href, file, ok, requests: results, error: failure });
-    if (failure) throw new CliFailure(failure);
-    return ok ? 0 : 1;
+      },
+      passed: (result) => isSuccess(result.httpStatus),
+      label: ({ number }) => `request ${number}`,
+      printEach: (result) => printResult(printer, result),
+      document: ({ ok, results, error }) => ({ url: url.href, file, ok, requests: results, error }),
+    });
   },
 };
 

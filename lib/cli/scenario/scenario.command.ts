@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { BUILTIN_SCENARIO } from './builtin-scenario.js';
-import { CliFailure, UsageError } from '../shared/cli-errors.js';
+import { UsageError } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
-import { UnreachableError, answerOutcome, answerText, isSuccess } from '../shared/http-send.js';
+import { Printer, type CliIo } from '../shared/cli-io.js';
+import { answerOutcome, answerText, isSuccess } from '../shared/http-send.js';
 import {
   COMMON_OPTIONS,
   optionalSecret,
@@ -20,6 +20,7 @@ import {
   type ScenarioStep,
 } from './scenario-file.js';
 import { escapeControl } from '../shared/terminal-text.js';
+import { runSendLoop } from '../shared/send-loop.js';
 import { postReport } from '../shared/webhook-request.js';
 
 /** Scenario files larger than this are refused (a scenario is a few kilobytes). */
@@ -83,15 +84,16 @@ Example:
       throw new UsageError(`missing --secret (or set MESSENTE_API_PASSWORD): ${source} has signed steps`);
     }
 
-    const results: StepResult[] = [];
-    let failure: string | null = null;
-    for (const [index, step] of scenario.steps.entries()) {
-      const report = reports[index]!;
-      try {
+    return runSendLoop(io, {
+      url,
+      items: scenario.steps,
+      json: values.json === true,
+      async send(step, index): Promise<StepResult> {
+        const report = reports[index]!;
         const answer = await postReport(url, JSON.stringify(report), step.sign, secret, step.headers);
         const outcome = answerOutcome(answer.body);
         const problem = unmetExpectation(step.expect, answer.status, outcome);
-        results.push({
+        return {
           index: index + 1,
           name: step.name,
           signed: step.sign,
@@ -102,30 +104,24 @@ Example:
           expect: step.expect,
           ok: problem === null,
           problem,
-        });
-      } catch (error) {
-        if (!(error instanceof UnreachableError)) throw error;
-        failure = `step ${index + 1}: cannot reach ${url.href}: ${error.message}`;
-        break;
-      }
-    }
-    const passed = results.filter((result) => result.ok).length;
-    const ok = failure === null && passed === scenario.steps.length;
-    if (values.json) {
-      printJson(io, {
-        url: url.href,
-        scenario: source,
-        ok,
-        passed,
-        failed: scenario.steps.length - passed,
-        steps: results,
-        error: failure,
-      });
-    } else {
-      printTable(new Printer(io), url, source, scenario.steps, results);
-    }
-    if (failure) throw new CliFailure(failure);
-    return ok ? 0 : 1;
+        };
+      },
+      passed: (result) => result.ok,
+      label: (_step, index) => `step ${index + 1}`,
+      printAfter: ({ results }) => printTable(new Printer(io), url, source, scenario.steps, results),
+      document: ({ ok, results, error }) => {
+        const passed = results.filter((result) => result.ok).length;
+        return {
+          url: url.href,
+          scenario: source,
+          ok,
+          passed,
+          failed: scenario.steps.length - passed,
+          steps: results,
+          error,
+        };
+      },
+    });
   },
 };
 

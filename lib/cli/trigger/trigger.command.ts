@@ -1,14 +1,15 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { dlrPayload } from '../../testing/dlr-payload.js';
-import { CliFailure, UsageError } from '../shared/cli-errors.js';
+import { UsageError } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
-import { UnreachableError, answerText, isRedirect, isSuccess } from '../shared/http-send.js';
+import { Printer, type CliIo } from '../shared/cli-io.js';
+import { answerText, isRedirect, isSuccess } from '../shared/http-send.js';
 import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
 import { applyOverrides, parseOverride } from './report-overrides.js';
 import { escapeControl } from '../shared/terminal-text.js';
 import { postReport } from '../shared/webhook-request.js';
+import { runSendLoop } from '../shared/send-loop.js';
 
 /** `messente-dlr trigger <STATUS...> --url URL`: one report per status for one message. */
 export const triggerCommand: CliCommand = {
@@ -76,35 +77,27 @@ Example:
         ),
       );
     }
-    const results: TriggerResult[] = [];
-    let failure: string | null = null;
-    for (const status of statuses) {
-      const report = applyOverrides(
-        dlrPayload({ message_id: messageId, omnimessage_id: omnimessageId, status, channel }),
-        overrides,
-      );
-      try {
+    return runSendLoop(io, {
+      url,
+      items: statuses,
+      json: values.json === true,
+      async send(status): Promise<TriggerResult> {
+        const report = applyOverrides(
+          dlrPayload({ message_id: messageId, omnimessage_id: omnimessageId, status, channel }),
+          overrides,
+        );
         const answer = await postReport(url, JSON.stringify(report), secret ? 'valid' : 'none', secret);
-        const result: TriggerResult = {
+        return {
           status,
           httpStatus: answer.status,
           body: answerText(answer.body, Infinity),
           location: isRedirect(answer.status) ? (answer.headers.location ?? null) : null,
         };
-        results.push(result);
-        if (!values.json) printResult(printer, result);
-      } catch (error) {
-        if (!(error instanceof UnreachableError)) throw error;
-        failure = `cannot reach ${url.href}: ${error.message}`;
-        break;
-      }
-    }
-    const ok = failure === null && results.every((result) => isSuccess(result.httpStatus));
-    if (values.json) {
-      printJson(io, { url: url.href, messageId, omnimessageId, ok, results, error: failure });
-    }
-    if (failure) throw new CliFailure(failure);
-    return ok ? 0 : 1;
+      },
+      passed: (result) => isSuccess(result.httpStatus),
+      printEach: (result) => printResult(printer, result),
+      document: ({ ok, results, error }) => ({ url: url.href, messageId, omnimessageId, ok, results, error }),
+    });
   },
 };
 
