@@ -11,13 +11,8 @@ import {
   type Diagnosis,
 } from './doctor-diagnosis.js';
 import { diagnoseSourceIp, readSeenIp, type BoardAccess, type SeenIp } from './doctor-source-ip.js';
-import {
-  UnreachableError,
-  answerOutcome,
-  answerText,
-  isSuccess,
-  type HttpAnswer,
-} from '../shared/http-send.js';
+import { UnreachableError, type HttpAnswer } from '../shared/http-send.js';
+import { answerOutcome, answerText, isSuccess } from '../shared/http-answer.js';
 import { postReport, type Signing } from '../shared/webhook-request.js';
 
 /** One of doctor's checks and what came of it. */

@@ -1,5 +1,6 @@
 import { diagnoseSourceIp } from './doctor-source-ip.js';
-import { answerText, isRedirect, type HttpAnswer } from '../shared/http-send.js';
+import { answerText, isRedirect } from '../shared/http-answer.js';
+import type { HttpAnswer } from '../shared/http-send.js';
 
 /** A likely cause of a failed check: a stable key (for `--json`) and what to do about it. */
 export interface Diagnosis {

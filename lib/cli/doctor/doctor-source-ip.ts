@@ -1,7 +1,8 @@
 import { BlockList, isIP } from 'node:net';
 import { oneLine } from '../shared/cli-errors.js';
 import type { Diagnosis } from './doctor-diagnosis.js';
-import { UnreachableError, isSuccess, sendHttp, type HttpAnswer } from '../shared/http-send.js';
+import { sendHttp, type HttpAnswer } from '../shared/http-send.js';
+import { isSuccess } from '../shared/http-answer.js';
 
 /** The board of the app doctor checks (`--board`), and the headers its guards want. */
 export interface BoardAccess {
@@ -29,7 +30,8 @@ export async function readSeenIp(board: BoardAccess, sentAt: number): Promise<Se
   try {
     answer = await sendHttp(stats, { method: 'GET', headers: { ...board.headers }, body: Buffer.alloc(0) });
   } catch (error) {
-    const reason = error instanceof UnreachableError ? error.message : oneLine(error);
+    // An UnreachableError's message is already one line; anything else is made one.
+    const reason = oneLine(error);
     return { problem: `could not read ${stats.href}: ${reason}` };
   }
   if (!isSuccess(answer.status)) {

@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import { DLR_TEST_REPORT_FIELD } from '../../payload/dlr-test-report.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { Printer, printJson, type CliIo } from '../shared/cli-io.js';
+import { Printer, printJson } from '../shared/printer.js';
+import type { CliIo } from '../shared/cli-io.js';
 import { UsageError } from '../shared/cli-errors.js';
 import { Doctor, type CheckResult } from './doctor-checks.js';
 import type { BoardAccess } from './doctor-source-ip.js';
-import { invalidHeader } from '../shared/http-send.js';
+import { invalidHeader } from '../shared/http-headers.js';
 import { escapeControl } from '../shared/terminal-text.js';
 import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
 

@@ -2,9 +2,11 @@ import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SIGNATURE_HEADER } from '../../messente-dlr.constants.js';
 import { oneLine } from '../shared/cli-errors.js';
-import { UnreachableError, endToEndHeaders, sendHttp } from '../shared/http-send.js';
-import { encodeBody, type RecordedAnswer, type RecordedRequest } from '../replay/read-recording.js';
-import { signatureVerdict, summarizeReport, type SignatureVerdict } from '../shared/report-summary.js';
+import { sendHttp } from '../shared/http-send.js';
+import { endToEndHeaders } from '../shared/http-headers.js';
+import { encodeBody, type RecordedAnswer, type RecordedRequest } from '../shared/recording.js';
+import { signatureVerdict, type SignatureVerdict } from './signature-verdict.js';
+import { summarizeReport } from '../shared/report-summary.js';
 
 // Messente's reports are a few hundred bytes; the port may be public through a tunnel.
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -72,7 +74,8 @@ export class ListenProxy {
           : {};
         res.writeHead(reply.status, headers).end(reply.body);
       } catch (error) {
-        const reason = error instanceof UnreachableError ? error.message : oneLine(error);
+        // An UnreachableError's message is already one line; anything else is made one.
+        const reason = oneLine(error);
         answer = { error: `app unreachable: ${reason}` };
         res.writeHead(502, { 'content-type': 'text/plain' }).end(`messente-dlr listen: ${answer.error}\n`);
       }

@@ -4,8 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CliFailure, UsageError, oneLine } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { Printer, type CliIo } from '../shared/cli-io.js';
-import { answerText, isSuccess } from '../shared/http-send.js';
+import { Printer } from '../shared/printer.js';
+import type { CliIo } from '../shared/cli-io.js';
+import { answerText, isSuccess } from '../shared/http-answer.js';
 import { ListenProxy, type ListenLine } from './listen-proxy.js';
 import { escapeControl } from '../shared/terminal-text.js';
 import {

@@ -1,42 +1,10 @@
+import { METHODS } from 'node:http';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../shared/cli-errors.js';
-import { invalidHeader, isHttpMethod } from '../shared/http-send.js';
+import { invalidHeader } from '../shared/http-headers.js';
 import { parseJsonText } from '../shared/parse-json-text.js';
 import { fileError, openInputFile, tooLarge } from '../shared/read-input-file.js';
-
-/** What the app answered a recorded request, or why it could not. */
-export type RecordedAnswer =
-  { readonly httpStatus: number; readonly body: string } | { readonly error: string };
-
-/**
- * One line of a `listen --record` file: a request exactly as it arrived. The body is kept
- * as text when it is valid UTF-8 (`body`), as base64 otherwise (`bodyBase64`), so that
- * `replay` can send the very same bytes.
- */
-export interface RecordedRequest {
-  readonly receivedAt: string;
-  readonly method: string;
-  readonly path: string;
-  /** Header names lower-cased, as Node's http module gives them. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
-  readonly bodyBase64?: string;
-  /** Always written by `listen`; a hand-made recording may leave it out. */
-  readonly answer?: RecordedAnswer;
-}
-
-/** `{ body }` when the bytes are valid UTF-8 (they survive a round trip), else `{ bodyBase64 }`. */
-export function encodeBody(bytes: Buffer): { body: string } | { bodyBase64: string } {
-  const text = bytes.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(bytes) ? { body: text } : { bodyBase64: bytes.toString('base64') };
-}
-
-/** The exact bytes of a recorded request's body. */
-export function recordedBody(request: RecordedRequest): Buffer {
-  return request.bodyBase64 !== undefined
-    ? Buffer.from(request.bodyBase64, 'base64')
-    : Buffer.from(request.body ?? '', 'utf8');
-}
+import type { RecordedAnswer, RecordedRequest } from '../shared/recording.js';
 
 /** Recordings larger than this are refused: replay holds every request in memory. */
 export const MAX_RECORDING_BYTES = 64 * 1024 * 1024;
@@ -148,7 +116,7 @@ function isRecordedAnswer(value: unknown): value is RecordedAnswer {
  * server never hands to its request handler (and which, sent, opens a tunnel, not a request).
  */
 function isRecordableMethod(method: string): boolean {
-  return isHttpMethod(method) && method !== 'CONNECT';
+  return METHODS.includes(method) && method !== 'CONNECT';
 }
 
 /** Strict base64, as `encodeBody` writes it: Node's decoder would skip anything else silently. */

@@ -1,15 +1,19 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { Printer, type CliIo } from '../shared/cli-io.js';
-import { answerOutcome, answerText, endToEndHeaders, isSuccess, sendHttp } from '../shared/http-send.js';
+import { Printer } from '../shared/printer.js';
+import type { CliIo } from '../shared/cli-io.js';
+import { answerOutcome, answerText, isSuccess } from '../shared/http-answer.js';
+import { endToEndHeaders } from '../shared/http-headers.js';
+import { sendHttp } from '../shared/http-send.js';
 import {
   COMMON_OPTIONS,
   parseCommandArgs,
   positiveInteger,
   requireUrl,
 } from '../shared/parse-command-args.js';
-import { MAX_RECORDING_BYTES, readRecording, recordedBody, type RecordedAnswer } from './read-recording.js';
+import { MAX_RECORDING_BYTES, readRecording } from './read-recording.js';
+import { recordedBody, type RecordedAnswer } from '../shared/recording.js';
 import { summarizeReport } from '../shared/report-summary.js';
 import { escapeControl } from '../shared/terminal-text.js';
 import { runSendLoop } from '../shared/send-loop.js';

@@ -1,7 +1,7 @@
 import { dlrPayload } from '../../testing/dlr-payload.js';
 import { UsageError } from '../shared/cli-errors.js';
 import { parseJsonText } from '../shared/parse-json-text.js';
-import { invalidHeader } from '../shared/http-send.js';
+import { invalidHeader } from '../shared/http-headers.js';
 import type { Signing } from '../shared/webhook-request.js';
 
 /** What a step expects; a step without one expects any 2xx answer. */

@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { BUILTIN_SCENARIO } from './builtin-scenario.js';
 import { UsageError } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { Printer, type CliIo } from '../shared/cli-io.js';
-import { answerOutcome, answerText, isSuccess } from '../shared/http-send.js';
+import { Printer } from '../shared/printer.js';
+import type { CliIo } from '../shared/cli-io.js';
+import { answerOutcome, answerText, isSuccess } from '../shared/http-answer.js';
 import {
   COMMON_OPTIONS,
   optionalSecret,

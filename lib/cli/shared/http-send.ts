@@ -1,8 +1,5 @@
 import {
-  METHODS,
   request as httpRequest,
-  validateHeaderName,
-  validateHeaderValue,
   type IncomingHttpHeaders,
   type IncomingMessage,
   type OutgoingHttpHeaders,
@@ -36,30 +33,6 @@ export class UnreachableError extends Error {
   ) {
     super(message);
   }
-}
-
-// Headers about one connection, which a request sent again must not copy.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'host',
-  'content-length',
-]);
-
-/** `headers` without host, content-length and hop-by-hop headers, names lower-cased. */
-export function endToEndHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const key = name.toLowerCase();
-    if (HOP_BY_HOP.has(key) || value === undefined) continue;
-    kept[key] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return kept;
 }
 
 /**
@@ -126,56 +99,4 @@ function toUnreachable(error: unknown, url: URL): UnreachableError {
     ENETUNREACH: `${where} is unreachable (network unreachable)`,
   };
   return new UnreachableError(reasons[code] ?? `${where}: ${oneLine(error)}`, code);
-}
-
-/** An answer's body as one short line of text, for printing. */
-export function answerText(body: Buffer, max = 200): string {
-  const text = body
-    .toString('utf8')
-    .replace(/\s*\n\s*/g, ' ')
-    .trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-/** The `outcome` of a JSON answer such as `{"outcome":"change"}`, or null. */
-export function answerOutcome(body: Buffer): string | null {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    const outcome = (parsed as { outcome?: unknown } | null)?.outcome;
-    return typeof outcome === 'string' ? outcome : null;
-  } catch {
-    return null;
-  }
-}
-
-/** True for a 3xx status, which Messente counts as received without following it. */
-export function isRedirect(httpStatus: number): boolean {
-  return httpStatus >= 300 && httpStatus < 400;
-}
-
-/** True for a 2xx status. */
-export function isSuccess(httpStatus: number): boolean {
-  return httpStatus >= 200 && httpStatus < 300;
-}
-
-/**
- * Why headers (from a scenario or a recording) cannot be sent, or null when they can;
- * checked with Node's own validators, which is what `http.request` would throw on.
- */
-export function invalidHeader(headers: Readonly<Record<string, string>>): string | null {
-  for (const [position, [name, value]] of [...Object.entries(headers)].entries()) {
-    try {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-    } catch {
-      // Which one by position: its name or value may be anything from the file.
-      return `header ${position + 1} (counting from 1) is not a valid HTTP header name and value`;
-    }
-  }
-  return null;
-}
-
-/** True for a method Node's HTTP parser knows, such as `POST` (what `listen` can have received). */
-export function isHttpMethod(method: string): boolean {
-  return METHODS.includes(method);
 }

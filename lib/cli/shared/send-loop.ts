@@ -1,5 +1,6 @@
 import { CliFailure } from './cli-errors.js';
-import { printJson, type CliIo } from './cli-io.js';
+import { printJson } from './printer.js';
+import type { CliIo } from './cli-io.js';
 import { UnreachableError } from './http-send.js';
 
 /** What a send loop came to, for a command's `--json` document and closing output. */

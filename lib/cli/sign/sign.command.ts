@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { signDlr } from '../../testing/sign-dlr.js';
 import type { CliCommand } from '../shared/cli-command.js';
-import { printJson, readAll, type CliIo } from '../shared/cli-io.js';
+import { printJson } from '../shared/printer.js';
+import { readAll, type CliIo } from '../shared/cli-io.js';
 import { COMMON_OPTIONS, parseCommandArgs, requireSecret } from '../shared/parse-command-args.js';
 import { readBytes } from '../shared/read-input-file.js';
 
