@@ -4,6 +4,16 @@ import type { MessenteDlrModuleOptions } from '../interfaces/messente-dlr-option
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
+import { optionValidators } from '../utils/option-validators.js';
+
+/** The shared checks of numbers, failing with a `MessenteDlrConfigError` that names the option. */
+const {
+  positiveNumber: positive,
+  nonNegativeNumber: nonNegative,
+  positiveInteger,
+} = optionValidators((option, problem) => {
+  throw new MessenteDlrConfigError(option, problem);
+});
 
 /**
  * Validates the user's options and fills in defaults. Runs once at bootstrap so that a
@@ -90,9 +100,7 @@ export function validateReconcileOptions(
   if (options.olderThanMs !== undefined) nonNegative(`${prefix}olderThanMs`, options.olderThanMs);
   for (const name of ['limit', 'concurrency'] as const) {
     const value = options[name];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-      throw new MessenteDlrConfigError(`${prefix}${name}`, `must be a positive integer, got ${value}`);
-    }
+    if (value !== undefined) positiveInteger(`${prefix}${name}`, value);
   }
 }
 
@@ -129,16 +137,4 @@ function resolveAcknowledge(
     'acknowledge',
     `must be 'after-store' or 'after-handlers', got ${String(mode)}`,
   );
-}
-
-function positive(option: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0)
-    throw new MessenteDlrConfigError(option, `must be a positive number, got ${value}`);
-  return value;
-}
-
-function nonNegative(option: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0)
-    throw new MessenteDlrConfigError(option, `must be zero or more, got ${value}`);
-  return value;
 }

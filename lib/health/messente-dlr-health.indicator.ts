@@ -4,6 +4,7 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
 import { errorMessage } from '../utils/error-message.js';
+import { withDeadline } from '../utils/with-deadline.js';
 
 /** How long the store has to answer, in ms: a health check must answer fast whatever the store does. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -52,8 +53,8 @@ export class MessenteDlrHealthIndicator {
       const store = this.dlrStore();
       // One deadline for both calls: a store that answers ping() but hangs on countPending()
       // (a slow scan, a lock) must not hang the health check either.
-      await withDeadline(store.ping(), deadline, 'ping()');
-      pending = await withDeadline(store.countPending(), deadline, 'countPending()');
+      await beforeDeadline(store.ping(), deadline, 'ping()');
+      pending = await beforeDeadline(store.countPending(), deadline, 'countPending()');
     } catch (error) {
       return indicator.down({
         store: 'down',
@@ -72,14 +73,11 @@ export class MessenteDlrHealthIndicator {
   }
 }
 
-/** `promise`, or a rejection naming `call` once `deadline` passes. */
-function withDeadline<T>(promise: Promise<T>, deadline: number, call: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`the store did not answer ${call} within ${HEALTH_TIMEOUT_MS} ms`)),
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** `promise`, or a rejection naming `call` once `deadline` (ms since the epoch) passes. */
+function beforeDeadline<T>(promise: Promise<T>, deadline: number, call: string): Promise<T> {
+  return withDeadline(
+    promise,
+    Math.max(0, deadline - Date.now()),
+    () => new Error(`the store did not answer ${call} within ${HEALTH_TIMEOUT_MS} ms`),
+  );
 }

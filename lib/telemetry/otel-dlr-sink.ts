@@ -14,6 +14,7 @@ import { DURATION_BUCKETS_S, STATUS_API_BUCKETS_S } from './duration-buckets.js'
 import type { OtelApiModule } from './otel-api.js';
 import { REFUSAL_REASONS, type RefusalReason } from '../interfaces/refusal-reason.js';
 import { errorMessage } from '../utils/error-message.js';
+import { withDeadline } from '../utils/with-deadline.js';
 
 /** Meter and tracer name. */
 export const TELEMETRY_NAME = 'nestjs-messente-dlr';
@@ -94,17 +95,10 @@ export class OtelDlrSink {
     });
     // Read when a reader collects, not per request; a store that does not answer is skipped.
     this.observePending = async (result) => {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const deadline = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timeout')), PENDING_TIMEOUT_MS);
-          timer.unref();
-        });
-        result.observe(await Promise.race([countPending(), deadline]));
+        result.observe(await withDeadline(countPending(), PENDING_TIMEOUT_MS));
       } catch {
         // Nothing observed: a gap in the series says more than a wrong number.
-      } finally {
-        clearTimeout(timer);
       }
     };
     this.pending.addCallback(this.observePending);
