@@ -57,6 +57,10 @@ export function resolveOptions(
     cqrs: options.cqrs === true,
     eventEmitter: options.eventEmitter === true,
     reconcile,
+    tracking: {
+      overdueAfterMs: positive('tracking.overdueAfterMs', options.tracking?.overdueAfterMs ?? 72 * 3_600_000),
+      sweepIntervalMs: nonNegative('tracking.sweepIntervalMs', options.tracking?.sweepIntervalMs ?? 60_000),
+    },
     controllerDecorators: options.controllerDecorators ?? [],
     telemetry: options.telemetry !== false,
     meterProvider: options.meterProvider ?? null,

@@ -49,6 +49,8 @@ export interface MessenteDlrModuleOptions {
   eventEmitter?: boolean;
   /** Poll the API for messages whose latest status is not final; off unless set. */
   reconcile?: ReconcileScheduleOptions;
+  /** Outcomes of what the app sends (`DeliveryStatusService.track()`). */
+  tracking?: TrackingOptions;
   /**
    * Decorators applied to the webhook controller, e.g. `[Public(), SkipThrottle()]`, so a global
    * auth guard or throttler can exempt it.
@@ -92,4 +94,12 @@ export interface ReconcileOptions {
 export interface ReconcileScheduleOptions extends ReconcileOptions {
   /** Interval between passes, in ms. */
   intervalMs: number;
+}
+
+/** Module option `tracking`: when outcomes become overdue, and how often that is looked for. */
+export interface TrackingOptions {
+  /** How long after `track()` a pending outcome becomes overdue, in ms. Default 72 h. */
+  overdueAfterMs?: number;
+  /** Interval of the sweep that finds overdue outcomes and redispatches outcome changes, in ms; 0 turns it off. Default 60 000. */
+  sweepIntervalMs?: number;
 }

@@ -28,6 +28,7 @@ export interface ResolvedDlrOptions {
   readonly cqrs: boolean;
   readonly eventEmitter: boolean;
   readonly reconcile: ReconcileScheduleOptions | null;
+  readonly tracking: { readonly overdueAfterMs: number; readonly sweepIntervalMs: number };
   readonly controllerDecorators: readonly ClassDecorator[];
   readonly telemetry: boolean;
   /** Null: the global provider. */
