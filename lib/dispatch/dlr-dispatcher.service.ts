@@ -6,7 +6,7 @@ import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.j
 import { DeliveryStatusEvents } from '../events/delivery-status-events.service.js';
 import type { PendingKey, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
-import { decodePendingKey, encodePendingKey } from '../stores/pending-key.js';
+import { decodeReportKey, encodeReportKey } from '../stores/report-key.js';
 import { DlrTelemetryService, type TraceParent } from '../telemetry/dlr-telemetry.service.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridgesService } from './dlr-bus-bridges.service.js';
@@ -53,7 +53,7 @@ export class DlrDispatcherService implements OnModuleInit {
   private wildcard: DlrHandler[] = [];
   /** The last change queued for each message, whose run is its chain's tail; removed when the chain drains. */
   private readonly chains = new Map<string, Progress>();
-  /** Changes dispatched by this process and not completed, by `encodePendingKey`. */
+  /** Changes dispatched by this process and not completed, by `encodeReportKey`. */
   private readonly progress = new Map<string, Progress>();
   private stopping = false;
   /** `progress` size that triggers a forgetting pass; raised while every change is running. */
@@ -89,8 +89,8 @@ export class DlrDispatcherService implements OnModuleInit {
    * rejects. `parent` is the intake's record span, for the handler spans.
    */
   dispatch(report: StoredReport, parent?: TraceParent): Promise<boolean> {
-    const messageId = String(report.raw['message_id']);
-    const id = encodePendingKey(messageId, String(report.raw['status']));
+    const messageId = report.messageId;
+    const id = encodeReportKey(messageId, report.status);
     let progress = this.progress.get(id);
     if (progress?.running) return progress.running;
     if (!progress) {
@@ -153,7 +153,7 @@ export class DlrDispatcherService implements OnModuleInit {
   async releaseInFlight(): Promise<void> {
     const keys = [...this.progress.entries()]
       .filter(([, progress]) => progress.running)
-      .map(([id]) => decodePendingKey(id));
+      .map(([id]) => decodeReportKey(id));
     await Promise.allSettled(keys.map((key) => this.options.store.release(key)));
   }
 
@@ -169,10 +169,8 @@ export class DlrDispatcherService implements OnModuleInit {
   }
 
   private async run(report: StoredReport, progress: Progress, parent: TraceParent): Promise<boolean> {
-    const key: PendingKey = {
-      messageId: String(report.raw['message_id']),
-      status: String(report.raw['status']),
-    };
+    // The key alone, not the report: a custom store may keep or serialise what it is given.
+    const key: PendingKey = { messageId: report.messageId, status: report.status };
     // After the webhook's answer: Messente's wait must not include the handlers' own work.
     if (this.options.acknowledge === 'after-store') await this.nextTurn();
     let ok: boolean;

@@ -1,8 +1,13 @@
 /**
- * One report as a store keeps it: the payload exactly as received plus what the store
- * decided about it. Everything else (`DeliveryStatusChanged`) is derived from this.
+ * One report as a store keeps it: its identity, the payload exactly as received, and what the
+ * store decided about it. Everything else (`DeliveryStatusChanged`) is derived from this.
+ * `messageId` and `status` are its key: a `StoredReport` is also a `PendingKey`.
  */
 export interface StoredReport {
+  /** The report's `message_id` as text: `String(raw.message_id)`. */
+  readonly messageId: string;
+  /** The report's `status` as text: `String(raw.status)`. */
+  readonly status: string;
   /** The callback body as received (a plain JSON object). */
   readonly raw: Readonly<Record<string, unknown>>;
   /** When the webhook received it, in ms since the epoch. */

@@ -1,6 +1,4 @@
-import { Logger } from '@nestjs/common';
-// The default import works with every pg 8 release; named ESM exports came later.
-import pg, { type Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import type { QueryResult, QueryResultRow } from 'pg';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type {
   DlrStore,
@@ -9,51 +7,23 @@ import type {
   RecordResult,
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
+import { type UnidentifiedReport, identified, messageIdOf, statusOf } from '../stores/report-key.js';
+import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
+import { errorMessage } from '../utils/error-message.js';
+import { withDeadline } from '../utils/with-deadline.js';
+import {
+  type PostgresDlrStoreOptions,
+  type ResolvedPostgresOptions,
+  resolvePostgresOptions,
+} from './postgres-dlr.options.js';
 import { type Statement, type Statements, statements } from './postgres-dlr.queries.js';
 import { POSTGRES_DLR_SCHEMA_VERSION, postgresDlrSchemaSql, quoteSchema } from './postgres-dlr.schema.js';
+import { PostgresPool, unavailable } from './postgres-pool.js';
+import { PostgresRetention } from './postgres-retention.js';
 import { fromDbText, searchValues, toDbText } from './postgres-text.js';
-import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
-import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
-import { errorMessage } from '../utils/error-message.js';
 
-/** Options of `PostgresDlrStore`. Give exactly one of `pool` and `connectionString`. */
-export interface PostgresDlrStoreOptions {
-  /**
-   * A node-postgres pool to use; the store never ends it. Give it an `'error'` listener (the
-   * store adds a quiet one when it has none, so that a database restart cannot crash the app)
-   * and a `connectionTimeoutMillis`, so that a full pool fails instead of queueing forever.
-   */
-  pool?: Pool;
-  /**
-   * A PostgreSQL URL. The store creates a pool whose connections time out statements after
-   * `queryTimeoutMs`, reconnect by themselves, and are ended by `close()`.
-   */
-  connectionString?: string;
-  /** The schema holding the store's tables. Default `'messente_dlr'`. */
-  schema?: string;
-  /** History of messages silent for longer than this is deleted, in small batches. Default 90. */
-  retentionDays?: number;
-  /**
-   * Create the schema when it is missing (default true), under an advisory lock so that
-   * instances starting together do it once. `false` when migrations run it themselves:
-   * `postgresDlrSchemaSql()` is the SQL.
-   */
-  createSchema?: boolean;
-  /**
-   * Every call (waiting for a connection included) rejects after this many ms. Default 2500:
-   * longer than the webhook's own 1.5 s deadline, so that a report recorded just after the
-   * 503 went out is still seen, and dispatched, by the app.
-   */
-  queryTimeoutMs?: number;
-  /** How often retention runs, in ms; 0 turns it off. Default one hour (the first run within a minute of start). */
-  pruneIntervalMs?: number;
-  /** Messages deleted per retention statement. Default 500. */
-  pruneBatchSize?: number;
-}
+export type { PostgresDlrStoreOptions } from './postgres-dlr.options.js';
 
-const DAY_MS = 86_400_000;
-/** Retention statements per run at most: a backlog is worked off over several runs. */
-const PRUNE_BATCHES_PER_RUN = 200;
 /** SQLSTATEs after which a decision is simply tried again: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const RETRIES = 3;
@@ -67,47 +37,34 @@ const SCHEMA_TIMEOUT_MS = 30_000;
  * `FOR UPDATE SKIP LOCKED`, so each goes to one instance. Semantics are those of
  * `InMemoryDlrStore` (one contract suite runs against every store).
  *
- * Every call rejects within `queryTimeoutMs` with an error saying PostgreSQL is unavailable,
+ * Every call rejects within `timeoutMs` with an error saying PostgreSQL is unavailable,
  * so that the webhook answers 503 and Messente retries later.
  */
 export class PostgresDlrStore implements DlrStore {
-  private readonly pool: Pool;
-  private readonly ownsPool: boolean;
+  private readonly options: ResolvedPostgresOptions;
   private readonly schema: string;
+  private readonly pool: PostgresPool;
   private readonly sql: Statements;
-  private readonly retentionMs: number;
-  private readonly createSchema: boolean;
-  private readonly queryTimeoutMs: number;
-  private readonly pruneBatchSize: number;
-  private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly quietErrors = (error: Error) => (this.lastPoolError = error.message);
-  private lastPoolError: string | null = null;
+  private readonly retention: PostgresRetention;
   private schemaReady: Promise<void> | null;
   private schemaInstalled: boolean;
-  private pruneTimer: NodeJS.Timeout | undefined;
-  private pruning: Promise<number> | null = null;
   private closed = false;
 
   constructor(options: PostgresDlrStoreOptions) {
-    if (!options.pool === !options.connectionString) {
-      throw new Error('PostgresDlrStore: give exactly one of the options `pool` and `connectionString`');
-    }
-    this.schema = options.schema ?? 'messente_dlr';
-    quoteSchema(this.schema);
-    this.sql = statements(this.schema);
-    this.retentionMs = positive('retentionDays', options.retentionDays ?? 90) * DAY_MS;
-    this.createSchema = options.createSchema ?? true;
-    this.queryTimeoutMs = positiveInteger('queryTimeoutMs', options.queryTimeoutMs ?? 2500);
-    this.pruneBatchSize = positiveInteger('pruneBatchSize', options.pruneBatchSize ?? 500);
-    const pruneIntervalMs = options.pruneIntervalMs ?? 3_600_000;
-    if (pruneIntervalMs !== 0) positiveInteger('pruneIntervalMs', pruneIntervalMs);
-    this.ownsPool = !options.pool;
-    this.pool = options.pool ?? this.createPool(options.connectionString!);
-    if (this.pool.listenerCount('error') === 0) this.pool.on('error', this.quietErrors);
-    this.schemaReady = this.createSchema ? null : Promise.resolve();
-    this.schemaInstalled = !this.createSchema;
-    if (pruneIntervalMs > 0)
-      this.schedulePrune(Math.min(pruneIntervalMs, Math.random() * 60_000), pruneIntervalMs);
+    this.options = resolvePostgresOptions(options);
+    const { schema, createSchema, timeoutMs, retentionMs, pruneBatchSize } = this.options;
+    this.schema = schema;
+    quoteSchema(schema);
+    this.sql = statements(schema);
+    this.pool = new PostgresPool(options, timeoutMs);
+    this.schemaReady = createSchema ? null : Promise.resolve();
+    this.schemaInstalled = !createSchema;
+    this.retention = new PostgresRetention(
+      async (olderThan, batchSize) => (await this.run(this.sql.prune, [olderThan, batchSize])).rowCount ?? 0,
+      retentionMs,
+      pruneBatchSize,
+    );
+    this.retention.start(this.options.pruneIntervalMs);
   }
 
   /** {@inheritDoc DlrStore.record} */
@@ -119,12 +76,13 @@ export class PostgresDlrStore implements DlrStore {
     if (!Number.isFinite(receivedAt) || !Number.isFinite(leaseMs)) {
       throw new TypeError('PostgresDlrStore: receivedAt and leaseMs must be finite numbers');
     }
-    const status = String(raw['status']);
+    const messageId = messageIdOf(raw);
+    const status = statusOf(raw);
     const omnimessageId = raw['omnimessage_id'];
     const at = Math.round(receivedAt);
     const values = [
       JSON.stringify(raw),
-      toDbText(String(raw['message_id'])),
+      toDbText(messageId),
       toDbText(status),
       typeof omnimessageId === 'string' ? toDbText(omnimessageId) : null,
       at,
@@ -135,9 +93,16 @@ export class PostgresDlrStore implements DlrStore {
     ];
     const [row] = (await this.run(this.sql.record, values)).rows as {
       outcome: RecordOutcome;
-      report: StoredReport | null;
+      report: UnidentifiedReport | null;
     }[];
-    return { outcome: row!.outcome, report: row!.report };
+    const report = row!.report;
+    if (report === null) return { outcome: row!.outcome, report: null };
+    // The report's key is this call's: no need to read it back from the row.
+    const { raw: stored, receivedAt: storedAt, previousStatus } = report;
+    return {
+      outcome: row!.outcome,
+      report: { messageId, status, raw: stored, receivedAt: storedAt, previousStatus },
+    };
   }
 
   /** {@inheritDoc DlrStore.complete} */
@@ -232,46 +197,29 @@ export class PostgresDlrStore implements DlrStore {
    * many messages were deleted. Runs on a timer by itself (`pruneIntervalMs`).
    */
   prune(): Promise<number> {
-    this.pruning ??= this.pruneBatches().finally(() => (this.pruning = null));
-    return this.pruning;
+    return this.retention.run();
   }
 
   /** Stops retention and ends the pool if the store created it; a pool passed in stays open. */
   async close(): Promise<void> {
-    clearTimeout(this.pruneTimer);
-    this.pruneTimer = undefined;
-    if (this.closed) return;
+    if (this.closed) return this.retention.stop();
     this.closed = true;
-    await this.pruning?.catch(() => undefined);
-    this.pool.off('error', this.quietErrors);
-    if (this.ownsPool) await this.pool.end();
-  }
-
-  private createPool(connectionString: string): Pool {
-    return new pg.Pool({
-      connectionString,
-      application_name: 'nestjs-messente-dlr',
-      // A hung server or a lost connection must fail fast, so that intake answers 503.
-      connectionTimeoutMillis: this.queryTimeoutMs,
-      statement_timeout: this.queryTimeoutMs,
-      query_timeout: this.queryTimeoutMs,
-      keepAlive: true,
-    });
+    await this.retention.stop();
+    await this.pool.close();
   }
 
   private async installSchema(): Promise<void> {
     const deadline = Date.now() + SCHEMA_TIMEOUT_MS;
-    const client = await this.connect(deadline);
-    const s = quoteSchema(this.schema);
+    const client = await this.pool.connect(deadline);
+    const schema = this.schema;
+    const s = quoteSchema(schema);
     const query = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
       client.query<R>({ text, values, query_timeout: Math.max(1, deadline - Date.now()) } as never);
     let failed: unknown;
     try {
       await query('BEGIN');
       // Instances starting together queue here; the first creates, the others find it done.
-      await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `nestjs-messente-dlr:${this.schema}`,
-      ]);
+      await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`nestjs-messente-dlr:${schema}`]);
       const exists = await query<{ found: boolean }>(
         `SELECT to_regclass('${s}.schema_version') IS NOT NULL AS found`,
       );
@@ -282,17 +230,17 @@ export class PostgresDlrStore implements DlrStore {
         : null;
       if (version !== null && version > POSTGRES_DLR_SCHEMA_VERSION) {
         throw new Error(
-          `PostgresDlrStore: schema ${this.schema} is at version ${version}, newer than this release's ` +
+          `PostgresDlrStore: schema ${schema} is at version ${version}, newer than this release's ` +
             `${POSTGRES_DLR_SCHEMA_VERSION}; upgrade nestjs-messente-dlr`,
         );
       }
-      if (version !== POSTGRES_DLR_SCHEMA_VERSION) await query(postgresDlrSchemaSql(this.schema));
+      if (version !== POSTGRES_DLR_SCHEMA_VERSION) await query(postgresDlrSchemaSql(schema));
       await query('COMMIT');
     } catch (error) {
       failed = error;
       await client.query('ROLLBACK').catch(() => undefined);
       if (!isServerError(error)) throw unavailable(error);
-      throw new Error(`PostgresDlrStore: could not create schema ${this.schema}: ${errorMessage(error)}`, {
+      throw new Error(`PostgresDlrStore: could not create schema ${schema}: ${errorMessage(error)}`, {
         cause: error,
       });
     } finally {
@@ -300,38 +248,21 @@ export class PostgresDlrStore implements DlrStore {
     }
   }
 
-  private schedulePrune(delayMs: number, intervalMs: number): void {
-    this.pruneTimer = setTimeout(() => {
-      void this.prune()
-        .catch((error: unknown) =>
-          this.logger.warn(`PostgresDlrStore: retention did not run: ${errorMessage(error)}`),
-        )
-        .finally(() => {
-          if (this.pruneTimer) this.schedulePrune(intervalMs, intervalMs);
-        });
-    }, delayMs);
-    this.pruneTimer.unref();
-  }
-
-  private async pruneBatches(): Promise<number> {
-    let total = 0;
-    for (let batch = 0; batch < PRUNE_BATCHES_PER_RUN && !this.closed; batch++) {
-      const result = await this.run(this.sql.prune, [Date.now() - this.retentionMs, this.pruneBatchSize]);
-      total += result.rowCount ?? 0;
-      if ((result.rowCount ?? 0) < this.pruneBatchSize) break;
-    }
-    return total;
-  }
-
   /**
    * Runs one prepared statement on a pooled connection, waiting for the connection and the
-   * answer no longer than `queryTimeoutMs` in all; retries a serialization failure or deadlock.
+   * answer no longer than `timeoutMs` in all; retries a serialization failure or deadlock.
    */
   private async run(statement: Statement, values: unknown[]): Promise<QueryResult> {
-    const deadline = Date.now() + this.queryTimeoutMs;
-    if (!this.schemaInstalled) await this.beforeDeadline(this.ensureSchema(), deadline);
+    const timeoutMs = this.options.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    if (!this.schemaInstalled) {
+      // Intake must not wait on a schema creation that hangs.
+      await withDeadline(this.ensureSchema(), timeoutMs, () =>
+        unavailable(new Error(`schema not ready within ${timeoutMs} ms`)),
+      );
+    }
     for (let attempt = 1; ; attempt++) {
-      const client = await this.connect(deadline);
+      const client = await this.pool.connect(deadline);
       let failed: unknown;
       try {
         return await client.query({
@@ -352,59 +283,14 @@ export class PostgresDlrStore implements DlrStore {
       }
     }
   }
-
-  /** `pending`, or a rejection at `deadline`: intake must not wait on a schema creation that hangs. */
-  private beforeDeadline(pending: Promise<void>, deadline: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(unavailable(new Error(`schema not ready within ${this.queryTimeoutMs} ms`))),
-        Math.max(1, deadline - Date.now()),
-      );
-    });
-    return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
-  }
-
-  /** A pooled connection by `deadline`, or a rejection; one that comes later goes straight back. */
-  private connect(deadline: number): Promise<PoolClient> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(
-        () => {
-          settled = true;
-          reject(unavailable(new Error(`no connection within ${this.queryTimeoutMs} ms`)));
-        },
-        Math.max(1, deadline - Date.now()),
-      );
-      this.pool.connect().then(
-        (client) => {
-          if (settled) return client.release();
-          settled = true;
-          clearTimeout(timer);
-          // A connection lost while checked out also emits 'error' on the client, which would
-          // crash the process unheard; the query in flight fails with it anyway.
-          if (client.listenerCount('error') === 0) client.on('error', ignore);
-          resolve(client);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          reject(unavailable(error, this.lastPoolError));
-        },
-      );
-    });
-  }
 }
-
-function ignore(): void {}
 
 function keyValues(key: PendingKey): [string, string] {
   return [toDbText(key.messageId), toDbText(key.status)];
 }
 
 function reports(result: QueryResult): StoredReport[] {
-  return (result.rows as { report: StoredReport }[]).map((row) => row.report);
+  return (result.rows as { report: UnidentifiedReport }[]).map((row) => identified(row.report));
 }
 
 function isServerError(error: unknown): boolean {
@@ -413,25 +299,4 @@ function isServerError(error: unknown): boolean {
 
 function isRetryable(error: unknown): boolean {
   return isServerError(error) && RETRYABLE.has(String((error as { code?: unknown }).code));
-}
-
-function unavailable(error: unknown, cause: string | null = null): Error {
-  if (error instanceof Error && error.message.startsWith('PostgresDlrStore')) return error;
-  return new Error(`PostgresDlrStore: PostgreSQL is unavailable (${cause ?? errorMessage(error)})`, {
-    cause: error,
-  });
-}
-
-function positive(name: string, value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new Error(`PostgresDlrStore: ${name} must be a positive number, got ${value}`);
-  }
-  return value;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`PostgresDlrStore: ${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }

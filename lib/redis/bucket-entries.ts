@@ -38,3 +38,14 @@ export function groupByBucket(entries: readonly Entry[]): Map<number, Entry[]> {
   }
   return groups;
 }
+
+/**
+ * Reads every bucket of `walk` with `read` (a bounded ZRANGE… WITHSCORES), at once, and merges
+ * the answers by score, ties in walk order.
+ */
+export async function readBuckets(
+  walk: number[],
+  read: (bucket: number) => Promise<string[]>,
+): Promise<Entry[]> {
+  return mergeByScore(await Promise.all(walk.map(read)), walk);
+}

@@ -83,6 +83,21 @@ export class RedisDlrKeys {
     return `${this.tags[bucket]}find:${period}`;
   }
 
+  /** The KEYS of the `RECORD` script for one report, in its order: all in the message's slot. */
+  recordKeys(messageId: string, omnimessageId: string | null, period: number): string[] {
+    const bucket = this.bucketOf(messageId);
+    return [
+      this.message(messageId),
+      this.history(messageId),
+      this.omnimessage(bucket, omnimessageId ?? ''),
+      this.leases(bucket),
+      this.pendingReports(bucket),
+      this.unsettled(bucket),
+      this.recent(bucket),
+      this.find(bucket, period),
+    ];
+  }
+
   /** 0 … buckets-1, starting at `start` and wrapping around. */
   walk(start: number): number[] {
     return Array.from({ length: this.buckets }, (_, i) => (start + i) % this.buckets);

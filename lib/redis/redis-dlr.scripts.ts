@@ -1,4 +1,6 @@
 import { FINAL_STATUSES, KNOWN_STATUSES, statusPrecedence } from '../dlr-status.js';
+import type { StoredReport } from '../interfaces/dlr-store.interface.js';
+import { type UnidentifiedReport, identified } from '../stores/report-key.js';
 import { MAX_RECENT } from '../stores/store-queries.js';
 
 /**
@@ -174,3 +176,40 @@ return found
 
 /** Every script, for `defineCommand`. */
 export const SCRIPTS: readonly Script[] = [RECORD, CLAIM, LIST_PENDING, COMPLETE, UNSETTLED_LATEST, SEARCH];
+
+/** A script as `defineCommand` installed it on a client or pipeline: KEYS, then ARGV. */
+export type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+/** The commands `defineCommand` needs to install every script on a client. */
+interface Definable {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+}
+
+/**
+ * Installs every script on `client`: EVALSHA, and EVAL on a connection that has not run the
+ * script yet, per node on a cluster, so that a failover or a node's restart needs nothing more.
+ */
+export function defineScripts(client: Definable): void {
+  for (const { name, lua, numberOfKeys } of SCRIPTS) client.defineCommand(name, { lua, numberOfKeys });
+}
+
+/** The command `defineScripts` made of `script` on `client`. */
+export function scriptOn(client: object, script: Script): ScriptCall {
+  return (...args) => (client as Record<string, ScriptCall>)[script.name]!(...args);
+}
+
+/**
+ * A report as `RECORD` writes it (JSON of its raw body, time and previous status), with its
+ * identity: read from `raw`, or given by a caller that knows it already (`record()`).
+ */
+export function parseReport(json: string, messageId?: string, status?: string): StoredReport {
+  const report = JSON.parse(json) as UnidentifiedReport;
+  if (messageId === undefined || status === undefined) return identified(report);
+  const { raw, receivedAt, previousStatus } = report;
+  return { messageId, status, raw, receivedAt, previousStatus };
+}
+
+/** The reports of a reply that lists them. */
+export function parseReports(reply: unknown): StoredReport[] {
+  return (reply as string[]).map((json) => parseReport(json));
+}

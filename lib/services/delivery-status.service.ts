@@ -151,7 +151,7 @@ export class DeliveryStatusService {
 }
 
 function toHistoryEntry(report: StoredReport): DeliveryHistoryEntry {
-  const status = String(report.raw['status']);
+  const status = report.status;
   // The store keeps a report in history as stale exactly when it ranks below the status
   // it found: the same rule read back.
   const stale =

@@ -99,6 +99,7 @@ export class DlrIntakeService {
   }
 }
 
+/** The key alone, not the report: a custom store may keep or serialise what it is given. */
 function keyOf(report: StoredReport): PendingKey {
-  return { messageId: String(report.raw['message_id']), status: String(report.raw['status']) };
+  return { messageId: report.messageId, status: report.status };
 }

@@ -2,9 +2,11 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
-import { encodePendingKey } from './pending-key.js';
+import { type Fileable, OmnimessageIndex } from './omnimessage-index.js';
+import { encodeReportKey, messageIdOf, statusOf } from './report-key.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
 import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
+import { optionValidatorsOf } from '../utils/option-validators.js';
 
 /** Options of `InMemoryDlrStore`. */
 export interface InMemoryDlrStoreOptions {
@@ -28,12 +30,8 @@ export interface InMemoryDlrStoreOptions {
   maxPending?: number;
 }
 
-interface MessageEntry {
+interface MessageEntry extends Fileable {
   latest: StoredReport | null;
-  /** The omnimessage of the message's first change, which the index files it under. */
-  omnimessageId: string | null;
-  /** When it got its omnimessage, in filing order: a late-built index keeps that order. */
-  filed: number;
   /**
    * Every report kept, oldest first, once there are two; null while `latest` is the only one,
    * which spares most messages an array.
@@ -47,9 +45,6 @@ interface MessageEntry {
 
 /** One bit per documented status: deduplicating those costs no allocation and never forgets. */
 const KNOWN_BITS: ReadonlyMap<string, number> = new Map(KNOWN_STATUSES.map((status, i) => [status, 1 << i]));
-
-/** Message ids of one omnimessage: the one id most have, or a Set (O(1) however many). */
-type OmnimessageIds = string | Set<string>;
 
 interface PendingEntry {
   readonly report: StoredReport;
@@ -66,11 +61,7 @@ export class InMemoryDlrStore implements DlrStore {
   private readonly maxPending: number;
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly messages: LRUCache<string, MessageEntry>;
-  // Built by the first `forOmnimessage()` and kept from then on: an app that never asks
-  // spares two lookups in a large map per report. Most omnimessages have one message: it is
-  // kept as a plain id, and only a second message turns the entry into a Set.
-  private byOmnimessage: Map<string, OmnimessageIds> | null = null;
-  private filings = 0;
+  private readonly omnimessages = new OmnimessageIndex();
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
@@ -86,15 +77,15 @@ export class InMemoryDlrStore implements DlrStore {
   private recentCount = 0;
 
   constructor(options: InMemoryDlrStoreOptions = {}) {
-    const maxMessages = options.maxMessages ?? 100_000;
-    if (!Number.isInteger(maxMessages) || maxMessages < 1) {
-      throw new Error(`InMemoryDlrStore: maxMessages must be a positive integer, got ${maxMessages}`);
-    }
+    const maxMessages = optionValidatorsOf('InMemoryDlrStore').positiveInteger(
+      'maxMessages',
+      options.maxMessages ?? 100_000,
+    );
     this.maxHistory = options.maxHistory ?? 32;
     this.maxPending = options.maxPending ?? maxMessages;
     this.messages = new LRUCache({
       max: maxMessages,
-      dispose: (entry, messageId) => this.unindex(entry, messageId),
+      dispose: (entry, messageId) => this.omnimessages.unfile(entry, messageId),
     });
   }
 
@@ -104,8 +95,8 @@ export class InMemoryDlrStore implements DlrStore {
     receivedAt: number,
     leaseMs: number,
   ): Promise<RecordResult> {
-    const messageId = String(raw['message_id']);
-    const status = String(raw['status']);
+    const messageId = messageIdOf(raw);
+    const status = statusOf(raw);
     let entry = this.messages.get(messageId);
     if (!entry) {
       entry = {
@@ -121,8 +112,8 @@ export class InMemoryDlrStore implements DlrStore {
     if (!this.markSeen(entry, status)) {
       return this.redeliveryOrDuplicate(messageId, status, receivedAt, leaseMs);
     }
-    const previousStatus = entry.latest ? String(entry.latest.raw['status']) : null;
-    const report: StoredReport = { raw, receivedAt, previousStatus };
+    const previousStatus = entry.latest ? entry.latest.status : null;
+    const report: StoredReport = { messageId, status, raw, receivedAt, previousStatus };
     if (entry.latest !== null) {
       const history = (entry.history ??= [entry.latest]);
       history.push(report);
@@ -135,8 +126,8 @@ export class InMemoryDlrStore implements DlrStore {
     const slot = this.recentCount++ % MAX_RECENT;
     this.recentReports[slot] = report;
     this.recentEntries[slot] = entry;
-    this.index(entry, raw['omnimessage_id'], messageId);
-    this.pending.set(encodePendingKey(messageId, status), { report, leaseUntil: receivedAt + leaseMs });
+    this.omnimessages.file(entry, raw['omnimessage_id'], messageId);
+    this.pending.set(encodeReportKey(messageId, status), { report, leaseUntil: receivedAt + leaseMs });
     if (this.pending.size > this.maxPending) this.dropOldestPending();
     // Not dropping: let the cursor go, so that it does not hold tables V8 has replaced since.
     else this.pendingCursor = null;
@@ -145,12 +136,12 @@ export class InMemoryDlrStore implements DlrStore {
 
   /** {@inheritDoc DlrStore.complete} */
   async complete(key: PendingKey): Promise<void> {
-    this.pending.delete(encodePendingKey(key.messageId, key.status));
+    this.pending.delete(encodeReportKey(key.messageId, key.status));
   }
 
   /** {@inheritDoc DlrStore.release} */
   async release(key: PendingKey): Promise<void> {
-    const entry = this.pending.get(encodePendingKey(key.messageId, key.status));
+    const entry = this.pending.get(encodeReportKey(key.messageId, key.status));
     if (entry) entry.leaseUntil = Date.now();
   }
 
@@ -182,9 +173,8 @@ export class InMemoryDlrStore implements DlrStore {
 
   /** {@inheritDoc DlrStore.forOmnimessage} */
   async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
-    const ids = this.omnimessageIndex().get(omnimessageId) ?? [];
     const reports: StoredReport[] = [];
-    for (const id of typeof ids === 'string' ? [ids] : ids) {
+    for (const id of this.omnimessages.lookup(omnimessageId, () => this.messages.entries())) {
       const latest = this.messages.peek(id)?.latest;
       if (latest) reports.push(latest);
     }
@@ -196,7 +186,7 @@ export class InMemoryDlrStore implements DlrStore {
     const found: StoredReport[] = [];
     for (const entry of this.messages.values()) {
       const latest = entry.latest;
-      if (latest && latest.receivedAt < before && !isFinalStatus(String(latest.raw['status']))) {
+      if (latest && latest.receivedAt < before && !isFinalStatus(latest.status)) {
         found.push(latest);
       }
     }
@@ -229,7 +219,7 @@ export class InMemoryDlrStore implements DlrStore {
     for (let i = 1; i <= Math.min(this.recentCount, MAX_RECENT); i++) {
       const slot = (this.recentCount - i) % MAX_RECENT;
       const report = this.recentReports[slot]!;
-      if (this.messages.peek(String(report.raw['message_id'])) === this.recentEntries[slot]) {
+      if (this.messages.peek(report.messageId) === this.recentEntries[slot]) {
         found.push(report);
       }
     }
@@ -280,7 +270,7 @@ export class InMemoryDlrStore implements DlrStore {
     this.pending.delete(id);
     this.logger.error(
       `InMemoryDlrStore: more than ${this.maxPending} pending changes; dropped the oldest ` +
-        `(${String(oldest.report.raw['message_id'])} ${String(oldest.report.raw['status'])}), whose handlers will not run again`,
+        `(${oldest.report.messageId} ${oldest.report.status}), whose handlers will not run again`,
     );
   }
 
@@ -306,48 +296,9 @@ export class InMemoryDlrStore implements DlrStore {
     now: number,
     leaseMs: number,
   ): RecordResult {
-    const pending = this.pending.get(encodePendingKey(messageId, status));
+    const pending = this.pending.get(encodeReportKey(messageId, status));
     if (!pending || pending.leaseUntil > now) return { outcome: 'duplicate', report: null };
     pending.leaseUntil = now + leaseMs;
     return { outcome: 'redelivery', report: pending.report };
   }
-
-  /** Files a message under the omnimessage of its first change. */
-  private index(entry: MessageEntry, omnimessageId: unknown, messageId: string): void {
-    if (typeof omnimessageId !== 'string' || entry.omnimessageId !== null) return;
-    entry.omnimessageId = omnimessageId;
-    entry.filed = ++this.filings;
-    if (this.byOmnimessage) addToIndex(this.byOmnimessage, omnimessageId, messageId);
-  }
-
-  private unindex(entry: MessageEntry, messageId: string): void {
-    const omnimessageId = entry.omnimessageId;
-    const index = this.byOmnimessage;
-    if (omnimessageId === null || index === null) return;
-    const ids = index.get(omnimessageId);
-    if (ids === messageId) index.delete(omnimessageId);
-    else if (ids instanceof Set && ids.delete(messageId) && ids.size === 0) index.delete(omnimessageId);
-  }
-
-  /** The omnimessage index, built from the messages held on first use. */
-  private omnimessageIndex(): Map<string, OmnimessageIds> {
-    if (this.byOmnimessage) return this.byOmnimessage;
-    const filed: [string, MessageEntry][] = [];
-    for (const [messageId, entry] of this.messages.entries()) {
-      if (entry.omnimessageId !== null) filed.push([messageId, entry]);
-    }
-    // In filing order, as if the index had been kept all along: `forOmnimessage` lists the
-    // messages in the order they first changed.
-    filed.sort(([, a], [, b]) => a.filed - b.filed);
-    const index = new Map<string, OmnimessageIds>();
-    for (const [messageId, entry] of filed) addToIndex(index, entry.omnimessageId!, messageId);
-    return (this.byOmnimessage = index);
-  }
-}
-
-function addToIndex(index: Map<string, OmnimessageIds>, omnimessageId: string, messageId: string): void {
-  const ids = index.get(omnimessageId);
-  if (ids === undefined) index.set(omnimessageId, messageId);
-  else if (typeof ids !== 'string') ids.add(messageId);
-  else if (ids !== messageId) index.set(omnimessageId, new Set([ids, messageId]));
 }

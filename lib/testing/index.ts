@@ -1,4 +1,7 @@
-/** Helpers for testing apps that use nestjs-messente-dlr: callback bodies, signatures, a fake status API. */
+/**
+ * Helpers for testing apps that use nestjs-messente-dlr: callback bodies, signatures, a fake
+ * status API, and the contract a custom `DlrStore` must pass.
+ */
 export { dlrPayload } from './dlr-payload.js';
 export { signDlr } from './sign-dlr.js';
 export {
@@ -7,3 +10,4 @@ export {
   type FakeMessenteApiOptions,
   type FakeMessenteApiRequest,
 } from './fake-messente-api.js';
+export { describeDlrStoreContract, type DlrStoreContractOptions } from './dlr-store-contract.js';

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import fc from 'fast-check';
 import { KNOWN_STATUSES } from '../../lib/dlr-status.js';
 import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
+import type { OmnimessageIndex } from '../../lib/stores/omnimessage-index.js';
 import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
 
 const T = Date.now() - 3_600_000;
@@ -21,7 +22,7 @@ function remembered(store: InMemoryDlrStore, messageId: string): { unknown: numb
 
 /** How many omnimessages the index holds (white box: an evicted omnimessage must leave nothing). */
 function indexed(store: InMemoryDlrStore): number {
-  return (store as unknown as { byOmnimessage: Map<string, unknown> | null }).byOmnimessage?.size ?? 0;
+  return (store as unknown as { omnimessages: OmnimessageIndex }).omnimessages.size;
 }
 
 async function outcome(store: InMemoryDlrStore, raw: Record<string, unknown>): Promise<string> {

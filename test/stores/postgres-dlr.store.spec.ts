@@ -116,7 +116,7 @@ describeWithPostgres('PostgresDlrStore', () => {
   it('claims around a pending row another transaction holds locked, without waiting for it', async () => {
     const claimSchema = schema();
     // A deadline far beyond the race below: a claim that waited for the lock would still be waiting.
-    const dlrStore = store({ schema: claimSchema, queryTimeoutMs: 30_000 });
+    const dlrStore = store({ schema: claimSchema, timeoutMs: 30_000 });
     for (const [i, id] of ['held', 'free-1', 'free-2'].entries()) {
       await dlrStore.record(dlr(id), past() + i, 1000);
     }
@@ -326,11 +326,36 @@ describeWithPostgres('PostgresDlrStore', () => {
     ]);
   });
 
-  it('fails within queryTimeoutMs while a table is locked, and within the pool wait when the pool is exhausted', async () => {
+  it('still takes the deprecated queryTimeoutMs for timeoutMs, which wins when both are given', async () => {
+    expect(() => new PostgresDlrStore({ connectionString: server.url, queryTimeoutMs: 0 })).toThrow(
+      'PostgresDlrStore: queryTimeoutMs must be a positive integer, got 0',
+    );
+    expect(
+      () => new PostgresDlrStore({ connectionString: server.url, timeoutMs: 0, queryTimeoutMs: 100 }),
+    ).toThrow('PostgresDlrStore: timeoutMs must be a positive integer, got 0');
+    const slowSchema = schema();
+    const dlrStore = store({ pool: pool({ max: 2 }), schema: slowSchema, queryTimeoutMs: 300 });
+    await dlrStore.ping();
+    const holder = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE ${slowSchema}.messages IN ACCESS EXCLUSIVE MODE`);
+      const started = Date.now();
+      await expect(dlrStore.record(dlr('slow-alias'), past(), LONG)).rejects.toThrow(
+        /PostgreSQL is unavailable/,
+      );
+      expect(Date.now() - started).toBeLessThan(900);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+  });
+
+  it('fails within timeoutMs while a table is locked, and within the pool wait when the pool is exhausted', async () => {
     const slowSchema = schema();
     // A pool of the user's, configured with no timeout at all: the store's own deadline holds.
     const given = pool({ max: 2 });
-    const dlrStore = store({ pool: given, schema: slowSchema, queryTimeoutMs: 500 });
+    const dlrStore = store({ pool: given, schema: slowSchema, timeoutMs: 500 });
     await dlrStore.ping();
     const holder = await admin.connect();
     try {

@@ -205,11 +205,28 @@ describeWithRedis('RedisDlrStore', () => {
     expect(given.status).toBe('ready');
   });
 
-  it('fails within commandTimeoutMs when Redis does not answer a client it was given', async () => {
-    const dlrStore = store({ client: client(), keyPrefix: prefix(), commandTimeoutMs: 200 });
+  it('fails within timeoutMs when Redis does not answer a client it was given', async () => {
+    const dlrStore = store({ client: client(), keyPrefix: prefix(), timeoutMs: 200 });
     await dlrStore.ping();
     await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
     await expect(dlrStore.record(dlr('paused'), past(), LONG)).rejects.toThrow(/Redis is unavailable/);
+  });
+
+  it('still takes the deprecated commandTimeoutMs for timeoutMs, which wins when both are given', async () => {
+    expect(() => new RedisDlrStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 0 })).toThrow(
+      'RedisDlrStore: commandTimeoutMs must be a positive integer, got 0',
+    );
+    expect(
+      () => new RedisDlrStore({ url: 'redis://127.0.0.1:1', timeoutMs: 0, commandTimeoutMs: 100 }),
+    ).toThrow('RedisDlrStore: timeoutMs must be a positive integer, got 0');
+    const dlrStore = store({ client: client(), keyPrefix: prefix(), commandTimeoutMs: 200 });
+    await dlrStore.ping();
+    await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
+    const started = Date.now();
+    await expect(dlrStore.record(dlr('paused-alias'), past(), LONG)).rejects.toThrow(
+      /no answer within 200 ms/,
+    );
+    expect(Date.now() - started).toBeLessThan(900);
   });
 
   it('rejects within 2 s while Redis is down and recovers by itself', async () => {

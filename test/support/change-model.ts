@@ -48,7 +48,13 @@ export class RecordModel {
     this.messages.set(id, message);
     message.to.add(raw['to']);
     if (outcome === 'change') {
-      this.changes.push({ raw, receivedAt, previousStatus: previous });
+      this.changes.push({
+        messageId: id,
+        status: String(raw['status']),
+        raw,
+        receivedAt,
+        previousStatus: previous,
+      });
       message.at = receivedAt;
       if (message.omni === null && typeof raw['omnimessage_id'] === 'string')
         message.omni = raw['omnimessage_id'];
