@@ -1,17 +1,12 @@
 /// <reference lib="dom" />
 import type { BoardState } from '../board-views.js';
+import type { WireChange } from './board-page.wire.js';
 
 /** What `el` takes as a child: a node, or a value shown as text (null and undefined as nothing). */
 export type BoardPageChild = Node | string | number | null | undefined;
 
-/** What a row of the feed or the pending list shows of a change (both answers have these). */
-export interface BoardPageRowChange {
-  readonly messageId: string;
-  readonly status: string;
-  readonly state: BoardState;
-  readonly to: string | null;
-  readonly receivedAt: string;
-}
+/** What a row of the feed or the pending list shows of a change (both answers carry these). */
+export type BoardPageRowChange = Pick<WireChange, 'messageId' | 'status' | 'state' | 'to' | 'receivedAt'>;
 
 // istanbul ignore file: this code runs in the browser from its source text (board-page.script.ts),
 // where coverage counters inserted into it would be undefined.
