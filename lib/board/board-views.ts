@@ -105,12 +105,11 @@ export class BoardViews {
 
   /** A pending change. */
   pending(report: StoredReport): BoardPendingChange {
-    const status = String(report.raw['status']);
     return {
-      messageId: String(report.raw['message_id']),
+      messageId: report.messageId,
       omnimessageId: stringOrNull(report.raw['omnimessage_id']),
-      status,
-      state: boardState(status),
+      status: report.status,
+      state: boardState(report.status),
       channel: stringOrNull(report.raw['channel']),
       to: this.recipient(report.raw['to']),
       receivedAt: new Date(report.receivedAt),
