@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { DLR_TEST_REPORT_FIELD } from '../../payload/dlr-test-report.js';
 import type { CliCommand } from '../shared/cli-command.js';
 import { Printer, printJson } from '../shared/printer.js';
@@ -8,7 +7,7 @@ import { Doctor, type CheckResult } from './doctor-checks.js';
 import type { BoardAccess } from './doctor-source-ip.js';
 import { invalidHeader } from '../shared/http-headers.js';
 import { escapeControl } from '../shared/terminal-text.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
+import { parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
 
 /** `messente-dlr doctor --url URL`: would Messente's reports be accepted, and if not, why. */
 export const doctorCommand: CliCommand = {
@@ -46,22 +45,12 @@ Example:
   messente-dlr doctor --url http://127.0.0.1:3000/messente/dlr --secret s3cret`,
 
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values } = parseCommandArgs(
-      () =>
-        parseArgs({
-          args,
-          options: {
-            ...COMMON_OPTIONS,
-            url: { type: 'string' },
-            secret: { type: 'string' },
-            board: { type: 'string' },
-            'board-header': { type: 'string', multiple: true },
-          },
-          strict: true,
-          allowPositionals: false,
-        }),
-      0,
-    );
+    const { values } = parseCommandArgs(args, {
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      board: { type: 'string' },
+      'board-header': { type: 'string', multiple: true },
+    });
     const url = requireUrl(values.url);
     const secret = requireSecret(values.secret, io.env, 'doctor signs its test reports');
     const board = boardAccess(values.board, values['board-header'] ?? []);

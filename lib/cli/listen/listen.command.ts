@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,12 +8,7 @@ import type { CliIo } from '../shared/cli-io.js';
 import { answerText, isSuccess } from '../shared/http-answer.js';
 import { ListenProxy, type ListenLine } from './listen-proxy.js';
 import { escapeControl } from '../shared/terminal-text.js';
-import {
-  COMMON_OPTIONS,
-  optionalSecret,
-  parseCommandArgs,
-  requireUrl,
-} from '../shared/parse-command-args.js';
+import { optionalSecret, parseCommandArgs, requireUrl } from '../shared/parse-command-args.js';
 
 /** `messente-dlr listen --port P --forward-to URL`: a local proxy that shows and records reports. */
 export const listenCommand: CliCommand = {
@@ -42,23 +36,13 @@ Example:
   messente-dlr listen --port 4000 --forward-to http://127.0.0.1:3000/messente/dlr --record dlr.jsonl`,
 
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values } = parseCommandArgs(
-      () =>
-        parseArgs({
-          args,
-          options: {
-            ...COMMON_OPTIONS,
-            port: { type: 'string' },
-            host: { type: 'string' },
-            'forward-to': { type: 'string' },
-            secret: { type: 'string' },
-            record: { type: 'string' },
-          },
-          strict: true,
-          allowPositionals: false,
-        }),
-      0,
-    );
+    const { values } = parseCommandArgs(args, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'forward-to': { type: 'string' },
+      secret: { type: 'string' },
+      record: { type: 'string' },
+    });
     if (values.port === undefined) throw new UsageError('missing --port');
     if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65_535) {
       throw new UsageError(`--port must be a port number from 0 to 65535, not '${values.port}'`);

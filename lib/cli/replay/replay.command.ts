@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
 import { Printer } from '../shared/printer.js';
@@ -6,12 +5,7 @@ import type { CliIo } from '../shared/cli-io.js';
 import { answerOutcome, answerText, isSuccess } from '../shared/http-answer.js';
 import { endToEndHeaders } from '../shared/http-headers.js';
 import { sendHttp } from '../shared/http-send.js';
-import {
-  COMMON_OPTIONS,
-  parseCommandArgs,
-  positiveInteger,
-  requireUrl,
-} from '../shared/parse-command-args.js';
+import { parseCommandArgs, positiveInteger, requireUrl } from '../shared/parse-command-args.js';
 import { MAX_RECORDING_BYTES, readRecording } from './read-recording.js';
 import { recordedBody, type RecordedAnswer } from '../shared/recording.js';
 import { summarizeReport } from '../shared/report-summary.js';
@@ -40,13 +34,8 @@ Example:
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(
-      () =>
-        parseArgs({
-          args,
-          options: { ...COMMON_OPTIONS, url: { type: 'string' }, index: { type: 'string' } },
-          strict: true,
-          allowPositionals: true,
-        }),
+      args,
+      { url: { type: 'string' }, index: { type: 'string' } },
       1,
     );
     const file = positionals[0];

@@ -1,16 +1,10 @@
-import { parseArgs } from 'node:util';
 import { BUILTIN_SCENARIO } from './builtin-scenario.js';
 import { UsageError } from '../shared/cli-errors.js';
 import type { CliCommand } from '../shared/cli-command.js';
 import { Printer } from '../shared/printer.js';
 import type { CliIo } from '../shared/cli-io.js';
 import { answerOutcome, answerText, isSuccess } from '../shared/http-answer.js';
-import {
-  COMMON_OPTIONS,
-  optionalSecret,
-  parseCommandArgs,
-  requireUrl,
-} from '../shared/parse-command-args.js';
+import { optionalSecret, parseCommandArgs, requireUrl } from '../shared/parse-command-args.js';
 import { readInputText } from '../shared/read-input-file.js';
 import {
   buildReports,
@@ -63,13 +57,8 @@ Example:
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(
-      () =>
-        parseArgs({
-          args,
-          options: { ...COMMON_OPTIONS, url: { type: 'string' }, secret: { type: 'string' } },
-          strict: true,
-          allowPositionals: true,
-        }),
+      args,
+      { url: { type: 'string' }, secret: { type: 'string' } },
       1,
     );
     const url = requireUrl(values.url);

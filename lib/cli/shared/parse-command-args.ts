@@ -1,26 +1,68 @@
+import { parseArgs } from 'node:util';
 import { UsageError } from './cli-errors.js';
 
 /** Options every command takes. */
-export const COMMON_OPTIONS = {
+const COMMON_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** A command's own options, in the shape `node:util` `parseArgs` takes. */
+export type CommandOptions = Readonly<
+  Record<
+    string,
+    { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string }
+  >
+>;
+
+/** One option's value: text or a flag, an array of them when the option repeats. */
+type OptionValue<C> = C extends { readonly type: 'string' } ? string : boolean;
+
+/** The values of the options given, as strict `parseArgs` makes them; absent ones undefined. */
+export type OptionValues<O> = {
+  -readonly [K in keyof O]?: O[K] extends { readonly multiple: true }
+    ? OptionValue<O[K]>[]
+    : OptionValue<O[K]>;
+};
+
+/** A command's parsed arguments: its options' values (with `--json` and `--help`) and positionals. */
+export interface CommandArgs<O extends CommandOptions> {
+  readonly values: OptionValues<O & typeof COMMON_OPTIONS>;
+  readonly positionals: string[];
+}
+
 /**
- * Runs a `node:util` `parseArgs` call (strict mode) and turns its errors into one-line
- * usage errors. Taking the call keeps each command's option types precise.
+ * Parses a command's arguments with `node:util` `parseArgs` in strict mode, with
+ * `COMMON_OPTIONS` added to `options`, and turns its errors into one-line usage errors.
+ * Typed by `OptionValues` rather than by parseArgs' own result, whose types the emitted
+ * declarations cannot name.
  */
-export function parseCommandArgs<T extends { positionals: string[] }>(parse: () => T, maxPositionals = 0): T {
-  let parsed: T;
+export function parseCommandArgs<const O extends CommandOptions>(
+  args: string[],
+  options: O,
+  maxPositionals = 0,
+): CommandArgs<O> {
+  let parsed: { values: unknown; positionals: string[] };
   try {
-    parsed = parse();
+    parsed = parseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...options },
+      strict: true,
+      // A command that takes no argument lets parseArgs refuse one where it stands, before
+      // any option after it.
+      allowPositionals: maxPositionals > 0,
+    });
   } catch (error) {
     throw new UsageError(parseArgsMessage(error));
   }
   if (parsed.positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument '${parsed.positionals[maxPositionals]}'`);
   }
-  return parsed;
+  // Strict mode gives exactly these types: a string or a boolean per option, arrays when repeated.
+  return {
+    values: parsed.values as OptionValues<O & typeof COMMON_OPTIONS>,
+    positionals: parsed.positionals,
+  };
 }
 
 function parseArgsMessage(error: unknown): string {

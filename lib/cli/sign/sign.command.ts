@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { signDlr } from '../../testing/sign-dlr.js';
 import type { CliCommand } from '../shared/cli-command.js';
 import { printJson } from '../shared/printer.js';
 import { readAll, type CliIo } from '../shared/cli-io.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireSecret } from '../shared/parse-command-args.js';
+import { parseCommandArgs, requireSecret } from '../shared/parse-command-args.js';
 import { readBytes } from '../shared/read-input-file.js';
 
 /** `messente-dlr sign [FILE] --secret S`: the signature of a file's bytes, or of stdin. */
@@ -24,16 +23,7 @@ Example:
   printf '%s' '{"message_id":"m1","status":"DELIVRD"}' | messente-dlr sign --secret s3cret`,
 
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseCommandArgs(
-      () =>
-        parseArgs({
-          args,
-          options: { ...COMMON_OPTIONS, secret: { type: 'string' } },
-          strict: true,
-          allowPositionals: true,
-        }),
-      1,
-    );
+    const { values, positionals } = parseCommandArgs(args, { secret: { type: 'string' } }, 1);
     const secret = requireSecret(values.secret, io.env);
     const file = positionals[0];
     const bytes = file === undefined || file === '-' ? await readAll(io.stdin) : await readBytes(file);

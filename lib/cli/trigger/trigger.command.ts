@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { dlrPayload } from '../../testing/dlr-payload.js';
 import { UsageError } from '../shared/cli-errors.js';
@@ -6,7 +5,7 @@ import type { CliCommand } from '../shared/cli-command.js';
 import { Printer } from '../shared/printer.js';
 import type { CliIo } from '../shared/cli-io.js';
 import { answerText, isRedirect, isSuccess } from '../shared/http-answer.js';
-import { COMMON_OPTIONS, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
+import { parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
 import { applyOverrides, parseOverride } from './report-overrides.js';
 import { escapeControl } from '../shared/terminal-text.js';
 import { postReport } from '../shared/webhook-request.js';
@@ -42,22 +41,16 @@ Example:
 
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals: statuses } = parseCommandArgs(
-      () =>
-        parseArgs({
-          args,
-          options: {
-            ...COMMON_OPTIONS,
-            url: { type: 'string' },
-            secret: { type: 'string' },
-            'message-id': { type: 'string' },
-            'omnimessage-id': { type: 'string' },
-            channel: { type: 'string' },
-            set: { type: 'string', multiple: true },
-            unsigned: { type: 'boolean' },
-          },
-          strict: true,
-          allowPositionals: true,
-        }),
+      args,
+      {
+        url: { type: 'string' },
+        secret: { type: 'string' },
+        'message-id': { type: 'string' },
+        'omnimessage-id': { type: 'string' },
+        channel: { type: 'string' },
+        set: { type: 'string', multiple: true },
+        unsigned: { type: 'boolean' },
+      },
       Infinity,
     );
     if (statuses.length === 0) throw new UsageError('give at least one STATUS, e.g. trigger ACCEPTD DELIVRD');
