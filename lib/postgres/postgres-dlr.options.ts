@@ -42,8 +42,10 @@ export interface PostgresDlrStoreOptions {
 /** `PostgresDlrStoreOptions` checked, with their defaults. */
 export interface ResolvedPostgresOptions {
   readonly schema: string;
+  /** `retentionDays` in ms. */
   readonly retentionMs: number;
   readonly createSchema: boolean;
+  /** `timeoutMs`, or the deprecated `queryTimeoutMs`. */
   readonly timeoutMs: number;
   /** 0: no retention on a timer. */
   readonly pruneIntervalMs: number;

@@ -57,9 +57,11 @@ export interface RedisDlrStoreOptions {
 
 /** `RedisDlrStoreOptions` checked, with their defaults. */
 export interface ResolvedRedisOptions {
+  /** The key layout of `keyPrefix` and `buckets`. */
   readonly keys: RedisDlrKeys;
   readonly ttlSeconds: number;
   readonly maxHistory: number;
+  /** `timeoutMs`, or the deprecated `commandTimeoutMs`. */
   readonly timeoutMs: number;
   readonly waitForReplicas: number;
   readonly waitForReplicasTimeoutMs: number;
