@@ -183,7 +183,7 @@ export class DlrDispatcherService implements OnModuleInit {
       const done = progress.succeeded;
       const all = this.handlersFor(event.status);
       const handlers = done ? all.filter((handler) => !done.has(handler)) : all;
-      // Most changes have one handler: it is awaited alone, without an array and Promise.all.
+      // Most changes have one handler: it is awaited alone, without Promise.all and its extra promise.
       const results =
         handlers.length === 1
           ? [await this.callWithRetries(handlers[0]!, event, parent)]
