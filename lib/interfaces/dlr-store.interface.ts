@@ -1,3 +1,5 @@
+import type { DlrOutcomeStore, OutcomeChange } from './outcome-store.interface.js';
+
 /**
  * One report as a store keeps it: its identity, the payload exactly as received, and what the
  * store decided about it. Everything else (`DeliveryStatusChanged`) is derived from this.
@@ -14,6 +16,11 @@ export interface StoredReport {
   readonly receivedAt: number;
   /** The message's status before this report, or null for its first report. */
   readonly previousStatus: string | null;
+  /**
+   * The `ref` of the tracked omnimessage the message belongs to, when it was tracked before
+   * the report was recorded; null or absent otherwise (stores without tracking leave it out).
+   */
+  readonly ref?: string | null;
 }
 
 /** What the store decided about a report. */
@@ -33,6 +40,11 @@ export interface RecordResult {
   readonly outcome: RecordOutcome;
   /** For `change` and `redelivery`: the report to dispatch (with its `previousStatus`). */
   readonly report: StoredReport | null;
+  /**
+   * For a `change` of a tracked message: the outcome change it caused, decided in the same
+   * atomic step, pending and leased to the caller like the report; null or absent otherwise.
+   */
+  readonly outcomeChange?: OutcomeChange | null;
 }
 
 /** The key of one pending dispatch: a change of one message to one status. */
@@ -51,8 +63,10 @@ export interface PendingKey {
  * A change is recorded as pending and leased to the caller for `leaseMs`; the caller
  * dispatches it and calls `complete()`. A lease that runs out (the process died) or is
  * released makes the report claimable by `claimPending()` or by a redelivery.
+ *
+ * Tracking (`DlrOutcomeStore`'s methods) is optional: a store has all of them or none.
  */
-export interface DlrStore {
+export interface DlrStore extends Partial<DlrOutcomeStore> {
   /** Records a report and decides, atomically, whether it is a change, duplicate or stale. */
   record(raw: Readonly<Record<string, unknown>>, receivedAt: number, leaseMs: number): Promise<RecordResult>;
   /** Marks a change as fully handled. */

@@ -1,7 +1,19 @@
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { KNOWN_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
+import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
+import type {
+  DlrOutcomeStore,
+  OutcomeChange,
+  OutcomeKey,
+  StoredOutcome,
+  TrackInput,
+  TrackResult,
+} from '../interfaces/outcome-store.interface.js';
+import { integerOrNull } from '../payload/payload-fields.js';
+import { InMemoryOutcomes } from './in-memory-outcomes.js';
+import { RecentRing } from './recent-ring.js';
+import { markSeen, type SeenStatuses } from './seen-statuses.js';
 import { type Fileable, OmnimessageIndex } from './omnimessage-index.js';
 import { encodeReportKey, messageIdOf, statusOf } from './report-key.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
@@ -30,21 +42,14 @@ export interface InMemoryDlrStoreOptions {
   maxPending?: number;
 }
 
-interface MessageEntry extends Fileable {
+interface MessageEntry extends Fileable, SeenStatuses {
   latest: StoredReport | null;
   /**
    * Every report kept, oldest first, once there are two; null while `latest` is the only one,
    * which spares most messages an array.
    */
   history: StoredReport[] | null;
-  /** Documented statuses recorded for the message, one bit each (see `KNOWN_BITS`). */
-  knownSeen: number;
-  /** Undocumented statuses recorded, oldest first, at most `maxHistory`; null until the first. */
-  unknownSeen: string[] | null;
 }
-
-/** One bit per documented status: deduplicating those costs no allocation and never forgets. */
-const KNOWN_BITS: ReadonlyMap<string, number> = new Map(KNOWN_STATUSES.map((status, i) => [status, 1 << i]));
 
 interface PendingEntry {
   readonly report: StoredReport;
@@ -56,12 +61,13 @@ interface PendingEntry {
  * JavaScript runs each method to completion between awaits, so every decision is atomic.
  * Not shared between processes and lost on restart: use `RedisDlrStore` for that.
  */
-export class InMemoryDlrStore implements DlrStore {
+export class InMemoryDlrStore implements DlrStore, DlrOutcomeStore {
   private readonly maxHistory: number;
   private readonly maxPending: number;
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly messages: LRUCache<string, MessageEntry>;
   private readonly omnimessages = new OmnimessageIndex();
+  private readonly outcomes: InMemoryOutcomes;
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
@@ -69,12 +75,7 @@ export class InMemoryDlrStore implements DlrStore {
   // slot deleted since V8 last compacted the map, once per dropped change; this one steps over
   // each slot once. Everything before it was dropped or completed: new changes are appended.
   private pendingCursor: Iterator<[string, PendingEntry]> | null = null;
-  // The last MAX_RECENT changes, a ring of two parallel arrays (no object per change): the
-  // report, and the message entry it was recorded in. A change is shown only while the store
-  // holds that very entry, so that the feed forgets a message with the LRU.
-  private readonly recentReports: (StoredReport | null)[] = new Array<null>(MAX_RECENT).fill(null);
-  private readonly recentEntries: (MessageEntry | null)[] = new Array<null>(MAX_RECENT).fill(null);
-  private recentCount = 0;
+  private readonly recentChanges = new RecentRing<MessageEntry>(MAX_RECENT);
 
   constructor(options: InMemoryDlrStoreOptions = {}) {
     const maxMessages = optionValidatorsOf('InMemoryDlrStore').positiveInteger(
@@ -83,6 +84,8 @@ export class InMemoryDlrStore implements DlrStore {
     );
     this.maxHistory = options.maxHistory ?? 32;
     this.maxPending = options.maxPending ?? maxMessages;
+    // Tracked omnimessages are bounded like messages: the oldest tracked is forgotten first.
+    this.outcomes = new InMemoryOutcomes(maxMessages);
     this.messages = new LRUCache({
       max: maxMessages,
       dispose: (entry, messageId) => this.omnimessages.unfile(entry, messageId),
@@ -109,11 +112,16 @@ export class InMemoryDlrStore implements DlrStore {
       };
       this.messages.set(messageId, entry);
     }
-    if (!this.markSeen(entry, status)) {
+    if (!markSeen(entry, status, this.maxHistory)) {
       return this.redeliveryOrDuplicate(messageId, status, receivedAt, leaseMs);
     }
     const previousStatus = entry.latest ? entry.latest.status : null;
-    const report: StoredReport = { messageId, status, raw, receivedAt, previousStatus };
+    // Untracked messages (most) keep the report's shape without `ref`.
+    const ref = this.outcomes.refOf(messageId);
+    const report: StoredReport =
+      ref === undefined
+        ? { messageId, status, raw, receivedAt, previousStatus }
+        : { messageId, status, raw, receivedAt, previousStatus, ref };
     if (entry.latest !== null) {
       const history = (entry.history ??= [entry.latest]);
       history.push(report);
@@ -123,15 +131,16 @@ export class InMemoryDlrStore implements DlrStore {
       return { outcome: 'stale', report: null };
     }
     entry.latest = report;
-    const slot = this.recentCount++ % MAX_RECENT;
-    this.recentReports[slot] = report;
-    this.recentEntries[slot] = entry;
+    this.recentChanges.add(report, entry);
     this.omnimessages.file(entry, raw['omnimessage_id'], messageId);
     this.pending.set(encodeReportKey(messageId, status), { report, leaseUntil: receivedAt + leaseMs });
     if (this.pending.size > this.maxPending) this.dropOldestPending();
     // Not dropping: let the cursor go, so that it does not hold tables V8 has replaced since.
     else this.pendingCursor = null;
-    return { outcome: 'change', report };
+    if (ref === undefined) return { outcome: 'change', report };
+    const err = integerOrNull(raw['err']);
+    const outcomeChange = this.outcomes.reported(messageId, { status, err, at: receivedAt }, leaseMs);
+    return { outcome: 'change', report, outcomeChange };
   }
 
   /** {@inheritDoc DlrStore.complete} */
@@ -213,17 +222,7 @@ export class InMemoryDlrStore implements DlrStore {
 
   /** {@inheritDoc DlrStore.recent} */
   async recent(limit: number): Promise<StoredReport[]> {
-    const count = boundedLimit(limit, MAX_RECENT);
-    const found: StoredReport[] = [];
-    // Newest accepted first; the sort below is stable, so equal times keep that order.
-    for (let i = 1; i <= Math.min(this.recentCount, MAX_RECENT); i++) {
-      const slot = (this.recentCount - i) % MAX_RECENT;
-      const report = this.recentReports[slot]!;
-      if (this.messages.peek(report.messageId) === this.recentEntries[slot]) {
-        found.push(report);
-      }
-    }
-    return found.sort((a, b) => b.receivedAt - a.receivedAt).slice(0, count);
+    return this.recentChanges.newest(boundedLimit(limit, MAX_RECENT), (id) => this.messages.peek(id));
   }
 
   /**
@@ -258,6 +257,60 @@ export class InMemoryDlrStore implements DlrStore {
       .map((match) => match.id);
   }
 
+  /** {@inheritDoc DlrOutcomeStore.track} */
+  async track(input: TrackInput, now: number, leaseMs: number): Promise<TrackResult> {
+    return this.outcomes.track(input, now, leaseMs, (messageId) => {
+      const latest = this.messages.peek(messageId)?.latest;
+      return latest
+        ? { status: latest.status, err: integerOrNull(latest.raw['err']), at: latest.receivedAt }
+        : null;
+    });
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.outcome} */
+  async outcome(omnimessageId: string): Promise<StoredOutcome | null> {
+    return this.outcomes.outcome(omnimessageId);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.findByRef} */
+  async findByRef(ref: string, limit: number): Promise<StoredOutcome[]> {
+    return this.outcomes.findByRef(ref, limit);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.completeOutcome} */
+  async completeOutcome(key: OutcomeKey): Promise<void> {
+    this.outcomes.complete(key);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.releaseOutcome} */
+  async releaseOutcome(key: OutcomeKey): Promise<void> {
+    this.outcomes.release(key, Date.now());
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.claimPendingOutcomes} */
+  async claimPendingOutcomes(
+    limit: number,
+    leaseMs: number,
+    endedBefore = Date.now() + 1,
+  ): Promise<OutcomeChange[]> {
+    return this.outcomes.claimPending(limit, leaseMs, Date.now(), endedBefore);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.claimOverdue} */
+  async claimOverdue(now: number, limit: number, leaseMs: number): Promise<StoredOutcome[]> {
+    return this.outcomes.claimOverdue(now, limit, leaseMs);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.markOverdue} */
+  async markOverdue(omnimessageId: string, now: number, leaseMs: number): Promise<OutcomeChange | null> {
+    return this.outcomes.markOverdue(omnimessageId, now, leaseMs);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.countPendingOutcomes} */
+  async countPendingOutcomes(): Promise<number> {
+    return this.outcomes.countPending();
+  }
+
   /** Number of messages held now (for diagnostics and tests). */
   get size(): number {
     return this.messages.size;
@@ -272,22 +325,6 @@ export class InMemoryDlrStore implements DlrStore {
       `InMemoryDlrStore: more than ${this.maxPending} pending changes; dropped the oldest ` +
         `(${oldest.report.messageId} ${oldest.report.status}), whose handlers will not run again`,
     );
-  }
-
-  /** Records that the message had `status`; false when it already had. */
-  private markSeen(entry: MessageEntry, status: string): boolean {
-    const bit = KNOWN_BITS.get(status);
-    if (bit !== undefined) {
-      if (entry.knownSeen & bit) return false;
-      entry.knownSeen |= bit;
-      return true;
-    }
-    const unknown = (entry.unknownSeen ??= []);
-    if (unknown.includes(status)) return false;
-    unknown.push(status);
-    // Bounded like the history: the oldest undocumented status is forgotten (see maxHistory).
-    if (unknown.length > this.maxHistory) unknown.shift();
-    return true;
   }
 
   private redeliveryOrDuplicate(

@@ -81,10 +81,13 @@ export class InMemoryOutcomes {
     return { status: 'tracked', outcome, change };
   }
 
-  /** The ref of the omnimessage a message was tracked with, or null. */
-  refOf(messageId: string): string | null {
+  /**
+   * The ref of the omnimessage a message was tracked with (null when tracked without one), or
+   * undefined when the message is not tracked: one lookup tells `record()` both.
+   */
+  refOf(messageId: string): string | null | undefined {
     const omnimessageId = this.byMessage.get(messageId);
-    return omnimessageId === undefined ? null : (this.outcomes.get(omnimessageId)?.ref ?? null);
+    return omnimessageId === undefined ? undefined : (this.outcomes.get(omnimessageId)?.ref ?? null);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { DlrStore, StoredReport } from '../interfaces/dlr-store.interface.js';
 import { type ContractContext, dlr, ids } from './dlr-store-contract.context.js';
 import { describeFeedAndSearch } from './dlr-store-contract.feed.js';
+import { describeTracking } from './dlr-store-contract.tracking.js';
 import { testRunnerGlobals } from './test-runner-globals.js';
 
 /** How `describeDlrStoreContract` gets and disposes of the store under test. */
@@ -11,12 +12,15 @@ export interface DlrStoreContractOptions {
   cleanup?(store: DlrStore): void | Promise<void>;
   /** Timeout of each test, in ms; default the runner's. The feed test records 510 reports. */
   timeoutMs?: number;
+  /** Also run the tracking tests: for a store that implements `DlrOutcomeStore`. Default false. */
+  tracking?: boolean;
 }
 
 /**
  * Registers, in a `describe(name)` block, the tests every `DlrStore` must pass: the change
  * semantics (dedup, precedence, stale reports), leases, claims and redeliveries, the queries,
- * the feed and the search, and odd ids (NUL, `__proto__`, any Unicode). Call it at the top level
+ * the feed and the search, odd ids (NUL, `__proto__`, any Unicode), and with `tracking` the
+ * outcomes of tracked sends. Call it at the top level
  * of a jest test file (or vitest's, with `globals: true`) with a factory of fresh, empty stores;
  * see docs/writing-a-store.md. `nestjs-messente-dlr`'s own stores run through it.
  */
@@ -42,6 +46,7 @@ export function describeDlrStoreContract(name: string, options: DlrStoreContract
     describeLeases(context);
     describeQueries(context);
     describeFeedAndSearch(context);
+    if (options.tracking) describe('tracking (DlrOutcomeStore)', () => describeTracking(context));
   });
 }
 

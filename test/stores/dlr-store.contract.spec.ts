@@ -3,6 +3,8 @@ import type { StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
 import { describeDlrStoreContract } from 'nestjs-messente-dlr/testing';
 import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
 import { RecordModel } from '../support/change-model.js';
+import { outcomeModelProperty } from '../support/outcome-store-contract.js';
+import { trackingOf } from '../../lib/stores/tracking-of.js';
 import {
   inMemorySubject,
   postgresSubject,
@@ -36,7 +38,16 @@ function ids(reports: readonly StoredReport[]): string[] {
 describe.each([inMemory, redis, redisCluster, postgres])('DlrStore contract: $name', (subject) => {
   subject.describe(subject.name, () => {
     const stores = subject.setup();
-    describeDlrStoreContract('describeDlrStoreContract', { create: () => stores.create() });
+    describeDlrStoreContract('describeDlrStoreContract', {
+      create: () => stores.create(),
+      tracking: subject.tracking === true,
+    });
+
+    if (subject.tracking) {
+      describe('tracking, against a model', () => {
+        outcomeModelProperty(() => trackingOf(stores.create())!);
+      });
+    }
 
     describe('the feed and the search, against a model', () => {
       it(

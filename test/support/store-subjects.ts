@@ -17,12 +17,15 @@ export interface StoreSubject {
   readonly name: string;
   readonly describe: (name: string, fn: () => void) => void;
   setup(): { create(): DlrStore };
+  /** True when its stores implement tracking (`DlrOutcomeStore`). */
+  readonly tracking?: boolean;
 }
 
 /** The reference in-memory store. */
 export const inMemorySubject: StoreSubject = {
   name: 'InMemoryDlrStore',
   describe,
+  tracking: true,
   setup: () => ({ create: () => new InMemoryDlrStore() }),
 };
 
