@@ -12,6 +12,22 @@ export {
 } from './dlr-status.js';
 export { OnDlrStatus, type DlrStatusSelector } from './decorators/on-dlr-status.decorator.js';
 export { DeliveryStatusChanged } from './events/delivery-status-changed.event.js';
+export { DeliveryOutcomeChanged } from './events/delivery-outcome-changed.event.js';
+export {
+  OnDeliveryOutcome,
+  type DeliveryOutcomeSelector,
+} from './decorators/on-delivery-outcome.decorator.js';
+export {
+  describeDlrError,
+  type DlrErrorDescription,
+  type DlrErrorReason,
+} from './payload/describe-dlr-error.js';
+export type {
+  DeliveryOutcome,
+  DeliveryOutcomeMessage,
+  DeliveryOutcomeResult,
+} from './interfaces/delivery-outcome.interface.js';
+export type { TrackOptions } from './services/outcome-tracking.service.js';
 export { DeliveryStatusEvents } from './events/delivery-status-events.service.js';
 export { DlrPendingService } from './dispatch/dlr-pending.service.js';
 export { DeliveryStatusService, type ReconcileResult } from './services/delivery-status.service.js';
@@ -36,11 +52,21 @@ export type {
   PendingKey,
 } from './interfaces/dlr-store.interface.js';
 export type {
+  DlrOutcomeStore,
+  StoredOutcome,
+  StoredOutcomeMessage,
+  TrackInput,
+  TrackResult,
+  OutcomeChange,
+  OutcomeKey,
+} from './interfaces/outcome-store.interface.js';
+export type {
   MessenteDlrModuleOptions,
   MessenteCredentials,
   AcknowledgeMode,
   ReconcileOptions,
   ReconcileScheduleOptions,
+  TrackingOptions,
   OtelMeterProvider,
   OtelTracerProvider,
 } from './interfaces/messente-dlr-options.interface.js';

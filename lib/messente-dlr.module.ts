@@ -9,6 +9,7 @@ import { DlrBusBridgesService } from './dispatch/dlr-bus-bridges.service.js';
 import { DlrDispatcherService } from './dispatch/dlr-dispatcher.service.js';
 import { DlrHandlersExplorer } from './dispatch/dlr-handlers.explorer.js';
 import { DlrPendingService } from './dispatch/dlr-pending.service.js';
+import { OutcomeDispatcherService } from './dispatch/outcome-dispatcher.service.js';
 import { DeliveryStatusEvents } from './events/delivery-status-events.service.js';
 import type { MessenteDlrModuleOptions } from './interfaces/messente-dlr-options.interface.js';
 import { DLR_OPTIONS, DLR_STORE, LOGGER_CONTEXT } from './messente-dlr.constants.js';
@@ -21,6 +22,8 @@ import {
 import type { ResolvedDlrOptions } from './interfaces/resolved-dlr-options.interface.js';
 import { DeliveryStatusService } from './services/delivery-status.service.js';
 import { DlrIntakeService } from './services/dlr-intake.service.js';
+import { ApiAnswerRecorderService } from './services/api-answer-recorder.service.js';
+import { OutcomeTrackingService } from './services/outcome-tracking.service.js';
 import { MessenteApiClient } from './services/messente-api.client.js';
 import { ReconcileScheduleService } from './services/reconcile-schedule.service.js';
 import { StoreAvailabilityService } from './services/store-availability.service.js';
@@ -105,6 +108,9 @@ function withInternals(base: DynamicModule): DynamicModule {
       DlrPendingService,
       StoreAvailabilityService,
       DlrIntakeService,
+      OutcomeDispatcherService,
+      ApiAnswerRecorderService,
+      OutcomeTrackingService,
       apiClient,
       DeliveryStatusService,
       ReconcileScheduleService,

@@ -65,6 +65,8 @@ export class OutcomeDispatcherService implements OnModuleInit {
   }
 
   private async run(change: OutcomeChange, progress: Progress, id: string): Promise<boolean> {
+    // After the webhook's answer: Messente's wait must not include the handlers' own work.
+    if (this.options.acknowledge === 'after-store') await new Promise((resolve) => setImmediate(resolve));
     const key: OutcomeKey = { omnimessageId: change.outcome.omnimessageId, result: change.outcome.result };
     const event = new DeliveryOutcomeChanged(toDeliveryOutcome(change.outcome), change.previousResult);
     const done = progress.succeeded;

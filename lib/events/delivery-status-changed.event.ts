@@ -4,6 +4,7 @@ import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
 import { deepFreeze } from '../utils/deep-freeze.js';
 import { integerOrNull, stringOrNull, toPriceInfo } from '../payload/payload-fields.js';
+import { dlrErrorReason, type DlrErrorReason } from '../payload/describe-dlr-error.js';
 
 /**
  * A message's delivery status changed. Handed to `@OnDlrStatus` handlers, emitted on
@@ -34,6 +35,13 @@ export class DeliveryStatusChanged {
   readonly receivedAt: Date;
   /** Price of the message, or null. */
   readonly priceInfo: PriceInfo | null;
+  /**
+   * The `ref` given to `DeliveryStatusService.track()` for this message's omnimessage, when it
+   * was tracked before the change was recorded; else null.
+   */
+  readonly ref: string | null;
+  /** What `err` means: `describeDlrError(err).reason`, or null when it is no error. */
+  readonly reason: DlrErrorReason | null;
   /** True when the new status is final. */
   readonly isFinal: boolean;
   /** The payload as received, frozen. */
@@ -41,14 +49,16 @@ export class DeliveryStatusChanged {
 
   constructor(report: StoredReport) {
     const raw = report.raw;
-    this.messageId = String(raw['message_id']);
+    this.messageId = report.messageId;
     this.omnimessageId = stringOrNull(raw['omnimessage_id']);
-    this.status = String(raw['status']);
+    this.status = report.status;
     this.previousStatus = report.previousStatus;
     this.channel = stringOrNull(raw['channel']);
     this.to = stringOrNull(raw['to']);
     this.sender = stringOrNull(raw['sender']);
     this.err = integerOrNull(raw['err']);
+    this.reason = dlrErrorReason(this.err);
+    this.ref = report.ref ?? null;
     this.error = stringOrNull(raw['error']);
     this.timestamp = parseUtcTimestamp(raw['timestamp']);
     this.receivedAt = new Date(report.receivedAt);

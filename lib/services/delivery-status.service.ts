@@ -9,10 +9,10 @@ import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ReconcileOptions } from '../interfaces/messente-dlr-options.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
-import { isValidDlrCallback } from '../payload/is-valid-dlr-callback.js';
-import { toCallbackPayload } from '../payload/to-callback-payload.js';
 import { validateReconcileOptions } from '../config/resolve-options.js';
-import { DlrIntakeService } from './dlr-intake.service.js';
+import type { DeliveryOutcome } from '../interfaces/delivery-outcome.interface.js';
+import { ApiAnswerRecorderService } from './api-answer-recorder.service.js';
+import { OutcomeTrackingService, type TrackOptions } from './outcome-tracking.service.js';
 import { MessenteApiClient } from './messente-api.client.js';
 import { StoreAvailabilityService } from './store-availability.service.js';
 import { errorMessage } from '../utils/error-message.js';
@@ -45,7 +45,8 @@ export class DeliveryStatusService {
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
     private readonly api: MessenteApiClient,
     private readonly availability: StoreAvailabilityService,
-    private readonly intake: DlrIntakeService,
+    private readonly recorder: ApiAnswerRecorderService,
+    private readonly tracking: OutcomeTrackingService,
   ) {}
 
   /** Messente's answer for an omnimessage, straight from the API; records nothing. */
@@ -82,8 +83,30 @@ export class DeliveryStatusService {
   async current(omnimessageId: string): Promise<DeliveryStatusChanged[]> {
     const known = await this.forOmnimessage(omnimessageId);
     if (known.length > 0 && known.every((event) => event.isFinal)) return known;
-    await this.recordAnswer(await this.api.query(omnimessageId));
+    await this.recorder.queryAndRecord(omnimessageId);
     return this.forOmnimessage(omnimessageId);
+  }
+
+  /**
+   * Tracks what the app sent, so that its reports settle one outcome for the omnimessage
+   * (delivered, failed or overdue, across channel fallback) and `@OnDeliveryOutcome` handlers
+   * hear of it. `sent` is Messente's answer to `POST /omnimessage` as the API or the official
+   * SDK returns it (or its camelCase form). Reports that arrived before count at once.
+   * Resolves to the outcome as of now; rejects with a `TypeError` naming a malformed field,
+   * or a `ref` other than the one the omnimessage was tracked with, and stores nothing then.
+   */
+  track(sent: unknown, options?: TrackOptions): Promise<DeliveryOutcome> {
+    return this.tracking.track(sent, options);
+  }
+
+  /** The outcome of a tracked omnimessage, or null when it is not tracked. No API call. */
+  outcome(omnimessageId: string): Promise<DeliveryOutcome | null> {
+    return this.tracking.outcome(omnimessageId);
+  }
+
+  /** Tracked omnimessages with this `ref`, newest first (at most `limit`, default 50, up to 500). */
+  findByRef(ref: string, limit?: number): Promise<DeliveryOutcome[]> {
+    return this.tracking.findByRef(ref, limit);
   }
 
   /**
@@ -128,25 +151,13 @@ export class DeliveryStatusService {
   /** Changes recorded for one omnimessage, or -1 when its query failed. */
   private async reconcileOne(omnimessageId: string): Promise<number> {
     try {
-      return await this.recordAnswer(await this.api.query(omnimessageId));
+      return await this.recorder.queryAndRecord(omnimessageId);
     } catch (error) {
       // Not "asked" after all: the next pass may try it again.
       this.lastAsked.delete(omnimessageId);
       this.logger.warn(`Reconciling ${omnimessageId} failed: ${errorMessage(error)}`);
       return -1;
     }
-  }
-
-  private async recordAnswer(report: DeliveryReport): Promise<number> {
-    let changes = 0;
-    for (const result of report.statuses) {
-      const payload = toCallbackPayload(report, result);
-      // Held to the same rules as a callback: a status the API wrote oddly is not recorded.
-      if (!payload || !isValidDlrCallback(payload)) continue;
-      const { outcome } = await this.intake.record(payload);
-      if (outcome === 'change') changes++;
-    }
-    return changes;
   }
 }
 

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
 import { DlrDispatcherService } from '../dispatch/dlr-dispatcher.service.js';
+import { OutcomeDispatcherService } from '../dispatch/outcome-dispatcher.service.js';
 import type {
   PendingKey,
   RecordOutcome,
@@ -42,6 +43,7 @@ export class DlrIntakeService {
     private readonly availability: StoreAvailabilityService,
     private readonly dispatcher: DlrDispatcherService,
     private readonly telemetry: DlrTelemetryService,
+    private readonly outcomes: OutcomeDispatcherService,
   ) {}
 
   /**
@@ -65,6 +67,7 @@ export class DlrIntakeService {
         (late) => {
           this.telemetry.lateRecorded(late.outcome, status);
           if (late.report) this.dispatchLate(late.report);
+          if (late.outcomeChange) void this.outcomes.dispatch(late.outcomeChange);
         },
       );
     } catch (error) {
@@ -72,9 +75,13 @@ export class DlrIntakeService {
       throw error;
     }
     this.telemetry.recorded(trace, result.outcome, status);
+    const handled = result.report ? this.dispatcher.dispatch(result.report, trace) : null;
+    if (!result.outcomeChange) return { outcome: result.outcome, handled };
+    // The change settled a tracked send: its outcome handlers run too, and count as handlers.
+    const outcomeHandled = this.outcomes.dispatch(result.outcomeChange);
     return {
       outcome: result.outcome,
-      handled: result.report ? this.dispatcher.dispatch(result.report, trace) : null,
+      handled: Promise.all([handled ?? true, outcomeHandled]).then(([a, b]) => a && b),
     };
   }
 

@@ -4,6 +4,7 @@
  */
 export { dlrPayload } from './dlr-payload.js';
 export { signDlr } from './sign-dlr.js';
+export { buildSendAnswer, type BuildSendAnswerOptions, type SendAnswer } from './build-send-answer.js';
 export {
   FakeMessenteApi,
   type FailNextOptions,
