@@ -7,11 +7,15 @@ import { DeliveryStatusEvents } from '../events/delivery-status-events.service.j
 import type { PendingKey, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { decodeReportKey, encodeReportKey } from '../stores/report-key.js';
-import { DlrTelemetryService, type TraceParent } from '../telemetry/dlr-telemetry.service.js';
+import {
+  DlrTelemetryService,
+  type HandlerTry,
+  type TraceParent,
+} from '../telemetry/dlr-telemetry.service.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridgesService } from './dlr-bus-bridges.service.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
-import { handlerRetryDelay } from './handler-retry-delay.js';
+import { callWithRetries, type RetryPolicy } from './call-with-retries.js';
 import { errorMessage } from '../utils/error-message.js';
 
 /** What this process remembers of a change that is not completed in the store yet. */
@@ -60,6 +64,13 @@ export class DlrDispatcherService implements OnModuleInit {
   private forgetAbove = MAX_REMEMBERED;
   /** Settles once the current I/O phase is over; shared by every change dispatched in it. */
   private afterIo: Promise<void> | null = null;
+  /** How handlers are tried: each try traced and timed, each failure logged with its stack. */
+  private readonly retries: RetryPolicy<
+    DlrHandler,
+    DeliveryStatusChanged,
+    TraceParent,
+    HandlerTry | undefined
+  >;
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
@@ -67,7 +78,25 @@ export class DlrDispatcherService implements OnModuleInit {
     private readonly events: DeliveryStatusEvents,
     private readonly bridges: DlrBusBridgesService,
     private readonly telemetry: DlrTelemetryService,
-  ) {}
+  ) {
+    this.retries = {
+      attempts: this.options.handlerAttempts,
+      retryDelayMs: this.options.handlerRetryDelayMs,
+      stopping: () => this.stopping,
+      start: (handler, event, parent, attempt) =>
+        this.telemetry.startHandler(handler.name, event.messageId, event.status, attempt, parent),
+      succeeded: (handlerTry) => this.telemetry.handlerSucceeded(handlerTry),
+      failed: (handlerTry, handler, event, error, attempt, last) => {
+        this.telemetry.handlerFailed(handlerTry, error);
+        this.logger.error(
+          `Handler ${handler.name} failed on ${event.messageId} ${event.status} ` +
+            `(try ${attempt} of ${this.options.handlerAttempts}${last ? ', the report stays pending' : ''})`,
+          stackOf(error),
+        );
+        if (last) this.telemetry.handlerExhausted(handler.name);
+      },
+    };
+  }
 
   /**
    * Installs the handlers and buses once every provider exists, before any module's
@@ -244,39 +273,12 @@ export class DlrDispatcherService implements OnModuleInit {
     }
   }
 
-  private async callWithRetries(
+  private callWithRetries(
     handler: DlrHandler,
     event: DeliveryStatusChanged,
     parent: TraceParent,
   ): Promise<boolean> {
-    const attempts = this.options.handlerAttempts;
-    for (let attempt = 1; ; attempt++) {
-      const handlerTry = this.telemetry.startHandler(
-        handler.name,
-        event.messageId,
-        event.status,
-        attempt,
-        parent,
-      );
-      try {
-        await handler.call(event);
-        this.telemetry.handlerSucceeded(handlerTry);
-        return true;
-      } catch (error) {
-        this.telemetry.handlerFailed(handlerTry, error);
-        const last = attempt >= attempts || this.stopping;
-        this.logger.error(
-          `Handler ${handler.name} failed on ${event.messageId} ${event.status} ` +
-            `(try ${attempt} of ${attempts}${last ? ', the report stays pending' : ''})`,
-          stackOf(error),
-        );
-        if (last) {
-          this.telemetry.handlerExhausted(handler.name);
-          return false;
-        }
-        await sleep(handlerRetryDelay(this.options.handlerRetryDelayMs, attempt));
-      }
-    }
+    return callWithRetries(this.retries, handler, event, parent);
   }
 }
 

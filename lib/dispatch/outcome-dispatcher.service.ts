@@ -7,7 +7,7 @@ import { toDeliveryOutcome } from '../outcomes/to-delivery-outcome.js';
 import { trackingOf } from '../stores/tracking-of.js';
 import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { errorMessage } from '../utils/error-message.js';
-import { callWithRetries } from './call-with-retries.js';
+import { callWithRetries, type RetryPolicy } from './call-with-retries.js';
 import type { OutcomeHandler } from './dlr-handler.interface.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
 
@@ -30,6 +30,25 @@ export class OutcomeDispatcherService implements OnModuleInit {
   private handlers: OutcomeHandler[] = [];
   private readonly progress = new Map<string, Progress>();
   private readonly chains = new Map<string, Promise<boolean>>();
+
+  /** How handlers are tried: each failure counted and logged with its stack. */
+  private readonly retries: RetryPolicy<OutcomeHandler, DeliveryOutcomeChanged, undefined, undefined> = {
+    attempts: this.options.handlerAttempts,
+    retryDelayMs: this.options.handlerRetryDelayMs,
+    stopping: () => false,
+    start: () => undefined,
+    succeeded: () => undefined,
+    failed: (_token, handler, event, error, attempt, last) => {
+      this.telemetry.handlerFailed(undefined, error);
+      const { omnimessageId, result } = event.outcome;
+      this.logger.error(
+        `Handler ${handler.name} failed on outcome ${result} of ${omnimessageId} ` +
+          `(try ${attempt} of ${this.options.handlerAttempts}${last ? ', the change stays pending' : ''})`,
+        error instanceof Error ? error.stack : String(error),
+      );
+      if (last) this.telemetry.handlerExhausted(handler.name);
+    },
+  };
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
@@ -75,21 +94,7 @@ export class OutcomeDispatcherService implements OnModuleInit {
     );
     const handlers = done ? all.filter((handler) => !done.has(handler)) : all;
     const results = await Promise.all(
-      handlers.map((handler) =>
-        callWithRetries(() => handler.call(event), {
-          attempts: this.options.handlerAttempts,
-          retryDelayMs: this.options.handlerRetryDelayMs,
-          onFailure: (error, attempt, last) => {
-            this.telemetry.handlerFailed(undefined, error);
-            this.logger.error(
-              `Handler ${handler.name} failed on outcome ${key.result} of ${key.omnimessageId} ` +
-                `(try ${attempt} of ${this.options.handlerAttempts}${last ? ', the change stays pending' : ''})`,
-              error instanceof Error ? error.stack : String(error),
-            );
-            if (last) this.telemetry.handlerExhausted(handler.name);
-          },
-        }),
-      ),
+      handlers.map((handler) => callWithRetries(this.retries, handler, event, undefined)),
     );
     const ok = results.every(Boolean);
     if (!ok)
