@@ -1,5 +1,4 @@
 import type { OnModuleInit } from '@nestjs/common';
-import { randomInt } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type {
   DlrStore,
@@ -13,7 +12,8 @@ import { MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js
 import { storeUnavailable } from '../stores/store-unavailable.js';
 import { errorMessage } from '../utils/error-message.js';
 import { withDeadline } from '../utils/with-deadline.js';
-import { type Entry, groupByBucket, mergeByScore, readBuckets } from './bucket-entries.js';
+import { type Entry, groupByBucket, readBuckets } from './bucket-entries.js';
+import { claimAcrossBuckets, lowestAcross } from './bucket-claims.js';
 import { type RedisClient, RedisConnection } from './redis-connection.js';
 import type { RedisDlrKeys } from './redis-dlr.keys.js';
 import {
@@ -23,7 +23,6 @@ import {
 } from './redis-dlr.options.js';
 import {
   COMPLETE,
-  CLAIM,
   LIST_PENDING,
   RECORD,
   UNSETTLED_LATEST,
@@ -139,47 +138,25 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     );
   }
 
-  /**
-   * {@inheritDoc DlrStore.claimPending}
-   *
-   * Reads the due head of every bucket (bounded by `limit`), finds how many of the `limit`
-   * leases that ended first lie in each bucket (ties: buckets reached first in a walk from a
-   * random bucket), and claims that many from the head of each bucket, atomically per bucket.
-   * When other instances claimed some meanwhile, it walks the buckets from a random start to
-   * claim the rest, so that concurrent sweeps share the backlog instead of colliding.
-   */
+  /** {@inheritDoc DlrStore.claimPending} See `claimAcrossBuckets`. */
   async claimPending(limit: number, leaseMs: number, endedBefore = Date.now() + 1): Promise<StoredReport[]> {
     if (limit < 1) return [];
-    const count = Math.floor(limit);
-    const leaseUntil = String(Date.now() + leaseMs);
-    const claim = async (bucket: number, n: number) =>
-      (await scriptOn(this.client, CLAIM)(
-        this.keys.leases(bucket),
-        this.keys.pendingReports(bucket),
-        String(endedBefore),
-        leaseUntil,
-        String(n),
-      )) as string[];
-    return this.call(async () => {
-      const walk = this.keys.walk(randomInt(this.keys.buckets));
-      const chosen = await this.lowest((bucket) => this.keys.leases(bucket), walk, endedBefore, count);
-      const quotas = [...groupByBucket(chosen)].map(([bucket, entries]) => [bucket, entries.length] as const);
-      const buckets = quotas.map(([bucket]) => bucket);
-      const replies = await Promise.all(quotas.map(([bucket, n]) => claim(bucket, n)));
-      let claimed = replies.reduce((total, reply) => total + reply.length / 2, 0);
-      if (claimed < chosen.length) {
-        for (const bucket of this.keys.walk(randomInt(this.keys.buckets))) {
-          if (claimed >= count) break;
-          const reply = await claim(bucket, count - claimed);
-          buckets.push(bucket);
-          replies.push(reply);
-          claimed += reply.length / 2;
-        }
-      }
-      // A lease shorter than a millisecond could let the walk claim a report twice.
-      const reports = new Set(mergeByScore(replies, buckets).map((entry) => entry.member));
-      return [...reports].map((json) => parseReport(json));
-    });
+    const index = {
+      leases: (b: number) => this.keys.leases(b),
+      items: (b: number) => this.keys.pendingReports(b),
+    };
+    return this.call(async () =>
+      (
+        await claimAcrossBuckets(
+          this.client,
+          this.keys,
+          index,
+          endedBefore,
+          Date.now() + leaseMs,
+          Math.floor(limit),
+        )
+      ).map((json) => parseReport(json)),
+    );
   }
 
   /** {@inheritDoc DlrStore.latest} */
@@ -223,10 +200,11 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     const count = Math.floor(limit);
     return this.call(async () => {
       for (let round = 0; ; round++) {
-        const oldest = await this.lowest(
+        const oldest = await lowestAcross(
+          this.client,
           (bucket) => this.keys.unsettled(bucket),
           this.keys.walk(0),
-          before,
+          `(${before}`,
           count,
         );
         const latest = new Map<Entry, string>();
@@ -303,21 +281,6 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
   /** Closes the client if the store created it from `url` or `cluster`; a client passed in stays open. */
   close(): Promise<void> {
     return this.connection.close();
-  }
-
-  /**
-   * The `count` entries scored lowest, below `below`, of a shared index (`index` names its key
-   * in a bucket) across its buckets: each bucket answers its own `count` lowest.
-   */
-  private async lowest(
-    index: (bucket: number) => string,
-    walk: number[],
-    below: number,
-    count: number,
-  ): Promise<Entry[]> {
-    const read = (bucket: number) =>
-      this.client.zrangebyscore(index(bucket), '-inf', `(${below}`, 'WITHSCORES', 'LIMIT', 0, count);
-    return (await readBuckets(walk, read)).slice(0, count);
   }
 
   /**
