@@ -9,6 +9,7 @@ import { DlrBusBridgesService } from './dispatch/dlr-bus-bridges.service.js';
 import { DlrDispatcherService } from './dispatch/dlr-dispatcher.service.js';
 import { DlrHandlersExplorer } from './dispatch/dlr-handlers.explorer.js';
 import { DlrPendingService } from './dispatch/dlr-pending.service.js';
+import { DlrLifecycleService } from './dispatch/dlr-lifecycle.service.js';
 import { OutcomeDispatcherService } from './dispatch/outcome-dispatcher.service.js';
 import { DeliveryStatusEvents } from './events/delivery-status-events.service.js';
 import type { MessenteDlrModuleOptions } from './interfaces/messente-dlr-options.interface.js';
@@ -106,6 +107,7 @@ function withInternals(base: DynamicModule): DynamicModule {
       DlrDispatcherService,
       DlrHandlersExplorer,
       DlrPendingService,
+      DlrLifecycleService,
       StoreAvailabilityService,
       DlrIntakeService,
       OutcomeDispatcherService,

@@ -1,11 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
@@ -16,16 +9,13 @@ const CLAIM_BATCH = 100;
 const FORGET_AFTER_MS = 10 * 60_000;
 
 /**
- * Owns the pending reports: dispatches what a previous run left pending (durable stores),
- * sweeps for pending reports whose lease ran out, and on shutdown waits for handlers in
- * flight before closing the store.
+ * Dispatches pending reports again: those a previous run left (durable stores) and those
+ * whose lease ran out. `DlrLifecycleService` calls it at startup and on its sweep interval; an
+ * app may call `redispatchPending()` itself (the board's redispatch button does).
  */
 @Injectable()
-export class DlrPendingService
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
-{
+export class DlrPendingService {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | null = null;
 
   constructor(
@@ -33,19 +23,6 @@ export class DlrPendingService
     private readonly dispatcher: DlrDispatcherService,
     private readonly telemetry: DlrTelemetryService,
   ) {}
-
-  /** Dispatches what an earlier run left pending, and starts the sweep. */
-  onApplicationBootstrap(): void {
-    // In the background: a large backlog left by a previous run must not delay startup.
-    void this.redispatchPending().catch((error: unknown) =>
-      this.logger.error(`Could not read pending reports at startup: ${String(error)}`),
-    );
-    const interval = this.options.pendingSweepIntervalMs;
-    if (interval > 0) {
-      this.sweepTimer = setInterval(() => void this.redispatchPending().catch(() => undefined), interval);
-      this.sweepTimer.unref();
-    }
-  }
 
   /**
    * Dispatches again every pending report whose lease has run out or was released (its
@@ -56,24 +33,6 @@ export class DlrPendingService
     // One sweep at a time: overlapping sweeps would only contend for the same leases.
     this.sweeping ??= this.sweep().finally(() => (this.sweeping = null));
     return this.sweeping;
-  }
-
-  /** Stops the sweep and waits (bounded) for handlers in flight; releases what is still running. */
-  async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.sweepTimer);
-    const drained = await this.dispatcher.drain(this.options.shutdownTimeoutMs);
-    if (!drained) {
-      this.logger.warn(
-        `Handlers still running after ${this.options.shutdownTimeoutMs} ms at shutdown; ` +
-          'their reports stay pending and are dispatched again by the next run.',
-      );
-      await this.dispatcher.releaseInFlight();
-    }
-  }
-
-  /** Closes the store. */
-  async onApplicationShutdown(): Promise<void> {
-    await this.options.store.close?.();
   }
 
   private async sweep(): Promise<number> {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DLR_OPTIONS, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import { DeliveryOutcomeChanged } from '../events/delivery-outcome-changed.event.js';
 import type { OutcomeChange, OutcomeKey } from '../interfaces/outcome-store.interface.js';
@@ -78,9 +79,12 @@ export class OutcomeDispatcherService implements OnModuleInit {
     return run;
   }
 
-  /** Waits for every dispatch in flight. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.chains.values()]);
+  /** Waits for the dispatches in flight, at most `timeoutMs`; what still runs stays pending in the store. */
+  async drain(timeoutMs: number): Promise<void> {
+    await Promise.race([
+      Promise.allSettled([...this.chains.values()]),
+      sleep(timeoutMs, undefined, { ref: false }),
+    ]);
   }
 
   private async run(change: OutcomeChange, progress: Progress, id: string): Promise<boolean> {
