@@ -62,4 +62,14 @@ describe('the layers of lib/', () => {
     );
     expect(upward).toEqual([]);
   });
+
+  it('has no file over 350 lines: one concept per file', () => {
+    const long = files
+      .map((file) => ({
+        file: `lib/${relative(LIB, file)}`,
+        lines: readFileSync(file, 'utf8').split('\n').length,
+      }))
+      .filter(({ lines }) => lines > 350);
+    expect(long).toEqual([]);
+  });
 });

@@ -30,6 +30,15 @@ const ENTRIES: Record<string, readonly string[]> = {
   ],
   '../../lib/board/index.js': ['DEFAULT_BOARD_PATH', 'MessenteDlrBoardModule', 'maskRecipient'],
   '../../lib/health/index.js': ['HEALTH_TIMEOUT_MS', 'MessenteDlrHealthIndicator'],
+  '../../lib/redis/index.js': ['RedisDlrStore'],
+  '../../lib/postgres/index.js': ['POSTGRES_DLR_SCHEMA_VERSION', 'PostgresDlrStore', 'postgresDlrSchemaSql'],
+  '../../lib/testing/index.js': [
+    'FakeMessenteApi',
+    'buildSendAnswer',
+    'describeDlrStoreContract',
+    'dlrPayload',
+    'signDlr',
+  ],
 };
 
 describe('the public surface', () => {
