@@ -16,7 +16,7 @@ const SECRET = 'listen-e2e-secret';
 const SENDER_IP = '203.0.113.7';
 
 /**
- * An app as the README's CLI section sets it up behind `listen` and a tunnel: the allowlist
+ * An app as docs/cli.md ("Behind a tunnel") sets it up behind `listen` and a tunnel: the allowlist
  * holds the sender's IP, and the app trusts the loopback proxy (`trust` 'loopback'), or not.
  */
 async function startApp(adapter: AdapterName, trust: 'loopback' | false) {
