@@ -1,4 +1,5 @@
 import { changePredicate, quoteSchema } from './postgres-dlr.schema.js';
+import { reportJsonOf } from './postgres-record.sql.js';
 
 /** One statement the store sends, prepared once per connection under `name`. */
 export interface Statement {
@@ -23,8 +24,11 @@ export interface Statements {
   readonly prune: Statement;
 }
 
-/** Builds a stored report as JSON in SQL, so that `raw` comes back with its keys as received. */
-const REPORT = `json_build_object('raw', r.raw, 'receivedAt', r.received_at, 'previousStatus', r.previous_status)`;
+/**
+ * Builds a stored report as JSON in SQL, so that `raw` comes back with its keys as received (and
+ * `ref` when its message was tracked then).
+ */
+const REPORT = reportJsonOf('r');
 
 /** The statements for one schema; names carry the schema so that stores on two schemas can share a pool. */
 export function statements(schema: string): Statements {
@@ -36,7 +40,10 @@ export function statements(schema: string): Statements {
      WHERE r.message_id = ${outer}.message_id AND r.status = ${outer}.status LIMIT 1`;
   const make = (name: string, text: string): Statement => ({ name: `messente-dlr:${schema}:${name}`, text });
   return {
-    record: make('record', `SELECT outcome, report FROM ${s}.record($1, $2, $3, $4, $5, $6, $7, $8, $9)`),
+    record: make(
+      'record',
+      `SELECT outcome, report, outcome_change FROM ${s}.record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    ),
     complete: make('complete', `DELETE FROM ${s}.pending WHERE message_id = $1 AND status = $2`),
     release: make(
       'release',

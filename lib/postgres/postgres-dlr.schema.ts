@@ -1,11 +1,14 @@
 import { KNOWN_STATUSES, statusPrecedence } from '../dlr-status.js';
+import { outcomeSchemaSql } from './postgres-outcome.sql.js';
+import { recordFunctionSql } from './postgres-record.sql.js';
 
 /**
  * The version of the schema this release writes; a later release migrates from the recorded one
  * by running the (idempotent) SQL again. 2 added the feed and search indexes, `reports.recipient`
- * and the `precedence` function.
+ * and the `precedence` function; 3 added outcome tracking (the `outcomes`, `outcome_messages` and
+ * `outcome_pending` tables, `reports.tracked` and `.ref`, and `record`'s outcome decision).
  */
-export const POSTGRES_DLR_SCHEMA_VERSION = 2;
+export const POSTGRES_DLR_SCHEMA_VERSION = 3;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -28,7 +31,7 @@ export function changePredicate(s: string): string {
 }
 
 /**
- * The SQL that creates the store's tables, indexes and `record` function in `schema`
+ * The SQL that creates the store's tables, indexes and functions (`record`, `track`, …) in `schema`
  * (default `messente_dlr`), for teams that run migrations with their own tool: run it once,
  * then create the store with `createSchema: false`. Every statement is idempotent
  * (`IF NOT EXISTS`, `CREATE OR REPLACE`), so running it again is harmless. It takes no lock:
@@ -105,66 +108,10 @@ CREATE TABLE IF NOT EXISTS ${s}.pending (
 );
 CREATE INDEX IF NOT EXISTS pending_lease_idx ON ${s}.pending (lease_until);
 
--- The whole decision about one report, in one call: dedup, precedence, latest, history,
--- omnimessage index and pending mark. The message row is locked first, so reports of one
--- message are decided one at a time, in the order their history records.
-CREATE OR REPLACE FUNCTION ${s}.record(
-  p_raw json, p_message_id text, p_status text, p_omnimessage_id text,
-  p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean, p_recipient text
-) RETURNS TABLE (outcome text, report json) LANGUAGE plpgsql AS $$
-DECLARE
-  m record;
-BEGIN
-  SELECT status, precedence INTO m FROM ${s}.messages WHERE message_id = p_message_id FOR UPDATE;
-  IF NOT FOUND THEN
-    INSERT INTO ${s}.messages AS t
-      (message_id, status, precedence, final, received_at, omnimessage_id, updated_at)
-      VALUES (p_message_id, p_status, p_precedence, p_final, p_received_at, p_omnimessage_id, p_received_at)
-      ON CONFLICT (message_id) DO NOTHING;
-    IF FOUND THEN
-      INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient)
-        VALUES (p_message_id, p_status, p_raw, p_received_at, NULL, p_recipient);
-      INSERT INTO ${s}.pending (message_id, status, lease_until) VALUES (p_message_id, p_status, p_lease_until);
-      RETURN QUERY SELECT 'change'::text,
-        json_build_object('raw', p_raw, 'receivedAt', p_received_at, 'previousStatus', NULL::text);
-      RETURN;
-    END IF;
-    -- Another call created the message meanwhile: wait for it, then decide as usual.
-    SELECT status, precedence INTO m FROM ${s}.messages WHERE message_id = p_message_id FOR UPDATE;
-  END IF;
-
-  PERFORM 1 FROM ${s}.reports WHERE message_id = p_message_id AND status = p_status;
-  IF FOUND THEN
-    -- A copy of a change whose lease ran out (its instance died, or it was released) runs again.
-    UPDATE ${s}.pending SET lease_until = p_lease_until
-      WHERE message_id = p_message_id AND status = p_status AND lease_until <= p_received_at;
-    IF FOUND THEN
-      RETURN QUERY SELECT 'redelivery'::text,
-        json_build_object('raw', r.raw, 'receivedAt', r.received_at, 'previousStatus', r.previous_status)
-        FROM ${s}.reports r WHERE r.message_id = p_message_id AND r.status = p_status;
-    ELSE
-      RETURN QUERY SELECT 'duplicate'::text, NULL::json;
-    END IF;
-    RETURN;
-  END IF;
-
-  INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient)
-    VALUES (p_message_id, p_status, p_raw, p_received_at, m.status, p_recipient);
-  IF p_precedence < m.precedence THEN
-    UPDATE ${s}.messages SET updated_at = greatest(updated_at, p_received_at) WHERE message_id = p_message_id;
-    RETURN QUERY SELECT 'stale'::text, NULL::json;
-    RETURN;
-  END IF;
-  UPDATE ${s}.messages SET status = p_status, precedence = p_precedence, final = p_final,
-      received_at = p_received_at, updated_at = greatest(updated_at, p_received_at),
-      omnimessage_id = coalesce(omnimessage_id, p_omnimessage_id)
-    WHERE message_id = p_message_id;
-  INSERT INTO ${s}.pending (message_id, status, lease_until) VALUES (p_message_id, p_status, p_lease_until);
-  RETURN QUERY SELECT 'change'::text,
-    json_build_object('raw', p_raw, 'receivedAt', p_received_at, 'previousStatus', m.status);
-END
-$$;
-
+-- Version 3: whether the message was tracked when the report was recorded, and its ref then.
+ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS tracked boolean NOT NULL DEFAULT false;
+ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS ref text;
+${outcomeSchemaSql(s)}${recordFunctionSql(s)}
 INSERT INTO ${s}.schema_version (version) VALUES (${POSTGRES_DLR_SCHEMA_VERSION}) ON CONFLICT DO NOTHING;
 `;
 }

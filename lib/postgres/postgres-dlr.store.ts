@@ -1,4 +1,4 @@
-import type { QueryResult, QueryResultRow } from 'pg';
+import type { QueryResult } from 'pg';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type {
   DlrStore,
@@ -7,6 +7,15 @@ import type {
   RecordResult,
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
+import type {
+  DlrOutcomeStore,
+  OutcomeChange,
+  OutcomeKey,
+  StoredOutcome,
+  TrackInput,
+  TrackResult,
+} from '../interfaces/outcome-store.interface.js';
+import { integerOrNull } from '../payload/payload-fields.js';
 import { type UnidentifiedReport, identified, messageIdOf, statusOf } from '../stores/report-key.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
 import { errorMessage } from '../utils/error-message.js';
@@ -17,7 +26,9 @@ import {
   resolvePostgresOptions,
 } from './postgres-dlr.options.js';
 import { type Statement, type Statements, statements } from './postgres-dlr.queries.js';
-import { POSTGRES_DLR_SCHEMA_VERSION, postgresDlrSchemaSql, quoteSchema } from './postgres-dlr.schema.js';
+import { quoteSchema } from './postgres-dlr.schema.js';
+import { PostgresOutcomes, changeOrNull } from './postgres-outcomes.js';
+import { installSchema, isServerError } from './postgres-schema-install.js';
 import { PostgresPool, unavailable } from './postgres-pool.js';
 import { PostgresRetention } from './postgres-retention.js';
 import { fromDbText, searchValues, toDbText } from './postgres-text.js';
@@ -27,8 +38,6 @@ export type { PostgresDlrStoreOptions } from './postgres-dlr.options.js';
 /** SQLSTATEs after which a decision is simply tried again: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
 const RETRIES = 3;
-/** Creating the schema (waiting for another instance doing it included) may take this long. */
-const SCHEMA_TIMEOUT_MS = 30_000;
 
 /**
  * A `DlrStore` on PostgreSQL (node-postgres 8), shared safely by any number of app instances,
@@ -40,12 +49,13 @@ const SCHEMA_TIMEOUT_MS = 30_000;
  * Every call rejects within `timeoutMs` with an error saying PostgreSQL is unavailable,
  * so that the webhook answers 503 and Messente retries later.
  */
-export class PostgresDlrStore implements DlrStore {
+export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
   private readonly options: ResolvedPostgresOptions;
   private readonly schema: string;
   private readonly pool: PostgresPool;
   private readonly sql: Statements;
   private readonly retention: PostgresRetention;
+  private readonly outcomes: PostgresOutcomes;
   private schemaReady: Promise<void> | null;
   private schemaInstalled: boolean;
   private closed = false;
@@ -59,8 +69,12 @@ export class PostgresDlrStore implements DlrStore {
     this.pool = new PostgresPool(options, timeoutMs);
     this.schemaReady = createSchema ? null : Promise.resolve();
     this.schemaInstalled = !createSchema;
+    this.outcomes = new PostgresOutcomes(schema, (statement, values) => this.run(statement, values));
     this.retention = new PostgresRetention(
-      async (olderThan, batchSize) => (await this.run(this.sql.prune, [olderThan, batchSize])).rowCount ?? 0,
+      async (olderThan, batchSize) => ({
+        messages: (await this.run(this.sql.prune, [olderThan, batchSize])).rowCount ?? 0,
+        outcomes: (await this.run(this.outcomes.sql.prune, [olderThan, batchSize])).rowCount ?? 0,
+      }),
       retentionMs,
       pruneBatchSize,
     );
@@ -90,19 +104,25 @@ export class PostgresDlrStore implements DlrStore {
       statusPrecedence(status),
       isFinalStatus(status),
       typeof raw['to'] === 'string' && raw['to'].length <= MAX_PHONE ? toDbText(raw['to']) : null,
+      // The err a tracked message keeps, read as the other stores read it.
+      integerOrNull(raw['err']),
     ];
     const [row] = (await this.run(this.sql.record, values)).rows as {
       outcome: RecordOutcome;
-      report: UnidentifiedReport | null;
+      report: StoredJson | null;
+      outcome_change: OutcomeChange | null;
     }[];
-    const report = row!.report;
-    if (report === null) return { outcome: row!.outcome, report: null };
+    const { outcome, report, outcome_change: change } = row!;
+    if (report === null) return { outcome, report: null };
     // The report's key is this call's: no need to read it back from the row.
     const { raw: stored, receivedAt: storedAt, previousStatus } = report;
-    return {
-      outcome: row!.outcome,
-      report: { messageId, status, raw: stored, receivedAt: storedAt, previousStatus },
-    };
+    const base = { messageId, status, raw: stored, receivedAt: storedAt, previousStatus };
+    // A report of an untracked message keeps the shape it had before tracking existed.
+    if (!('ref' in report)) return { outcome, report: base };
+    const tracked: StoredReport = { ...base, ref: report.ref == null ? null : fromDbText(report.ref) };
+    return outcome === 'change'
+      ? { outcome, report: tracked, outcomeChange: changeOrNull(change) }
+      : { outcome, report: tracked };
   }
 
   /** {@inheritDoc DlrStore.complete} */
@@ -175,13 +195,58 @@ export class PostgresDlrStore implements DlrStore {
     return (rows as { message_id: string }[]).map((row) => fromDbText(row.message_id));
   }
 
+  /** {@inheritDoc DlrOutcomeStore.track} */
+  track(input: TrackInput, now: number, leaseMs: number): Promise<TrackResult> {
+    return this.outcomes.track(input, now, leaseMs);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.outcome} */
+  outcome(omnimessageId: string): Promise<StoredOutcome | null> {
+    return this.outcomes.outcome(omnimessageId);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.findByRef} */
+  findByRef(ref: string, limit: number): Promise<StoredOutcome[]> {
+    return this.outcomes.findByRef(ref, limit);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.completeOutcome} */
+  completeOutcome(key: OutcomeKey): Promise<void> {
+    return this.outcomes.completeOutcome(key);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.releaseOutcome} */
+  releaseOutcome(key: OutcomeKey): Promise<void> {
+    return this.outcomes.releaseOutcome(key);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.claimPendingOutcomes} */
+  claimPendingOutcomes(limit: number, leaseMs: number, endedBefore?: number): Promise<OutcomeChange[]> {
+    return this.outcomes.claimPendingOutcomes(limit, leaseMs, endedBefore);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.claimOverdue} */
+  claimOverdue(now: number, limit: number, leaseMs: number): Promise<StoredOutcome[]> {
+    return this.outcomes.claimOverdue(now, limit, leaseMs);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.markOverdue} */
+  markOverdue(omnimessageId: string, now: number, leaseMs: number): Promise<OutcomeChange | null> {
+    return this.outcomes.markOverdue(omnimessageId, now, leaseMs);
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.countPendingOutcomes} */
+  countPendingOutcomes(): Promise<number> {
+    return this.outcomes.countPendingOutcomes();
+  }
+
   /**
    * Creates the schema when it is missing, under a transaction-scoped advisory lock, and
    * records its version; a schema of a newer release is refused. Runs by itself before the
    * first call; call it at startup to fail early.
    */
   ensureSchema(): Promise<void> {
-    this.schemaReady ??= this.installSchema().then(
+    this.schemaReady ??= installSchema(this.pool, this.schema).then(
       () => void (this.schemaInstalled = true),
       (error: unknown) => {
         this.schemaReady = null; // tried again by the next call: the database may be back
@@ -192,8 +257,9 @@ export class PostgresDlrStore implements DlrStore {
   }
 
   /**
-   * Deletes the history of messages silent for longer than `retentionDays`, in batches of
-   * `pruneBatchSize` that skip rows intake holds; never a pending change. Resolves with how
+   * Deletes the history of messages silent for longer than `retentionDays`, and tracked outcomes
+   * silent (and due) for as long with their messages, in batches of `pruneBatchSize` that skip
+   * rows intake holds; never a pending change nor a pending outcome change. Resolves with how
    * many messages were deleted. Runs on a timer by itself (`pruneIntervalMs`).
    */
   prune(): Promise<number> {
@@ -206,46 +272,6 @@ export class PostgresDlrStore implements DlrStore {
     this.closed = true;
     await this.retention.stop();
     await this.pool.close();
-  }
-
-  private async installSchema(): Promise<void> {
-    const deadline = Date.now() + SCHEMA_TIMEOUT_MS;
-    const client = await this.pool.connect(deadline);
-    const schema = this.schema;
-    const s = quoteSchema(schema);
-    const query = <R extends QueryResultRow>(text: string, values: unknown[] = []) =>
-      client.query<R>({ text, values, query_timeout: Math.max(1, deadline - Date.now()) } as never);
-    let failed: unknown;
-    try {
-      await query('BEGIN');
-      // Instances starting together queue here; the first creates, the others find it done.
-      await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`nestjs-messente-dlr:${schema}`]);
-      const exists = await query<{ found: boolean }>(
-        `SELECT to_regclass('${s}.schema_version') IS NOT NULL AS found`,
-      );
-      const version = exists.rows[0]!.found
-        ? ((
-            await query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_version`)
-          ).rows[0]!.version ?? null)
-        : null;
-      if (version !== null && version > POSTGRES_DLR_SCHEMA_VERSION) {
-        throw new Error(
-          `PostgresDlrStore: schema ${schema} is at version ${version}, newer than this release's ` +
-            `${POSTGRES_DLR_SCHEMA_VERSION}; upgrade nestjs-messente-dlr`,
-        );
-      }
-      if (version !== POSTGRES_DLR_SCHEMA_VERSION) await query(postgresDlrSchemaSql(schema));
-      await query('COMMIT');
-    } catch (error) {
-      failed = error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (!isServerError(error)) throw unavailable(error);
-      throw new Error(`PostgresDlrStore: could not create schema ${schema}: ${errorMessage(error)}`, {
-        cause: error,
-      });
-    } finally {
-      client.release(isServerError(failed) ? undefined : (failed as Error | undefined));
-    }
   }
 
   /**
@@ -289,12 +315,15 @@ function keyValues(key: PendingKey): [string, string] {
   return [toDbText(key.messageId), toDbText(key.status)];
 }
 
-function reports(result: QueryResult): StoredReport[] {
-  return (result.rows as { report: UnidentifiedReport }[]).map((row) => identified(row.report));
-}
+/** A report as the schema's JSON has it: `ref` (as stored) only when its message was tracked. */
+type StoredJson = UnidentifiedReport & { readonly ref?: string | null };
 
-function isServerError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as { severity?: unknown }).severity === 'string';
+function reports(result: QueryResult): StoredReport[] {
+  return (result.rows as { report: StoredJson }[]).map(({ report }) =>
+    'ref' in report
+      ? { ...identified(report), ref: report.ref == null ? null : fromDbText(report.ref) }
+      : identified(report),
+  );
 }
 
 function isRetryable(error: unknown): boolean {

@@ -5,8 +5,14 @@ import { errorMessage } from '../utils/error-message.js';
 /** Retention statements per run at most: a backlog is worked off over several runs. */
 const PRUNE_BATCHES_PER_RUN = 200;
 
-/** Deletes up to `batchSize` messages silent since before `olderThan` (ms); resolves with how many. */
-export type PruneBatch = (olderThan: number, batchSize: number) => Promise<number>;
+/**
+ * Deletes up to `batchSize` messages, and as many tracked outcomes, silent since before
+ * `olderThan` (ms); resolves with how many of each.
+ */
+export type PruneBatch = (
+  olderThan: number,
+  batchSize: number,
+) => Promise<{ readonly messages: number; readonly outcomes: number }>;
 
 /**
  * `PostgresDlrStore`'s retention: runs of small delete batches, on a timer (the first within a
@@ -61,8 +67,9 @@ export class PostgresRetention {
     let total = 0;
     for (let batch = 0; batch < PRUNE_BATCHES_PER_RUN && !this.stopped; batch++) {
       const deleted = await this.pruneBatch(Date.now() - this.retentionMs, this.batchSize);
-      total += deleted;
-      if (deleted < this.batchSize) break;
+      total += deleted.messages;
+      // Either backlog that filled its batch may have more.
+      if (deleted.messages < this.batchSize && deleted.outcomes < this.batchSize) break;
     }
     return total;
   }
