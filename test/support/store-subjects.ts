@@ -82,6 +82,7 @@ export function postgresSubject(prefix: string): StoreSubject {
     name: 'PostgresDlrStore',
     describe: describeWithPostgres,
     setup() {
+    tracking: true,
       let server: PostgresServer;
       let pool: Pool;
       let count = 0;
