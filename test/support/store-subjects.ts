@@ -81,8 +81,8 @@ export function postgresSubject(prefix: string): StoreSubject {
   return {
     name: 'PostgresDlrStore',
     describe: describeWithPostgres,
-    setup() {
     tracking: true,
+    setup() {
       let server: PostgresServer;
       let pool: Pool;
       let count = 0;
