@@ -16,7 +16,8 @@ export const MAX_BUCKETS = 1024;
  *   message ids of this bucket that belong to the omnimessage), `<prefix>{b}:recent` (the
  *   bucket's latest changes, a sorted set scored by receipt), `<prefix>{b}:find:<period>` (the
  *   search entries of the bucket's messages reported in that period, a lex sorted set);
- * - `<prefix>buckets`: the bucket count, written by the first instance and checked by the others.
+ * - `<prefix>buckets`: the bucket count, written by the first instance and checked by the others;
+ * - the keys of tracked outcomes: see `RedisTrackingKeys`.
  *
  * A message's keys and the indexes its report updates are therefore in one slot, which is
  * what lets one script record a report on a cluster; the shared indexes are read bucket by
@@ -38,7 +39,12 @@ export class RedisDlrKeys {
     return `${this.prefix}buckets`;
   }
 
-  /** The bucket of a message. */
+  /** What every key of `bucket` starts with: the prefix and the bucket's hash tag, `<prefix>{b}:`. */
+  tag(bucket: number): string {
+    return this.tags[bucket]!;
+  }
+
+  /** The bucket of a message (or of any id: tracking files omnimessages and refs the same way). */
   bucketOf(messageId: string): number {
     return crc32(messageId) % this.buckets;
   }

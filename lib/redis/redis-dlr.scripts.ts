@@ -17,7 +17,7 @@ export interface Script {
 }
 
 /** Prepends the status tables to a script body. */
-function script(name: string, numberOfKeys: number | undefined, body: string): Script {
+export function script(name: string, numberOfKeys: number | undefined, body: string): Script {
   // The tables come from dlr-status.ts so that Lua and TypeScript can never disagree.
   const lua = `local PRECEDENCE = { ${KNOWN_STATUSES.map((s) => `${s} = ${statusPrecedence(s)}`).join(', ')} }
 local FINAL = { ${FINAL_STATUSES.map((s) => `${s} = true`).join(', ')} }
@@ -31,10 +31,23 @@ ${body}`;
  * Records one report: dedup, precedence, latest, history, omnimessage index, pending mark, the
  * feed (the bucket's last ${MAX_RECENT} changes), the search index (see `RedisDlrKeys.find`), TTLs.
  */
-export const RECORD = script(
-  'messenteDlrRecord',
-  8,
-  `
+export const RECORD = script('messenteDlrRecord', 8, recordLua());
+
+/**
+ * What the record script adds when it also decides outcomes (standalone Redis only, see
+ * `RECORD_TRACKED`): `link` runs once the report is known not to be a duplicate and may set
+ * the local `linked`, `ref` extends the stored report's JSON, `outcome` runs once a change is
+ * recorded, before the script answers it.
+ */
+export interface RecordHooks {
+  readonly link: string;
+  readonly ref: string;
+  readonly outcome: string;
+}
+
+/** The body of the record script, with the tracking hooks or without (the `RECORD` of today). */
+export function recordLua(hooks: RecordHooks = { link: '', ref: '', outcome: '' }): string {
+  return `
 local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl, findTtl, byId, byOmni, byTo = unpack(ARGV)
 local msg, hist, omni, leases, pending, unsettled, recent, find = unpack(KEYS)
 if redis.call('HSETNX', msg, 'seen:' .. status, '1') == 0 then
@@ -46,8 +59,9 @@ if redis.call('HSETNX', msg, 'seen:' .. status, '1') == 0 then
   return { 'redelivery', report }
 end
 local previous = redis.call('HGET', msg, 'status')
+${hooks.link}
 local report = '{"raw":' .. raw .. ',"receivedAt":' .. now .. ',"previousStatus":'
-  .. (previous and cjson.encode(previous) or 'null') .. '}'
+  .. (previous and cjson.encode(previous) or 'null')${hooks.ref} .. '}'
 redis.call('RPUSH', hist, report)
 redis.call('LTRIM', hist, -tonumber(maxHistory), -1)
 redis.call('EXPIRE', msg, ttl)
@@ -71,9 +85,10 @@ redis.call('ZREMRANGEBYSCORE', unsettled, '-inf', '(' .. string.format('%d', ton
 redis.call('ZADD', recent, now, member)
 if redis.call('ZCARD', recent) > ${MAX_RECENT} then redis.call('ZREMRANGEBYRANK', recent, 0, -${MAX_RECENT + 1}) end
 for i = 4, 7 do redis.call('EXPIRE', KEYS[i], ttl) end
+${hooks.outcome}
 return { 'change', report }
-`,
-);
+`;
+}
 
 /**
  * Leases up to ARGV[3] pending changes of one bucket whose lease ended before ARGV[1], earliest
@@ -186,11 +201,11 @@ interface Definable {
 }
 
 /**
- * Installs every script on `client`: EVALSHA, and EVAL on a connection that has not run the
+ * Installs every script of `scripts` (default `SCRIPTS`) on `client`: EVALSHA, and EVAL on a connection that has not run the
  * script yet, per node on a cluster, so that a failover or a node's restart needs nothing more.
  */
-export function defineScripts(client: Definable): void {
-  for (const { name, lua, numberOfKeys } of SCRIPTS) client.defineCommand(name, { lua, numberOfKeys });
+export function defineScripts(client: Definable, scripts: readonly Script[] = SCRIPTS): void {
+  for (const { name, lua, numberOfKeys } of scripts) client.defineCommand(name, { lua, numberOfKeys });
 }
 
 /** The command `defineScripts` made of `script` on `client`. */
@@ -199,14 +214,19 @@ export function scriptOn(client: object, script: Script): ScriptCall {
 }
 
 /**
- * A report as `RECORD` writes it (JSON of its raw body, time and previous status), with its
+ * A report as `RECORD` writes it (JSON of its raw body, time, previous status and, when its
+ * message is tracked, the ref), with its
  * identity: read from `raw`, or given by a caller that knows it already (`record()`).
  */
 export function parseReport(json: string, messageId?: string, status?: string): StoredReport {
   const report = JSON.parse(json) as UnidentifiedReport;
-  if (messageId === undefined || status === undefined) return identified(report);
-  const { raw, receivedAt, previousStatus } = report;
-  return { messageId, status, raw, receivedAt, previousStatus };
+  const { raw, receivedAt, previousStatus, ref } = report;
+  const base =
+    messageId === undefined || status === undefined
+      ? identified(report)
+      : { messageId, status, raw, receivedAt, previousStatus };
+  // A report of a tracked message carries its ref (null included); the others leave it out.
+  return ref === undefined ? base : { ...base, ref };
 }
 
 /** The reports of a reply that lists them. */

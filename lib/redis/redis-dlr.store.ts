@@ -7,13 +7,21 @@ import type {
   RecordResult,
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
+import type {
+  DlrOutcomeStore,
+  OutcomeChange,
+  OutcomeKey,
+  StoredOutcome,
+  TrackInput,
+  TrackResult,
+} from '../interfaces/outcome-store.interface.js';
 import { encodeReportKey, messageIdOf, statusOf } from '../stores/report-key.js';
 import { MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
 import { storeUnavailable } from '../stores/store-unavailable.js';
 import { errorMessage } from '../utils/error-message.js';
 import { withDeadline } from '../utils/with-deadline.js';
-import { type Entry, groupByBucket, readBuckets } from './bucket-entries.js';
-import { claimAcrossBuckets, lowestAcross } from './bucket-claims.js';
+import { readBuckets } from './bucket-entries.js';
+import { claimAcrossBuckets } from './bucket-claims.js';
 import { type RedisClient, RedisConnection } from './redis-connection.js';
 import type { RedisDlrKeys } from './redis-dlr.keys.js';
 import {
@@ -25,15 +33,18 @@ import {
   COMPLETE,
   LIST_PENDING,
   RECORD,
-  UNSETTLED_LATEST,
+  SCRIPTS,
   defineScripts,
   parseReport,
   parseReports,
   scriptOn,
 } from './redis-dlr.scripts.js';
 import { readRecent, searchIds } from './redis-feed.js';
+import { readUnsettled } from './redis-unsettled.js';
 import { LayoutMismatchError, RedisLayoutCheck } from './redis-layout-check.js';
 import { runReplicated } from './replicated-pipeline.js';
+import { CLUSTER_TRACKING_MESSAGE, RedisOutcomes } from './redis-outcomes.js';
+import { RECORD_TRACKED, TRACKING_SCRIPTS } from './redis-tracking.scripts.js';
 import { periodOf, periodSeconds, searchEntries } from './search-entries.js';
 
 export type { RedisDlrStoreOptions } from './redis-dlr.options.js';
@@ -47,12 +58,13 @@ export type { RedisDlrStoreOptions } from './redis-dlr.options.js';
  * Every call rejects within `timeoutMs` with an error saying Redis is unavailable, so
  * that the webhook can answer 503 and Messente retries later.
  */
-export class RedisDlrStore implements DlrStore, OnModuleInit {
+export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
   private readonly options: ResolvedRedisOptions;
   private readonly connection: RedisConnection;
   private readonly client: RedisClient;
   private readonly keys: RedisDlrKeys;
   private readonly layout: RedisLayoutCheck;
+  private readonly outcomes: RedisOutcomes;
 
   constructor(options: RedisDlrStoreOptions) {
     this.options = resolveRedisOptions(options);
@@ -60,7 +72,8 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     this.connection = new RedisConnection(options, this.options.timeoutMs);
     this.client = this.connection.client;
     this.layout = new RedisLayoutCheck(this.client, this.keys);
-    defineScripts(this.client);
+    this.outcomes = new RedisOutcomes(this.client, this.keys, this.options.ttlSeconds);
+    defineScripts(this.client, [...SCRIPTS, ...TRACKING_SCRIPTS]);
   }
 
   /**
@@ -104,17 +117,26 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
       String(ttlSeconds + periodSeconds(ttlSeconds)),
       ...searchEntries(messageId, omnimessageId, raw['to']),
     ];
-    const reply = await this.call(() =>
-      waitForReplicas > 0
-        ? runReplicated(this.client, RECORD, keys, args, {
+    // On standalone Redis the same script also decides the outcome of a tracked message.
+    const extras = this.outcomes.recordExtras(messageId, omnimessageId, raw);
+    const script = extras === null ? RECORD : RECORD_TRACKED;
+    keys.push(...(extras?.keys ?? []));
+    args.push(...(extras?.args ?? []));
+    return this.call(async () => {
+      const reply = await (waitForReplicas > 0
+        ? runReplicated(this.client, script, keys, args, {
             replicas: waitForReplicas,
             timeoutMs: this.options.waitForReplicasTimeoutMs,
           })
-        : scriptOn(this.client, RECORD)(...keys, ...args),
-    );
-    const [outcome, report] = reply as [RecordOutcome, string?];
-    // The report's key is this call's: the stored JSON is parsed for the rest only.
-    return { outcome, report: report === undefined ? null : parseReport(report, messageId, status) };
+        : scriptOn(this.client, script)(...keys, ...args));
+      const [outcome, json, change, relink] = reply as [RecordOutcome, string?, string?, string?];
+      // The report's key is this call's: the stored JSON is parsed for the rest only.
+      const report = json === undefined ? null : parseReport(json, messageId, status);
+      // Untracked reports (no ref) keep the answer of a store without tracking.
+      if (outcome !== 'change' || report?.ref === undefined) return { outcome, report };
+      const outcomeChange = await this.outcomes.changeOf(messageId, change, relink, receivedAt + leaseMs);
+      return { outcome, report, outcomeChange };
+    });
   }
 
   /** {@inheritDoc DlrStore.complete} */
@@ -188,49 +210,10 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     });
   }
 
-  /**
-   * {@inheritDoc DlrStore.unsettled}
-   *
-   * Reads the oldest `limit` of every bucket, takes the oldest `limit` across buckets, then
-   * their latest changes; ids whose message expired are dropped from the index and the read
-   * is repeated (a bounded number of times).
-   */
+  /** {@inheritDoc DlrStore.unsettled} See `readUnsettled`. */
   async unsettled(before: number, limit: number): Promise<StoredReport[]> {
     if (limit < 1) return [];
-    const count = Math.floor(limit);
-    return this.call(async () => {
-      for (let round = 0; ; round++) {
-        const oldest = await lowestAcross(
-          this.client,
-          (bucket) => this.keys.unsettled(bucket),
-          this.keys.walk(0),
-          `(${before}`,
-          count,
-        );
-        const latest = new Map<Entry, string>();
-        await Promise.all(
-          [...groupByBucket(oldest)].map(async ([bucket, entries]) => {
-            const keys = [
-              this.keys.unsettled(bucket),
-              ...entries.map((entry) => this.keys.message(entry.member)),
-            ];
-            const reports = (await scriptOn(this.client, UNSETTLED_LATEST)(
-              keys.length,
-              ...keys,
-              ...entries.map((entry) => entry.member),
-            )) as string[];
-            entries.forEach((entry, i) => reports[i] && latest.set(entry, reports[i]));
-          }),
-        );
-        // Expired ids were dropped: another read finds the next ones.
-        if (latest.size === oldest.length || round === 9) {
-          return oldest.flatMap((entry) => {
-            const report = latest.get(entry);
-            return report === undefined ? [] : [parseReport(report)];
-          });
-        }
-      }
-    });
+    return this.call(() => readUnsettled(this.client, this.keys, before, Math.floor(limit)));
   }
 
   /** {@inheritDoc DlrStore.ping} Every master of a cluster must answer. */
@@ -276,6 +259,62 @@ export class RedisDlrStore implements DlrStore, OnModuleInit {
     const count = boundedLimit(limit, MAX_SEARCH);
     if (count === 0 || query === '') return [];
     return this.call(() => searchIds(this.client, this.keys, query, count, this.options.ttlSeconds));
+  }
+
+  /**
+   * {@inheritDoc DlrOutcomeStore.track}
+   *
+   * One script, which reads the reports the messages already have (their keys are in KEYS).
+   * On Redis Cluster it rejects (see `CLUSTER_TRACKING_MESSAGE`): the script, like the record
+   * script that decides outcomes, spans the slots of the messages and of the omnimessage.
+   */
+  async track(input: TrackInput, now: number, leaseMs: number): Promise<TrackResult> {
+    if (!this.outcomes.linked) throw new Error(CLUSTER_TRACKING_MESSAGE);
+    return this.call(() => this.outcomes.track(input, now, leaseMs));
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.outcome} */
+  outcome(omnimessageId: string): Promise<StoredOutcome | null> {
+    return this.call(() => this.outcomes.outcome(omnimessageId));
+  }
+
+  /** {@inheritDoc RedisOutcomes.findByRef} */
+  findByRef(ref: string, limit: number): Promise<StoredOutcome[]> {
+    return this.call(() => this.outcomes.findByRef(ref, limit));
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.completeOutcome} */
+  async completeOutcome(key: OutcomeKey): Promise<void> {
+    await this.call(() => this.outcomes.complete(key));
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.releaseOutcome} */
+  async releaseOutcome(key: OutcomeKey): Promise<void> {
+    await this.call(() => this.outcomes.release(key));
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.claimPendingOutcomes} */
+  claimPendingOutcomes(
+    limit: number,
+    leaseMs: number,
+    endedBefore = Date.now() + 1,
+  ): Promise<OutcomeChange[]> {
+    return this.call(() => this.outcomes.claimPending(limit, leaseMs, endedBefore));
+  }
+
+  /** {@inheritDoc RedisOutcomes.claimOverdue} */
+  claimOverdue(now: number, limit: number, leaseMs: number): Promise<StoredOutcome[]> {
+    return this.call(() => this.outcomes.claimOverdue(now, limit, leaseMs));
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.markOverdue} */
+  markOverdue(omnimessageId: string, now: number, leaseMs: number): Promise<OutcomeChange | null> {
+    return this.call(() => this.outcomes.markOverdue(omnimessageId, now, leaseMs));
+  }
+
+  /** {@inheritDoc DlrOutcomeStore.countPendingOutcomes} */
+  countPendingOutcomes(): Promise<number> {
+    return this.call(() => this.outcomes.countPending());
   }
 
   /** Closes the client if the store created it from `url` or `cluster`; a client passed in stays open. */

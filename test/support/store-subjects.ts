@@ -34,6 +34,7 @@ export function redisSubject(prefix: string): StoreSubject {
   return {
     name: 'RedisDlrStore',
     describe: describeWithRedis,
+    tracking: true,
     setup() {
       let server: RedisServer;
       let client: Redis;
