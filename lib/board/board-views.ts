@@ -1,6 +1,7 @@
 import { FAILURE_STATUSES, isFinalStatus } from '../dlr-status.js';
 import type { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
+import type { DeliveryOutcome, DeliveryOutcomeResult } from '../interfaces/delivery-outcome.interface.js';
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import { stringOrNull } from '../payload/payload-fields.js';
 import { maskRecipient } from './mask-recipient.js';
@@ -61,6 +62,23 @@ export interface BoardHistoryEntry extends DeliveryHistoryEntry {
   readonly state: BoardState;
 }
 
+/** A tracked send as the board shows it: its ref and what happened to it. */
+export interface BoardOutcome {
+  readonly omnimessageId: string;
+  /** The app's own reference, or null. */
+  readonly ref: string | null;
+  /** `pending`, `delivered`, `failed` or `overdue`. */
+  readonly result: DeliveryOutcomeResult;
+  /** For `delivered`: the channel that delivered it. */
+  readonly deliveredVia: string | null;
+  /** The recipient, masked unless `maskRecipients` is false. */
+  readonly to: string | null;
+  /** When a pending send becomes overdue. */
+  readonly deadline: Date;
+  /** When it became delivered or failed, or null. */
+  readonly settledAt: Date | null;
+}
+
 const failures = new Set<string>(FAILURE_STATUSES);
 
 /**
@@ -84,6 +102,19 @@ export class BoardViews {
   /** A recipient as the board shows it. */
   recipient(to: unknown): string | null {
     return this.mask ? maskRecipient(to) : stringOrNull(to);
+  }
+
+  /** A tracked send. */
+  outcome(outcome: DeliveryOutcome): BoardOutcome {
+    return {
+      omnimessageId: outcome.omnimessageId,
+      ref: outcome.ref,
+      result: outcome.result,
+      deliveredVia: outcome.deliveredVia,
+      to: this.recipient(outcome.to),
+      deadline: outcome.deadline,
+      settledAt: outcome.settledAt,
+    };
   }
 
   /** A change for the live stream. */

@@ -30,11 +30,14 @@ import {
   boardStates,
   type BoardChange,
   type BoardHistoryEntry,
+  type BoardOutcome,
   type BoardPendingChange,
   type BoardState,
 } from './board-views.js';
 import type { ResolvedBoardOptions } from './resolved-board-options.interface.js';
 import { errorMessage } from '../utils/error-message.js';
+import { trackingOf } from '../stores/tracking-of.js';
+import { toDeliveryOutcome } from '../outcomes/to-delivery-outcome.js';
 
 /** What `GET {path}/api/stats` answers. */
 export interface BoardStats extends DeliveryReportStatsSnapshot {
@@ -52,6 +55,8 @@ export interface BoardMessages {
     /** Every report of the message, oldest first, with its state, recipients masked as configured. */
     readonly history: BoardHistoryEntry[];
   }[];
+  /** The tracked sends the answer concerns (found by ref, or the omnimessages of its messages). */
+  readonly outcomes?: BoardOutcome[];
 }
 
 /** What `GET {path}/api/recent` answers. */
@@ -161,23 +166,48 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The history of each message `query` names (an id, an omnimessage id, a prefix of 8+
-   * characters of either, a phone number), newest message first, at most `BOARD_SEARCH_LIMIT`.
+   * characters of either, a phone number, a tracked send's ref), newest message first, at most
+   * `BOARD_SEARCH_LIMIT`; with a store that tracks, the tracked sends concerned, with their ref
+   * and result.
    */
   async search(query: string): Promise<BoardMessages> {
     const { store, statuses } = this.dlr;
-    const messageIds = await this.fromStore(() => store.search(query, BOARD_SEARCH_LIMIT));
-    const histories = await Promise.all(
-      messageIds.slice(0, BOARD_SEARCH_LIMIT).map((messageId) => statuses.history(messageId)),
-    );
-    return {
+    const tracking = trackingOf(store);
+    const [found, byRef] = await Promise.all([
+      this.fromStore(() => store.search(query, BOARD_SEARCH_LIMIT)),
+      tracking ? this.fromStore(() => tracking.findByRef(query, BOARD_SEARCH_LIMIT)) : [],
+    ]);
+    // A ref names the tracked sends; their messages join the messages the query named.
+    const messageIds = [
+      ...new Set([
+        ...found,
+        ...byRef.flatMap((outcome) => outcome.messages.map((message) => message.messageId)),
+      ]),
+    ].slice(0, BOARD_SEARCH_LIMIT);
+    const histories = await Promise.all(messageIds.map((messageId) => statuses.history(messageId)));
+    const messages = messageIds
+      .map((messageId, index) => ({
+        messageId,
+        history: histories[index]!.map((entry) => this.views.historyEntry(entry)),
+      }))
       // A message forgotten between the two reads has no history left to show.
-      messages: messageIds
-        .map((messageId, index) => ({
-          messageId,
-          history: histories[index]!.map((entry) => this.views.historyEntry(entry)),
-        }))
-        .filter((message) => message.history.length > 0),
-    };
+      .filter((message) => message.history.length > 0);
+    if (!tracking) return { messages };
+    const omnimessageIds = new Set(byRef.map((outcome) => outcome.omnimessageId));
+    for (const message of messages) {
+      const id = message.history.at(-1)?.raw['omnimessage_id'];
+      if (typeof id === 'string') omnimessageIds.add(id);
+    }
+    const outcomes = await Promise.all(
+      [...omnimessageIds]
+        .slice(0, BOARD_SEARCH_LIMIT)
+        .map((id) => this.fromStore(() => tracking.outcome(id))),
+    );
+    const tracked = outcomes
+      .filter((outcome) => outcome !== null)
+      .map((outcome) => this.views.outcome(toDeliveryOutcome(outcome)));
+    // Untracked answers keep their shape: `outcomes` only when there are some.
+    return tracked.length > 0 ? { messages, outcomes: tracked } : { messages };
   }
 
   /** The pending changes. */

@@ -6,5 +6,11 @@ export { MessenteDlrBoardModule } from './messente-dlr-board.module.js';
 export type { MessenteDlrBoardOptions } from './messente-dlr-board-options.interface.js';
 export { maskRecipient } from './mask-recipient.js';
 export { DEFAULT_BOARD_PATH } from './board.constants.js';
-export type { BoardChange, BoardHistoryEntry, BoardPendingChange, BoardState } from './board-views.js';
+export type {
+  BoardChange,
+  BoardHistoryEntry,
+  BoardOutcome,
+  BoardPendingChange,
+  BoardState,
+} from './board-views.js';
 export type { BoardMessages, BoardPending, BoardStats } from './dlr-board.service.js';

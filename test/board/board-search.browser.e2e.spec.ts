@@ -1,8 +1,8 @@
 /// <reference lib="dom" />
 // Callbacks passed to page.$eval, page.evaluate and evaluateOnNewDocument run in the browser.
 import type { Page } from 'puppeteer-core';
-import { InMemoryDlrStore, type MessenteDlrModuleOptions } from '../../lib/index.js';
-import { dlrPayload } from '../../lib/testing/index.js';
+import { DeliveryStatusService, InMemoryDlrStore, type MessenteDlrModuleOptions } from '../../lib/index.js';
+import { buildSendAnswer, dlrPayload } from '../../lib/testing/index.js';
 import { postDlr, type AdapterName } from '../support/app.js';
 import { FlakyHandler, startBrowserBoardApp } from '../support/board-app.js';
 import { describeInChromium, useBoardInChromium } from '../support/board-browser.js';
@@ -258,4 +258,32 @@ describeInChromium('the board in Chromium: feed history, search, links, words, d
     const shownLater = await times();
     expect(shownLater.filter((text) => text.includes(today) && text.length > today.length)).toHaveLength(3);
   });
+
+  it.each<AdapterName>(['express', 'fastify'])(
+    'on %s finds a tracked send by its ref and shows its result, the channel that delivered it and its messages',
+    async (adapter) => {
+      const running = await start(adapter);
+      const sent = buildSendAnswer({ channels: ['viber', 'sms'], to: TO });
+      await running.app.get(DeliveryStatusService).track(sent, { ref: 'order-123' });
+      const report = (index: number, status: string) =>
+        dlrPayload({
+          message_id: sent.messages[index]!.message_id,
+          omnimessage_id: sent.omnimessage_id,
+          channel: sent.messages[index]!.channel,
+          to: TO,
+          status,
+        });
+      expect(await post(report(0, 'FAILED'))).toBe(200);
+      expect(await post(report(1, 'DELIVRD'))).toBe(200);
+      await open('#q=order-123');
+      await page.waitForSelector('#results div.outcome[data-result="delivered"]', { timeout: 5_000 });
+      const [outcome] = await texts(page, '#results div.outcome');
+      expect(outcome).toContain('Tracked send order-123');
+      expect(outcome).toContain('via sms');
+      expect(outcome).toContain(`to ${MASKED}`);
+      expect(outcome).not.toContain(TO);
+      // Its messages, in fallback order.
+      await resultsAre([sent.messages[0]!.message_id, sent.messages[1]!.message_id]);
+    },
+  );
 });

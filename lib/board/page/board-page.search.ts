@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
+import type { BoardState } from '../board-views.js';
 import type { BoardPageKit } from './board-page.kit.js';
-import type { WireHistoryEntry, WireMessage, WireMessages } from './board-page.wire.js';
+import type { WireHistoryEntry, WireMessage, WireMessages, WireOutcome } from './board-page.wire.js';
 
 // istanbul ignore file: this code runs in the browser from its source text (board-page.script.ts),
 // where coverage counters inserted into it would be undefined.
@@ -14,6 +15,12 @@ export function boardPageSearch({ byId, el, term, time, badge, idLink, getJson }
   const OUTCOMES: Readonly<Record<string, string>> = {
     change: 'new status',
     stale: 'arrived late, older than the status shown',
+  };
+  const RESULTS: Readonly<Record<string, readonly [text: string, state: BoardState]>> = {
+    pending: ['waiting for a report', 'in progress'],
+    delivered: ['delivered', 'delivered'],
+    failed: ['not delivered on any channel', 'failed'],
+    overdue: ['no final report by its deadline', 'failed'],
   };
   const results = byId('results');
   const input = byId<HTMLInputElement>('search-id');
@@ -52,6 +59,20 @@ export function boardPageSearch({ byId, el, term, time, badge, idLink, getJson }
     return block;
   }
 
+  /** A tracked send: the app's ref and what happened to it, the code in a tooltip. */
+  function outcomeBlock(outcome: WireOutcome): HTMLDivElement {
+    const [text, state] = RESULTS[outcome.result] ?? [outcome.result, 'in progress'];
+    const heading = el('h3', null, ['Tracked send ', idLink(outcome.ref ?? outcome.omnimessageId)]);
+    const line = el('p', null, [badge(text, state)]);
+    line.firstElementChild?.setAttribute('title', outcome.result);
+    if (outcome.deliveredVia) line.append(' via ' + outcome.deliveredVia);
+    if (outcome.to) line.append(' · to ' + outcome.to);
+    line.append(' · sent together as ', idLink(outcome.omnimessageId));
+    const block = el('div', 'outcome', [heading, line]);
+    block.dataset['result'] = outcome.result;
+    return block;
+  }
+
   // Only the latest search may fill the results: an earlier, slower answer is dropped.
   let searching = 0;
   async function search(q: string): Promise<void> {
@@ -61,11 +82,12 @@ export function boardPageSearch({ byId, el, term, time, badge, idLink, getJson }
     try {
       const answer = await getJson<WireMessages>('search?q=' + encodeURIComponent(q));
       if (ticket !== searching) return;
-      if (answer.messages.length === 0) {
+      const outcomes = (answer.outcomes ?? []).map(outcomeBlock);
+      if (answer.messages.length === 0 && outcomes.length === 0) {
         results.replaceChildren(el('p', 'empty', ['Nothing is known about ' + q + '.']));
         return;
       }
-      results.replaceChildren(...answer.messages.map(messageBlock));
+      results.replaceChildren(...outcomes, ...answer.messages.map(messageBlock));
     } catch (error) {
       if (ticket === searching) {
         results.replaceChildren(el('p', 'empty', ['Search failed: ' + (error as Error).message]));

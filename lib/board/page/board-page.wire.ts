@@ -32,3 +32,6 @@ export type WireMessage = WireMessages['messages'][number];
 
 /** One report of a message's history. */
 export type WireHistoryEntry = WireMessage['history'][number];
+
+/** One tracked send of a search answer. */
+export type WireOutcome = NonNullable<WireMessages['outcomes']>[number];
