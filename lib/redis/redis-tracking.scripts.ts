@@ -48,8 +48,13 @@ local function settle(o, at, okey, leases, changes, overdue, leaseUntil, ttl)
   o.deliveredVia = via
   local event = result ~= previous and result ~= 'pending'
   if event and result ~= 'overdue' then o.settledAt = at end
-  -- Only a pending outcome can become overdue: anything else leaves the sweep's index.
-  if result ~= 'pending' then redis.call('ZREM', overdue, o.omnimessageId) end
+  -- Only a pending outcome can become overdue: anything else leaves the sweep's index, which
+  -- lives as long as the pending outcomes it holds.
+  if result ~= 'pending' then
+    redis.call('ZREM', overdue, o.omnimessageId)
+  elseif ttl then
+    redis.call('EXPIRE', overdue, ttl)
+  end
   local json = cjson.encode(o)
   if ttl then redis.call('SET', okey, json, 'EX', ttl) else redis.call('SET', okey, json, 'KEEPTTL') end
   if not event then return json, '' end
@@ -142,7 +147,10 @@ if hasRef == '1' then
   redis.call('EXPIRE', refs, refTtl)
 end
 local json, change = settle(o, tonumber(now), okey, leases, changes, overdue, leaseUntil, ttl)
-if o.result == 'pending' then redis.call('ZADD', overdue, deadline, o.omnimessageId) end
+if o.result == 'pending' then
+  redis.call('ZADD', overdue, deadline, o.omnimessageId)
+  redis.call('EXPIRE', overdue, ttl)
+end
 return { 'tracked', json, change }
 `,
 );

@@ -8,6 +8,7 @@ import { SCRIPTS } from '../../lib/redis/redis-dlr.scripts.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { waitFor } from '../support/app.js';
 import { describeWithRedis } from '../support/redis-server.js';
+import { sendInput, sentReport } from '../../lib/testing/dlr-store-contract.tracking.js';
 
 const LONG = 3_600_000;
 const STATUSES = ['ACCEPTD', 'ACK', 'UNKNOWN', 'DELIVRD', 'FAILED', 'SEEN', 'SOMETHING_NEW'];
@@ -80,6 +81,9 @@ describeWithRedis('RedisDlrStore on Redis Cluster', () => {
             await dlrStore.history(messageId);
             await dlrStore.recent(5);
             await dlrStore.search(messageId, 5);
+            // The tracking methods that work on a cluster (all but track()) keep to one slot too.
+            await dlrStore.markOverdue(omnimessageId ?? messageId, Date.now(), LONG);
+            await dlrStore.completeOutcome({ omnimessageId: omnimessageId ?? messageId, result: 'overdue' });
           });
           const scripts = commands.filter((command) => command.name === 'evalsha' || command.name === 'eval');
           expect(scripts.length).toBeGreaterThanOrEqual(5);
@@ -115,6 +119,25 @@ describeWithRedis('RedisDlrStore on Redis Cluster', () => {
     // EVALSHA, or EVAL on a connection's first call of the script: one of them per report.
     expect(commands.filter((command) => command.name !== 'evalsha' && command.name !== 'eval')).toEqual([]);
     expect(commands).toHaveLength(200);
+  });
+
+  it('refuses track() with an error naming the Cluster limitation, and keeps recording reports untracked', async () => {
+    const dlrStore = store();
+    const input = sendInput(Date.now() - LONG, LONG, ['viber', 'sms'], { ref: 'cluster-ref' });
+    const refused = dlrStore.track(input, Date.now(), LONG);
+    await expect(refused).rejects.toThrow(/track\(\) cannot work on Redis Cluster/);
+    await expect(refused).rejects.toThrow(/different hash slots/);
+    await expect(refused).rejects.not.toThrow(/Redis is unavailable/);
+    const result = await dlrStore.record(sentReport(input, 1, 'DELIVRD'), Date.now(), LONG);
+    expect(result.outcome).toBe('change');
+    expect(result.report).not.toHaveProperty('ref');
+    expect(result).not.toHaveProperty('outcomeChange');
+    // Nothing was tracked: the other tracking methods answer so, without a cross-slot error.
+    expect(await dlrStore.outcome(input.omnimessageId)).toBeNull();
+    expect(await dlrStore.findByRef('cluster-ref', 10)).toEqual([]);
+    expect(await dlrStore.claimOverdue(Date.now() + LONG * 2, 10, LONG)).toEqual([]);
+    expect(await dlrStore.claimPendingOutcomes(10, LONG)).toEqual([]);
+    expect(await dlrStore.countPendingOutcomes()).toBe(0);
   });
 
   it('lets concurrent sweeps of two instances share a backlog, never claiming a report twice', async () => {

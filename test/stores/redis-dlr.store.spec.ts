@@ -5,6 +5,8 @@ import type { RecordResult, StoredReport } from '../../lib/interfaces/dlr-store.
 import { RedisDlrStore, type RedisDlrStoreOptions } from '../../lib/redis/index.js';
 import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
 import { dlr, expectExclusiveClaims, expectOneChangePerReport } from '../support/store-races.js';
+import type { OutcomeChange, TrackInput } from '../../lib/interfaces/outcome-store.interface.js';
+import { sendInput, sentReport } from '../../lib/testing/dlr-store-contract.tracking.js';
 
 const LONG = 3_600_000;
 const past = () => Date.now() - LONG;
@@ -203,6 +205,144 @@ describeWithRedis('RedisDlrStore', () => {
     expect(messageIds(await dlrStore.unsettled(Date.now(), 10))).toEqual(['prefixed']);
     await dlrStore.close();
     expect(given.status).toBe('ready');
+  });
+
+  it('records a report of a tracked message in one round trip too, deciding its outcome in it', async () => {
+    const dlrStore = store();
+    const input = sendInput(past(), LONG, ['viber', 'sms'], { ref: 'rt-order' });
+    await dlrStore.track(input, past(), LONG);
+    await dlrStore.record(dlr('warm-up'), past(), LONG);
+    let results: RecordResult[] = [];
+    const byClient = await commandsByClient(server.url, async () => {
+      results = [
+        await dlrStore.record(sentReport(input, 0, 'FAILED', 1), past(), LONG),
+        await dlrStore.record(sentReport(input, 1, 'DELIVRD'), past(), LONG),
+      ];
+    });
+    const { lua, ...clients } = Object.fromEntries(byClient);
+    expect(lua?.length).toBeGreaterThan(0);
+    expect(Object.values(clients)).toEqual([['evalsha', 'evalsha']]);
+    expect(results.map((result) => result.report?.ref)).toEqual(['rt-order', 'rt-order']);
+    expect(results[0]!.outcomeChange).toBeNull();
+    expect(results[1]!.outcomeChange?.outcome).toMatchObject({ result: 'delivered', deliveredVia: 'sms' });
+    // The report keeps its ref wherever it is read back; an untracked one has none.
+    expect((await dlrStore.latest(input.messages[1]!.messageId))?.ref).toBe('rt-order');
+    expect(await dlrStore.latest('warm-up')).not.toHaveProperty('ref');
+  });
+
+  it('applies a report that names no omnimessage (or another) to the outcome its message was tracked in', async () => {
+    const dlrStore = store();
+    const T = past();
+    const input = sendInput(T, LONG, ['sms']);
+    await dlrStore.track(input, T, LONG);
+    const { omnimessage_id: _, ...anonymous } = sentReport(input, 0, 'DELIVRD');
+    const result = await dlrStore.record(anonymous, T + 1, LONG);
+    expect(result.report?.ref).toBeNull();
+    expect(result.outcomeChange).toMatchObject({
+      previousResult: 'pending',
+      outcome: { result: 'delivered', settledAt: T + 1 },
+    });
+    const other = { ...sentReport(input, 0, 'SEEN'), omnimessage_id: 'somebody-else' };
+    expect((await dlrStore.record(other, T + 2, LONG)).outcomeChange).toBeNull();
+    expect((await dlrStore.outcome(input.omnimessageId))?.messages[0]?.status).toBe('SEEN');
+    expect(await dlrStore.countPendingOutcomes()).toBe(1);
+  });
+
+  it('expires tracked outcomes with ttlSeconds, and never pending outcome changes', async () => {
+    const keyPrefix = prefix();
+    const dlrStore = store({ keyPrefix, ttlSeconds: 120 });
+    const input = sendInput(Date.now(), LONG, ['viber', 'sms'], { ref: 'ttl-ref' });
+    await dlrStore.track(input, Date.now(), LONG);
+    await dlrStore.record(sentReport(input, 0, 'FAILED', 1), Date.now(), LONG);
+    await dlrStore.record(sentReport(input, 1, 'UNDELIV', 1), Date.now(), LONG);
+    const keys = await admin.keys(`${keyPrefix}*`);
+    const ttlOf = async (part: string) => {
+      const found = keys.filter((key) => key.includes(part));
+      expect(found.length).toBeGreaterThan(0);
+      return Promise.all(found.map((key) => admin.ttl(key)));
+    };
+    for (const ttl of [...(await ttlOf(':outcome:')), ...(await ttlOf(':track:'))]) {
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120);
+    }
+    // The ref index outlives the outcomes it names, whose reports renew them and not it.
+    for (const ttl of await ttlOf(':ref:')) expect(ttl).toBeGreaterThan(120);
+    expect(await ttlOf(':outcome-pending')).toEqual([-1]);
+    expect(await ttlOf(':outcome-changes')).toEqual([-1]);
+    await dlrStore.completeOutcome({ omnimessageId: input.omnimessageId, result: 'failed' });
+    expect(await admin.keys(`${keyPrefix}*outcome-*`)).toEqual([]);
+  });
+
+  it('decides one outcome change per (omnimessage, result) across two instances given the same work', async () => {
+    const keyPrefix = prefix();
+    const instances = [store({ keyPrefix }), store({ keyPrefix })];
+    const now = Date.now();
+    const kinds = ['fallback', 'failed', 'overdue'] as const;
+    const sends = Array.from({ length: 200 }, (_, i) => {
+      const kind = kinds[i % 3]!;
+      const deadline = kind === 'overdue' ? now - 1000 : now + LONG;
+      return { kind, input: sendInput(now - LONG, LONG, ['viber', 'sms'], { deadline, ref: `r-${i % 7}` }) };
+    });
+    const reportsOf = (kind: (typeof kinds)[number], input: TrackInput) =>
+      kind === 'fallback'
+        ? [sentReport(input, 0, 'FAILED', 1), sentReport(input, 1, 'DELIVRD')]
+        : kind === 'failed'
+          ? [sentReport(input, 0, 'FAILED', 1), sentReport(input, 1, 'UNDELIV', 3)]
+          : [sentReport(input, 0, 'ACK')];
+    const changes: OutcomeChange[] = [];
+    const keep = (change: OutcomeChange | null | undefined) => change && changes.push(change);
+    // Every instance gets every track() and every report, in an order of its own, all at once.
+    const work = sends.flatMap(({ kind, input }) =>
+      instances.flatMap((instance) => [
+        () => instance.track(input, now - LONG, LONG).then((result) => keep(result.change)),
+        ...reportsOf(kind, input).map(
+          (raw, i) => () =>
+            instance.record(raw, now - LONG + i, LONG).then((result) => keep(result.outcomeChange)),
+        ),
+      ]),
+    );
+    work.sort(() => Math.random() - 0.5);
+    await Promise.all(work.map((step) => step()));
+    // Overdue: four sweepers per instance at once, each claiming and marking what it won.
+    const claimed: string[] = [];
+    const sweep = async (instance: RedisDlrStore) => {
+      for (let batch = await instance.claimOverdue(Date.now(), 5, LONG); batch.length > 0;) {
+        for (const outcome of batch) {
+          claimed.push(outcome.omnimessageId);
+          keep(await instance.markOverdue(outcome.omnimessageId, Date.now(), LONG));
+        }
+        batch = await instance.claimOverdue(Date.now(), 5, LONG);
+      }
+    };
+    await Promise.all([...instances, ...instances, ...instances, ...instances].map(sweep));
+
+    const expected = sends.map(({ kind, input }) => {
+      const result = kind === 'fallback' ? 'delivered' : kind;
+      return `${input.omnimessageId}/${result}`;
+    });
+    const decided = changes.map((change) => `${change.outcome.omnimessageId}/${change.outcome.result}`);
+    expect(decided.sort()).toEqual(expected.sort());
+    expect(claimed.sort()).toEqual(
+      sends
+        .filter(({ kind }) => kind === 'overdue')
+        .map(({ input }) => input.omnimessageId)
+        .sort(),
+    );
+    expect(await instances[1]!.countPendingOutcomes()).toBe(200);
+    for (const { kind, input } of sends.slice(0, 3)) {
+      expect(await instances[0]!.outcome(input.omnimessageId)).toMatchObject({
+        result: kind === 'fallback' ? 'delivered' : kind,
+        deliveredVia: kind === 'fallback' ? 'sms' : null,
+      });
+    }
+    expect(
+      (await instances[1]!.findByRef('r-0', 500)).map((outcome) => outcome.omnimessageId).sort(),
+    ).toEqual(
+      sends
+        .filter((_, i) => i % 7 === 0)
+        .map(({ input }) => input.omnimessageId)
+        .sort(),
+    );
   });
 
   it('fails within timeoutMs when Redis does not answer a client it was given', async () => {
