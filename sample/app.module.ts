@@ -6,10 +6,14 @@ import { MessenteDlrBoardModule } from 'nestjs-messente-dlr/board';
 import { DeliveryLogHandlers } from './delivery-log.handlers.js';
 import { HealthController } from './health.controller.js';
 import { MessagesController } from './messages.controller.js';
+import { SendsController } from './sends.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import type { SampleConfig } from './sample-config.js';
 
-/** The sample app: the DLR webhook, handlers that log, a status endpoint, metrics, health and the board. */
+/**
+ * The sample app: the DLR webhook, handlers that log, a status endpoint, tracked sends and their
+ * outcomes, metrics, health and the board.
+ */
 @Module({})
 export class AppModule {
   static register(config: SampleConfig, store: DlrStore | undefined): DynamicModule {
@@ -28,7 +32,7 @@ export class AppModule {
         // An app others can reach passes `guards: [YourAdminGuard]` instead of `insecure`.
         MessenteDlrBoardModule.forRoot({ path: 'messente/board', insecure: true }),
       ],
-      controllers: [MessagesController, MetricsController, HealthController],
+      controllers: [MessagesController, SendsController, MetricsController, HealthController],
       providers: [DeliveryLogHandlers, MessenteDlrHealthIndicator],
     };
   }

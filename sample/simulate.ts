@@ -1,12 +1,15 @@
 /**
- * `npm run simulate`: runs `messente-dlr scenario sample/scenario.json` against the running
- * sample (a realistic stream of signed delivery reports), then prints what was sent, what
- * the sample answered, what GET /messages/:omnimessageId says now, and the sample's counters
- * from GET /metrics.
+ * `npm run simulate`: "sends" the scenario's messages through the running sample
+ * (POST /messages, which tracks each send with a ref), runs `messente-dlr scenario
+ * sample/scenario.json` with those ids against it (a realistic stream of signed delivery
+ * reports), then prints what was sent, what the sample answered, what GET
+ * /messages/:omnimessageId says now, the outcome of each send (GET /outcomes/:ref), and the
+ * sample's counters from GET /metrics.
  * PORT and MESSENTE_API_PASSWORD as for `npm start`.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,6 +41,8 @@ interface ScenarioStep {
 export interface SimulationResult {
   readonly sent: string[][];
   readonly now: string[][];
+  /** `[ref, omnimessage, channels, result, delivered via, reasons]`, from GET /outcomes/:ref. */
+  readonly outcomes: string[][];
   /** `[counter, labels, value now, added by this run]`, from GET /metrics. */
   readonly counters: string[][];
   /** Every step got the answer the scenario expects. */
@@ -57,9 +62,58 @@ async function scrapeCounters(baseUrl: string): Promise<Map<string, number>> {
   return counters;
 }
 
-/** Runs `messente-dlr scenario --json` and resolves with its document. */
+/** A scenario step as sample/scenario.json writes it. */
+interface ScenarioFileStep {
+  readonly report: Record<string, unknown>;
+}
+
+/** The answer of the sample's POST /messages: Messente's send answer. */
+interface SentAnswer {
+  readonly answer: { omnimessage_id: string; messages: { message_id: string; channel: string }[] };
+}
+
+/**
+ * "Sends" the scenario's messages through the sample and writes the scenario with their ids:
+ * a step with a fresh message is a message of a new send, or, when it names an earlier step's
+ * omnimessage, the next channel of that send. Resolves to the file and each send's ref.
+ */
+async function sendScenario(baseUrl: string): Promise<{ file: string; refs: string[] }> {
+  const scenario = JSON.parse(readFileSync(SAMPLE_SCENARIO, 'utf8')) as { steps: ScenarioFileStep[] };
+  const sends: { channels: string[]; steps: number[] }[] = [];
+  const sendOfStep = new Map<number, (typeof sends)[number]>();
+  scenario.steps.forEach(({ report }, index) => {
+    if (report['message_id'] !== undefined) return;
+    const earlier = /^\$step\.(\d+)\.omnimessage_id$/.exec(String(report['omnimessage_id']));
+    const send = earlier ? sendOfStep.get(Number(earlier[1]))! : { channels: [], steps: [] };
+    if (!earlier) sends.push(send);
+    send.channels.push(String(report['channel']));
+    send.steps.push(index);
+    sendOfStep.set(index + 1, send);
+  });
+  const refs = sends.map((_, index) => `sample-${Date.now().toString(36)}-${index + 1}`);
+  for (const [index, send] of sends.entries()) {
+    const response = await fetch(`${baseUrl}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channels: send.channels, ref: refs[index] }),
+    });
+    if (!response.ok) throw new Error(`POST /messages answered ${response.status}`);
+    const { answer } = (await response.json()) as SentAnswer;
+    send.steps.forEach((step, position) => {
+      const report = scenario.steps[step]!.report;
+      report['message_id'] = answer.messages[position]!.message_id;
+      report['omnimessage_id'] = answer.omnimessage_id;
+    });
+  }
+  const file = join(mkdtempSync(join(tmpdir(), 'messente-dlr-sample-')), 'scenario.json');
+  writeFileSync(file, JSON.stringify(scenario));
+  return { file, refs };
+}
+
+/** Runs `messente-dlr scenario FILE --json` and resolves with its document. */
 function runScenario(
   cli: readonly string[],
+  file: string,
   url: string,
   secret: string,
 ): Promise<{ ok: boolean; steps: ScenarioStep[] }> {
@@ -67,7 +121,7 @@ function runScenario(
   return new Promise((resolve, reject) => {
     execFile(
       command!,
-      [...args, 'scenario', SAMPLE_SCENARIO, '--url', url, '--json'],
+      [...args, 'scenario', file, '--url', url, '--json'],
       // The secret goes in the environment, not on the command line where `ps` shows it.
       { env: { ...process.env, MESSENTE_API_PASSWORD: secret } },
       (error, stdout, stderr) => {
@@ -91,7 +145,13 @@ export async function simulate(
   options: { cli?: readonly string[] } = {},
 ): Promise<SimulationResult> {
   const before = await scrapeCounters(baseUrl);
-  const result = await runScenario(options.cli ?? packageCli(), `${baseUrl}/messente/dlr`, secret);
+  const { file, refs } = await sendScenario(baseUrl);
+  const result = await runScenario(
+    options.cli ?? packageCli(),
+    file,
+    `${baseUrl}/messente/dlr`,
+    secret,
+  ).finally(() => rmSync(dirname(file), { recursive: true, force: true }));
   const short = (id: unknown) => String(id).slice(0, 8);
   const sent = result.steps.map((step, index) => [
     String(index + 1),
@@ -127,23 +187,44 @@ export async function simulate(
       ]);
     }
   }
+  const outcomes: string[][] = [];
+  for (const ref of refs) {
+    const found = (await (await fetch(`${baseUrl}/outcomes/${encodeURIComponent(ref)}`)).json()) as Array<{
+      omnimessageId: string;
+      result: string;
+      deliveredVia: string | null;
+      messages: Array<{ channel: string; reason: string | null }>;
+    }>;
+    for (const outcome of found) {
+      outcomes.push([
+        ref,
+        short(outcome.omnimessageId),
+        outcome.messages.map((message) => message.channel).join(' > '),
+        outcome.result,
+        outcome.deliveredVia ?? '-',
+        outcome.messages.map((message) => message.reason ?? '-').join(', '),
+      ]);
+    }
+  }
   const counters = [...(await scrapeCounters(baseUrl))].map(([key, value]) => {
     const [name, labels] = key.split('{') as [string, string];
     const added = value - (before.get(key) ?? 0);
     return [name, labels.slice(0, -1), String(value), name.endsWith('_total') ? `+${added}` : ''];
   });
-  return { sent, now, counters, ok: result.ok };
+  return { sent, now, outcomes, counters, ok: result.ok };
 }
 
 async function main(): Promise<void> {
   const config = readSampleConfig();
   const baseUrl = `http://127.0.0.1:${config.port}`;
   try {
-    const { sent, now, counters, ok } = await simulate(baseUrl, config.secret);
+    const { sent, now, outcomes, counters, ok } = await simulate(baseUrl, config.secret);
     console.log('\nSent to POST /messente/dlr (messente-dlr scenario sample/scenario.json)');
     printTable(['#', 'omnimessage', 'message', 'channel', 'status', 'note', 'answer'], sent);
     console.log('\nNow at GET /messages/:omnimessageId');
     printTable(['omnimessage', 'message', 'channel', 'status', 'previous', 'err'], now);
+    console.log('\nOutcomes of the sends at GET /outcomes/:ref (tracked by POST /messages)');
+    printTable(['ref', 'omnimessage', 'channels', 'result', 'via', 'reasons'], outcomes);
     console.log('\nCounters at GET /metrics (OpenTelemetry, Prometheus format)');
     printTable(['metric', 'labels', 'now', 'this run'], counters);
     if (!ok) {

@@ -23,8 +23,15 @@ async function runSample(env: NodeJS.ProcessEnv) {
   }
 }
 
-function expectSimulation({ sent, now, counters, ok }: Awaited<ReturnType<typeof runSample>>) {
+function expectSimulation({ sent, now, outcomes, counters, ok }: Awaited<ReturnType<typeof runSample>>) {
   expect(ok).toBe(true);
+  // Each send the simulation tracked through POST /messages, as GET /outcomes/:ref says it ended.
+  expect(outcomes.map((row) => `${row[2]}: ${row[3]} via ${row[4]} (${row[5]})`)).toEqual([
+    'viber > sms: delivered via viber (-, expired)',
+    'sms: failed via - (delivery_failure)',
+    'sms: failed via - (invalid_number)',
+    'whatsapp: delivered via whatsapp (-)',
+  ]);
   expect(sent.map((row) => `${row[4]} ${row[5]} -> ${row[6]}`)).toEqual([
     'ACCEPTD  -> 200 change',
     'DELIVRD  -> 200 change',
