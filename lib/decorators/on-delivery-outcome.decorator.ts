@@ -1,4 +1,5 @@
 import { ON_DELIVERY_OUTCOME_METADATA } from '../messente-dlr.constants.js';
+import { appendHandlerMetadata } from './append-handler-metadata.js';
 import type { DeliveryOutcomeResult } from '../interfaces/delivery-outcome.interface.js';
 
 /** What `@OnDeliveryOutcome` accepts: a result, `'*'` for every result, or a list of them. */
@@ -19,10 +20,5 @@ export type DeliveryOutcomeSelector =
  */
 export function OnDeliveryOutcome(selector: DeliveryOutcomeSelector): MethodDecorator {
   const results: readonly string[] = typeof selector === 'string' ? [selector] : [...selector];
-  return (_target, _key, descriptor) => {
-    const method = descriptor.value as object;
-    const existing: readonly string[] = Reflect.getMetadata(ON_DELIVERY_OUTCOME_METADATA, method) ?? [];
-    Reflect.defineMetadata(ON_DELIVERY_OUTCOME_METADATA, [...existing, ...results], method);
-    return descriptor;
-  };
+  return appendHandlerMetadata(ON_DELIVERY_OUTCOME_METADATA, results);
 }

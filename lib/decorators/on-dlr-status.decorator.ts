@@ -1,4 +1,5 @@
 import { ON_DLR_STATUS_METADATA } from '../messente-dlr.constants.js';
+import { appendHandlerMetadata } from './append-handler-metadata.js';
 import type { DlrStatus } from '../dlr-status.js';
 
 /** What `@OnDlrStatus` accepts: a status, `'*'` for every status, or a list of them. */
@@ -17,11 +18,5 @@ export type DlrStatusSelector = DlrStatus | '*' | readonly (DlrStatus | '*')[];
  */
 export function OnDlrStatus(selector: DlrStatusSelector): MethodDecorator {
   const statuses: readonly string[] = typeof selector === 'string' ? [selector] : [...selector];
-  return (_target, _key, descriptor) => {
-    const method = descriptor.value as object;
-    // Names are checked at bootstrap, not here, so that a typo fails the app with the full list.
-    const existing: readonly string[] = Reflect.getMetadata(ON_DLR_STATUS_METADATA, method) ?? [];
-    Reflect.defineMetadata(ON_DLR_STATUS_METADATA, [...existing, ...statuses], method);
-    return descriptor;
-  };
+  return appendHandlerMetadata(ON_DLR_STATUS_METADATA, statuses);
 }
