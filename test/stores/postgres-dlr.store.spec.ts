@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { RecordResult, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
+import type { OutcomeChange, TrackInput } from '../../lib/interfaces/outcome-store.interface.js';
 import {
   POSTGRES_DLR_SCHEMA_VERSION,
   PostgresDlrStore,
@@ -19,6 +20,21 @@ import { dlr, expectExclusiveClaims, expectOneChangePerReport } from '../support
 const LONG = 3_600_000;
 const DAY = 86_400_000;
 const past = () => Date.now() - LONG;
+
+/** What track() is given for `omnimessageId` sent as `messageIds`, the last on SMS, the others on Viber. */
+function trackInput(omnimessageId: string, messageIds: string[], deadline = Date.now() + LONG): TrackInput {
+  return {
+    omnimessageId,
+    ref: `ref-${omnimessageId}`,
+    to: '+37255550000',
+    account: null,
+    deadline,
+    messages: messageIds.map((messageId, i) => ({
+      messageId,
+      channel: i === messageIds.length - 1 ? 'sms' : 'viber',
+    })),
+  };
+}
 
 describeWithPostgres('PostgresDlrStore', () => {
   let server: PostgresServer;
@@ -156,6 +172,151 @@ describeWithPostgres('PostgresDlrStore', () => {
     expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(19);
   });
 
+  it('yields one outcome change per (omnimessage, result) across two instances tracking, recording and sweeping at once', async () => {
+    const shared = schema();
+    // Some 2 400 calls queue for two pools at once: a long deadline, since this is about
+    // exactly once, not latency (a busy machine must not fail it).
+    const stores = [
+      store({ schema: shared, timeoutMs: 60_000 }),
+      store({ schema: shared, timeoutMs: 60_000 }),
+    ];
+    await Promise.all(stores.map((dlrStore) => dlrStore.ensureSchema()));
+    const kinds = ['fallback', 'failed', 'overdue'] as const;
+    const sends = Array.from({ length: 201 }, (_, i) => {
+      const kind = kinds[i % 3]!;
+      const omnimessageId = `race-omni-${i}`;
+      const ids =
+        kind === 'overdue' ? [`${omnimessageId}-sms`] : [`${omnimessageId}-viber`, `${omnimessageId}-sms`];
+      // Overdue ones are due already; the others not for an hour, so that no sweep takes them.
+      return { kind, input: trackInput(omnimessageId, ids, kind === 'overdue' ? past() : Date.now() + LONG) };
+    });
+    const report = (input: TrackInput, index: number, status: string, err: number | null = null) => ({
+      message_id: input.messages[index]!.messageId,
+      omnimessage_id: input.omnimessageId,
+      status,
+      err,
+    });
+    const changes: OutcomeChange[] = [];
+    const keep = (change: OutcomeChange | null | undefined) => void (change && changes.push(change));
+    // Every call on both instances at once, track() and reports in an order that varies per
+    // send: reports often arrive before track(), as they do from Messente, and a message's
+    // second status meets track() while its first is stored already.
+    const calls: (() => Promise<void>)[] = [];
+    for (const [i, { kind, input }] of sends.entries()) {
+      const reports =
+        kind === 'fallback'
+          ? [report(input, 1, 'ACCEPTD'), report(input, 0, 'FAILED', 1), report(input, 1, 'DELIVRD')]
+          : kind === 'failed'
+            ? [report(input, 1, 'ACCEPTD'), report(input, 0, 'FAILED', 1), report(input, 1, 'UNDELIV', 3)]
+            : [];
+      for (const dlrStore of stores) {
+        const track = async () => keep((await dlrStore.track(input, Date.now(), LONG)).change);
+        const records = reports.map(
+          (raw) => async () => keep((await dlrStore.record(raw, Date.now(), LONG)).outcomeChange),
+        );
+        calls.push(...(i % 2 === 0 ? [track, ...records] : [...records, track]));
+      }
+    }
+    await Promise.all(calls.map((call) => call()));
+    // Both instances sweep for overdue outcomes at once, in small batches; each marks what it
+    // claimed, and then, to be sure, what the other one claimed too.
+    const claimedBy = await Promise.all(
+      stores.map(async (dlrStore) => {
+        const mine: string[] = [];
+        for (;;) {
+          const batch = await dlrStore.claimOverdue(Date.now(), 7, LONG);
+          if (batch.length === 0) return mine;
+          mine.push(...batch.map((outcome) => outcome.omnimessageId));
+          await Promise.all(
+            batch.map(async (outcome) =>
+              keep(await dlrStore.markOverdue(outcome.omnimessageId, Date.now(), LONG)),
+            ),
+          );
+        }
+      }),
+    );
+    const [first, second] = claimedBy as [string[], string[]];
+    expect(first.filter((id) => second.includes(id))).toEqual([]);
+    expect(new Set([...first, ...second]).size).toBe(67);
+    await Promise.all(
+      [
+        ...first.map((id) => stores[1]!.markOverdue(id, Date.now(), LONG)),
+        ...second.map((id) => stores[0]!.markOverdue(id, Date.now(), LONG)),
+      ].map(async (marked) => keep(await marked)),
+    );
+    // A late report of every overdue send, on both instances at once: failed, once.
+    await Promise.all(
+      sends
+        .filter(({ kind }) => kind === 'overdue')
+        .flatMap(({ input }) =>
+          stores.map(async (dlrStore) =>
+            keep((await dlrStore.record(report(input, 0, 'EXPIRED', 2), Date.now(), LONG)).outcomeChange),
+          ),
+        ),
+    );
+
+    const seen = changes.map(
+      (change) => `${change.outcome.omnimessageId}/${change.previousResult}>${change.outcome.result}`,
+    );
+    const expected = sends.flatMap(({ kind, input }) =>
+      kind === 'fallback'
+        ? [`${input.omnimessageId}/pending>delivered`]
+        : kind === 'failed'
+          ? [`${input.omnimessageId}/pending>failed`]
+          : [`${input.omnimessageId}/pending>overdue`, `${input.omnimessageId}/overdue>failed`],
+    );
+    expect([...seen].sort()).toEqual([...expected].sort());
+    expect(await stores[0]!.countPendingOutcomes()).toBe(expected.length);
+    for (const { kind, input } of sends) {
+      const outcome = await stores[1]!.outcome(input.omnimessageId);
+      expect(outcome).toMatchObject(
+        kind === 'fallback'
+          ? { result: 'delivered', deliveredVia: 'sms' }
+          : { result: 'failed', deliveredVia: null },
+      );
+      expect(outcome!.messages.every((message) => message.status !== null)).toBe(true);
+    }
+  });
+
+  it('prunes tracked outcomes silent and due past retentionDays, never a pending outcome change', async () => {
+    const dlrStore = store({ retentionDays: 30 });
+    const old = Date.now() - 31 * DAY;
+    const oldSend = trackInput('omni-pruned', ['pruned-sms'], old);
+    await dlrStore.track(oldSend, old, 1000);
+    // Its change stays pending (never completed): retention must keep it.
+    await dlrStore.record(
+      { message_id: 'pruned-sms', omnimessage_id: 'omni-pruned', status: 'DELIVRD' },
+      old,
+      1000,
+    );
+    await dlrStore.complete({ messageId: 'pruned-sms', status: 'DELIVRD' });
+    // Tracked long ago, but due in the future: kept until its deadline is past retention too.
+    await dlrStore.track(trackInput('omni-due-later', ['later-sms'], Date.now() + DAY), old, 1000);
+    await dlrStore.track(trackInput('omni-recent', ['recent-sms']), Date.now() - 29 * DAY, 1000);
+    expect(await dlrStore.countPendingOutcomes()).toBe(1);
+
+    expect(await dlrStore.prune()).toBe(1);
+    expect(await dlrStore.outcome('omni-pruned')).toBeNull();
+    expect(await dlrStore.outcome('omni-due-later')).not.toBeNull();
+    expect(await dlrStore.outcome('omni-recent')).not.toBeNull();
+    const s = (dlrStore as unknown as { schema: string }).schema;
+    const { rows } = await admin.query(`SELECT message_id FROM ${s}.outcome_messages ORDER BY message_id`);
+    expect(rows).toEqual([{ message_id: 'later-sms' }, { message_id: 'recent-sms' }]);
+    expect(await dlrStore.countPendingOutcomes()).toBe(1);
+    const [change] = await dlrStore.claimPendingOutcomes(10, LONG);
+    expect(change).toMatchObject({
+      previousResult: 'pending',
+      outcome: { omnimessageId: 'omni-pruned', result: 'delivered' },
+    });
+    // A report of a pruned omnimessage's message is untracked again: no ref, no outcome change.
+    const late = await dlrStore.record({ message_id: 'pruned-sms', status: 'SEEN' }, Date.now(), 1000);
+    expect(late).toEqual({
+      outcome: 'change',
+      report: expect.not.objectContaining({ ref: expect.anything() }),
+    });
+    expect(late.report).not.toHaveProperty('ref');
+  });
+
   it('creates the schema once when several instances start at once, and records its version', async () => {
     const shared = schema();
     const stores = Array.from({ length: 6 }, () => store({ schema: shared }));
@@ -217,6 +378,34 @@ describeWithPostgres('PostgresDlrStore', () => {
       3,
     ]);
     expect(await dlrStore.search('old-message-2', 10)).toEqual(['old-message-2']);
+
+    // Version 3: a report recorded by the release before counts when its omnimessage is tracked.
+    const tracked = await dlrStore.track(trackInput('omni-old-1', ['old-message-1']), Date.now(), LONG);
+    expect(tracked.status).toBe('tracked');
+    expect(tracked.outcome).toMatchObject({ result: 'delivered', deliveredVia: 'sms' });
+    expect(tracked.outcome.messages).toEqual([
+      { messageId: 'old-message-1', channel: 'sms', status: 'DELIVRD', err: null, at: expect.any(Number) },
+    ]);
+    expect(tracked.change).toMatchObject({ previousResult: 'pending' });
+    // The old signature, still called by an instance not yet upgraded, settles tracked outcomes too,
+    // and leaves the outcome change pending for this release's sweep.
+    await dlrStore.track(trackInput('omni-rolling', ['old-message-3']), Date.now(), LONG);
+    await admin.query(`SELECT * FROM ${upgraded}.record($1, $2, $3, NULL, $4, $5, $6, false)`, [
+      JSON.stringify({ ...dlr('old-message-3', 'UNDELIV'), err: 3 }),
+      'old-message-3',
+      'UNDELIV',
+      past(),
+      past() + 1000,
+      3,
+    ]);
+    expect(await dlrStore.outcome('omni-rolling')).toMatchObject({
+      result: 'failed',
+      messages: [{ messageId: 'old-message-3', status: 'UNDELIV', err: 3 }],
+    });
+    const claimed = await dlrStore.claimPendingOutcomes(10, LONG);
+    expect(claimed.map((change) => `${change.outcome.omnimessageId}/${change.outcome.result}`)).toEqual([
+      'omni-rolling/failed',
+    ]);
   });
 
   it('refuses a schema written by a newer release, and names that are not plain identifiers', async () => {
@@ -424,7 +613,15 @@ describeWithPostgres('PostgresDlrStore', () => {
        SELECT 'seed-' || i, 'DELIVRD', '{}', i FROM generate_series(1, 20000) i;
        INSERT INTO ${planned}.pending (message_id, status, lease_until)
        SELECT 'seed-' || i, 'DELIVRD', ${Date.now() + LONG} + i FROM generate_series(1, 20000) i;
-       ANALYZE ${planned}.messages; ANALYZE ${planned}.reports; ANALYZE ${planned}.pending;`,
+       ANALYZE ${planned}.messages; ANALYZE ${planned}.reports; ANALYZE ${planned}.pending;
+       INSERT INTO ${planned}.outcomes (omnimessage_id, ref, result, deadline, tracked_at, updated_at)
+       SELECT 'seed-omni-' || i, 'seed-ref-' || (i / 3), CASE WHEN i % 2 = 0 THEN 'pending' ELSE 'failed' END,
+         ${Date.now() + LONG} + i, i, i FROM generate_series(1, 20000) i;
+       INSERT INTO ${planned}.outcome_messages (omnimessage_id, position, message_id, channel)
+       SELECT 'seed-omni-' || i, 0, 'seed-tracked-' || i, 'sms' FROM generate_series(1, 20000) i;
+       INSERT INTO ${planned}.outcome_pending (omnimessage_id, result, change, lease_until)
+       SELECT 'seed-omni-' || i, 'failed', '{}', ${Date.now() + LONG} + i FROM generate_series(1, 20000) i;
+       ANALYZE ${planned}.outcomes; ANALYZE ${planned}.outcome_messages; ANALYZE ${planned}.outcome_pending;`,
     );
     plans.length = 0;
     await dlrStore.record(dlr('plan'), past(), 1000);
@@ -442,10 +639,22 @@ describeWithPostgres('PostgresDlrStore', () => {
     await dlrStore.recent(50);
     await dlrStore.search('seed-1234', 50);
     await dlrStore.search('a\u0000b-with-nul', 50);
+    await dlrStore.track(trackInput('omni-plan-tracked', ['plan-viber', 'plan-sms'], past()), past(), 1000);
+    await dlrStore.record({ message_id: 'plan-sms', status: 'DELIVRD' }, past(), 1000);
+    await dlrStore.outcome('omni-plan-tracked');
+    await dlrStore.findByRef('ref-omni-plan-tracked', 10);
+    await dlrStore.track(trackInput('omni-plan-due', ['plan-due'], past()), past(), 1000);
+    await dlrStore.claimOverdue(Date.now(), 10, LONG);
+    await dlrStore.markOverdue('omni-plan-due', Date.now(), LONG);
+    await dlrStore.claimPendingOutcomes(10, LONG);
+    await dlrStore.releaseOutcome({ omnimessageId: 'omni-plan-due', result: 'overdue' });
+    await dlrStore.completeOutcome({ omnimessageId: 'omni-plan-due', result: 'overdue' });
     await dlrStore.prune();
     const text = plans.join('\n\n');
     writeFileSync(join(tmpdir(), 'messente-dlr-postgres-plans.txt'), text);
-    const tables = new RegExp(`Seq Scan on (messages|reports|pending)`);
+    const tables = new RegExp(
+      `Seq Scan on (messages|reports|pending|outcomes|outcome_messages|outcome_pending)\\b`,
+    );
     expect(text).not.toMatch(tables);
     for (const index of [
       'messages_pkey',
@@ -459,6 +668,14 @@ describeWithPostgres('PostgresDlrStore', () => {
       'messages_omnimessage_prefix_idx',
       'reports_recipient_idx',
       'reports_recent_idx',
+      'outcomes_pkey',
+      'outcomes_ref_idx',
+      'outcomes_overdue_idx',
+      'outcomes_updated_idx',
+      'outcome_messages_pkey',
+      'outcome_messages_message_idx',
+      'outcome_pending_pkey',
+      'outcome_pending_lease_idx',
     ]) {
       expect(text).toContain(index);
     }
