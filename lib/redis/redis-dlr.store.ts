@@ -278,7 +278,7 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     return this.call(() => this.outcomes.outcome(omnimessageId));
   }
 
-  /** {@inheritDoc RedisOutcomes.findByRef} */
+  /** {@inheritDoc DlrOutcomeStore.findByRef} One index per ref; one MGET across slots. */
   findByRef(ref: string, limit: number): Promise<StoredOutcome[]> {
     return this.call(() => this.outcomes.findByRef(ref, limit));
   }
@@ -302,7 +302,12 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     return this.call(() => this.outcomes.claimPending(limit, leaseMs, endedBefore));
   }
 
-  /** {@inheritDoc RedisOutcomes.claimOverdue} */
+  /**
+   * {@inheritDoc DlrOutcomeStore.claimOverdue}
+   *
+   * Candidates sit in a per-bucket index scored by deadline; winning one re-scores it to the
+   * lease end, in one script that checks it again, so that each is won once.
+   */
   claimOverdue(now: number, limit: number, leaseMs: number): Promise<StoredOutcome[]> {
     return this.call(() => this.outcomes.claimOverdue(now, limit, leaseMs));
   }
