@@ -5,6 +5,7 @@ import { OnDlrStatus, type DeliveryStatusChanged } from '../../lib/index.js';
 import { PostgresDlrStore } from '../../lib/postgres/index.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 import { delay, postDlr, waitFor } from '../support/app.js';
+import { expectEachOutcomeOnce } from '../support/instances-outcomes.js';
 import {
   expectEachChangeOnce,
   expectLateRecordDispatchedOnce,
@@ -46,6 +47,11 @@ describeWithPostgres('several instances on one PostgreSQL database', () => {
     const sent = await postToAllAtOnce([one, two], SECRET, 1_250);
     await expectEachChangeOnce(instances, [one, two], sent, { waitMs: 60_000, settleMs: 300 });
   }, 180_000); // 10 000 requests: on a busy 2-core machine this takes a while
+
+  it('two instances given every track() and report at once fire each outcome exactly once', async () => {
+    const schema = `outcomes_${Date.now()}`;
+    await expectEachOutcomeOnce(instances, () => storeIn(schema));
+  });
 
   it('a pending report left by a gracefully stopped instance reaches the next instance', async () => {
     const schema = `restart_${Date.now()}`;

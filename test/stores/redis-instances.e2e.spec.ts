@@ -21,6 +21,7 @@ import {
   useInstances,
 } from '../support/instances.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { expectEachOutcomeOnce } from '../support/instances-outcomes.js';
 
 const SECRET = 'redis-secret';
 
@@ -91,6 +92,11 @@ describeWithRedis('several instances on one Redis', () => {
     redis = await startRedisServer({ durable: true });
   });
   afterAll(() => redis.stop());
+
+  it('two instances given every track() and report at once fire each outcome exactly once', async () => {
+    const keyPrefix = `outcomes-${Date.now()}:`;
+    await expectEachOutcomeOnce(instances, () => new RedisDlrStore({ url: redis.url, keyPrefix }));
+  });
 
   it(
     `two instances receiving every report at the same instant fire each change exactly once (seed ${FUZZ_SEED})`,
