@@ -12,7 +12,9 @@
 // bench/telemetry.mjs. A third app, of a second copy of the baseline build loaded as modules of
 // its own, is an A/A control: it differs from the baseline by nothing but noise, so its spread
 // is what noise looks like in this run. The order of the three apps goes through all six
-// permutations, one per round, so that none is always first or last.
+// permutations, one per round, so that none is always first or last. The apps, the batches, the
+// statistics and the Redis probe and cleanup are bench/in-process.mjs's, shared with
+// bench/tracking.mjs.
 //
 // Reports of a round are made (and signed) before it starts, outside the measured time; every
 // app gets the same ones, each app's store being its own. Then the same with RedisDlrStore from
@@ -34,6 +36,19 @@ import { cpSync, existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, unl
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  CONCURRENCY,
+  PERMUTATIONS,
+  deleteRedisKeys,
+  median,
+  medianInterval,
+  pct,
+  range,
+  redisAnswers,
+  runBatch,
+  settledCalls,
+  startApp,
+} from './in-process.mjs';
 
 const DEFAULT_REV = '25253a0';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,7 +58,6 @@ const rounds = Number(process.env.BENCH_BASELINE_ROUNDS ?? 30);
 const batch = Number(process.env.BENCH_BASELINE_BATCH ?? 1000);
 const warmupBatches = Number(process.env.BENCH_BASELINE_WARMUP ?? 3);
 const redisUrl = process.env.BENCH_BASELINE_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const CONCURRENCY = 32;
 /** Packages both builds must load from the same place: one Nest, one reflect-metadata, … */
 const SHARED = [
   '@nestjs/common',
@@ -79,21 +93,6 @@ function packageDir(file, name) {
     if (existsSync(candidate)) return realpathSync(dirname(candidate));
     if (dirname(dir) === dir) return null;
   }
-}
-
-/** The median of `values` (the mean of the two middle ones for an even count). */
-function median(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** A distribution-free 95 % confidence interval of the median (order statistics, normal approximation). */
-function medianInterval(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const n = sorted.length;
-  const k = Math.floor((n - 1.96 * Math.sqrt(n)) / 2);
-  return k < 1 ? [sorted[0], sorted[n - 1]] : [sorted[k - 1], sorted[n - k]];
 }
 
 // ---- the baseline worktree, removed whatever happens -------------------------------------------
@@ -160,44 +159,15 @@ try {
   }
 
   // Loaded only now: harness.mjs signs with the current build's testing entry.
-  await import('reflect-metadata');
-  const { Injectable, Module } = await import('@nestjs/common');
-  const { NestFactory } = await import('@nestjs/core');
-  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
   const { DLR_PATH, SECRET, createTraffic } = await import('./harness.mjs');
   for (const build of BUILDS) {
     build.pkg = await import(pathToFileURL(where(build)).href);
     build.redis = await import(pathToFileURL(join(build.dist, 'redis', 'index.js')).href);
   }
 
-  /** A Fastify app of `build`: the module, one secret, loopback allowed, one counting '*' handler. */
+  /** A Fastify app of `build` (in-process.mjs: one secret, loopback allowed, one counting '*' handler). */
   async function start(build, options) {
-    const counter = { calls: 0 };
-    class Handlers {
-      on() {
-        counter.calls++;
-      }
-    }
-    Injectable()(Handlers);
-    const descriptor = Object.getOwnPropertyDescriptor(Handlers.prototype, 'on');
-    const decorated = build.pkg.OnDlrStatus('*')(Handlers.prototype, 'on', descriptor);
-    Object.defineProperty(Handlers.prototype, 'on', decorated ?? descriptor);
-    class AppModule {}
-    Module({
-      imports: [
-        build.pkg.MessenteDlrModule.forRoot({
-          signatureSecrets: [SECRET],
-          allowedIps: ['127.0.0.1'],
-          ...options,
-        }),
-      ],
-      providers: [Handlers],
-    })(AppModule);
-    const app = await NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true, logger: false });
-    await app.init();
-    const fastify = app.getHttpAdapter().getInstance();
-    await fastify.ready();
-    const entry = { build, app, fastify, counter, accepted: 0, refused: 0, refusal: null, rates: [] };
+    const entry = await startApp(build.pkg, { secret: SECRET, options, extra: { build } });
     apps.push(entry);
     return entry;
   }
@@ -211,52 +181,7 @@ try {
     });
   }
 
-  /** Sends `requests` to one app, CONCURRENCY at once; returns reports per CPU-second. */
-  async function runBatch(entry, requests) {
-    let next = 0;
-    const worker = async () => {
-      while (next < requests.length) {
-        const { body, headers } = requests[next++];
-        const response = await entry.fastify.inject({
-          method: 'POST',
-          url: DLR_PATH,
-          headers,
-          payload: body,
-        });
-        if (response.statusCode === 200) entry.accepted++;
-        else {
-          entry.refused++;
-          entry.refusal ??= `${response.statusCode} ${response.body.slice(0, 200)}`;
-        }
-      }
-    };
-    const started = process.cpuUsage();
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const used = process.cpuUsage(started);
-    return requests.length / ((used.user + used.system) / 1e6);
-  }
-
-  /** Handlers may run after the answer: the count, once it stops moving. */
-  async function settledCalls(entry) {
-    let previous = -1;
-    for (let tries = 0; tries < 50 && entry.counter.calls !== previous; tries++) {
-      previous = entry.counter.calls;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return entry.counter.calls;
-  }
-
-  const PERMUTATIONS = [
-    [0, 1, 2],
-    [2, 1, 0],
-    [1, 2, 0],
-    [0, 2, 1],
-    [2, 0, 1],
-    [1, 0, 2],
-  ];
   let problems = 0;
-  const pct = (ratio) => `${ratio >= 1 ? '+' : ''}${(100 * (ratio - 1)).toFixed(1)} %`;
-  const range = ([low, high]) => `${low.toFixed(3)}-${high.toFixed(3)}`;
 
   /** One comparison: three apps on `storeFor(build, index)`, `rounds` rounds, then the report. */
   async function compare(title, storeFor) {
@@ -267,12 +192,12 @@ try {
     }
     for (let i = 0; i < warmupBatches; i++) {
       const warmup = reports();
-      for (const entry of entries) await runBatch(entry, warmup);
+      for (const entry of entries) await runBatch(entry, warmup, DLR_PATH);
     }
     for (let round = 0; round < rounds; round++) {
       const requests = reports();
       for (const i of PERMUTATIONS[round % PERMUTATIONS.length]) {
-        entries[i].rates.push(await runBatch(entries[i], requests));
+        entries[i].rates.push(await runBatch(entries[i], requests, DLR_PATH));
       }
     }
     const [base, current, control] = entries;
@@ -345,36 +270,10 @@ try {
 
   let redisReachable = false;
   if (process.env.BENCH_BASELINE_REDIS !== '0') {
-    const { Redis } = await import('ioredis');
-    const probe = new Redis(redisUrl, {
-      lazyConnect: true,
-      connectTimeout: 1000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      redisReachable = (await probe.ping()) === 'PONG';
-    } catch {
-      redisReachable = false;
-    }
-    probe.disconnect();
+    redisReachable = await redisAnswers(redisUrl);
     if (redisReachable) {
       const runPrefix = `bench-baseline:${process.pid}-${Date.now().toString(36)}:`;
-      redisCleanup = async () => {
-        const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-        try {
-          let cursor = '0';
-          do {
-            const [nextCursor, keys] = await client.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
-            if (keys.length) await client.unlink(...keys);
-            cursor = nextCursor;
-          } while (cursor !== '0');
-        } finally {
-          client.disconnect();
-        }
-      };
+      redisCleanup = () => deleteRedisKeys(redisUrl, runPrefix);
       await compare(
         `RedisDlrStore (${redisUrl}, key prefix ${runPrefix}<app>:)`,
         (build, index) =>

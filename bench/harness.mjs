@@ -146,11 +146,7 @@ export function where(url) {
 }
 
 /** The median of `values` (the mean of the two middle ones for an even count). */
-export function median(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
+export { median } from './in-process.mjs';
 
 /** The q-quantile (0..1) of sorted values, nearest rank. */
 export function quantile(sorted, q) {
