@@ -70,3 +70,9 @@ export type {
   OtelMeterProvider,
   OtelTracerProvider,
 } from './interfaces/messente-dlr-options.interface.js';
+export type {
+  MessenteDlrAccount,
+  MessenteDlrAccountResolver,
+  MessenteDlrAccountSecrets,
+  MessenteDlrAccounts,
+} from './interfaces/messente-dlr-account.interface.js';

@@ -5,6 +5,7 @@ import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.inte
 import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
 import { optionValidators } from '../utils/option-validators.js';
+import { resolveAccounts, resolveCredentials, resolveSecretList } from './resolve-accounts.js';
 
 /** The shared checks of numbers, failing with a `MessenteDlrConfigError` that names the option. */
 const {
@@ -26,8 +27,11 @@ export function resolveOptions(
   const path = resolvePath(options.path);
   const allowList =
     options.allowedIps === false ? null : buildAllowList(options.allowedIps ?? MESSENTE_DLR_IPS);
-  const secrets = resolveSecrets(options);
-  if (!allowList && secrets.length === 0 && options.insecure !== true) {
+  const accounts = resolveAccounts(options);
+  const credentials = resolveCredentials(options.credentials, 'credentials');
+  const secrets = resolveSecretList(options.signatureSecrets, credentials, 'signatureSecrets');
+  // Accounts always bring secrets: each account needs one.
+  if (!allowList && !accounts && secrets.length === 0 && options.insecure !== true) {
     throw new MessenteDlrConfigError(
       'allowedIps',
       'is false and no signature secret is set (`signatureSecrets` or `credentials.password`): ' +
@@ -43,7 +47,8 @@ export function resolveOptions(
     path,
     allowList,
     secrets,
-    credentials: resolveCredentials(options),
+    credentials,
+    accounts,
     apiUrl: (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, ''),
     apiTimeoutMs: positive('apiTimeoutMs', options.apiTimeoutMs ?? 10_000),
     apiRetries: nonNegative('apiRetries', options.apiRetries ?? 3),
@@ -106,30 +111,6 @@ export function validateReconcileOptions(
     const value = options[name];
     if (value !== undefined) positiveInteger(`${prefix}${name}`, value);
   }
-}
-
-function resolveSecrets(options: MessenteDlrModuleOptions): Buffer[] {
-  // A lone string would otherwise be spread into one-letter secrets.
-  if (options.signatureSecrets !== undefined && !Array.isArray(options.signatureSecrets)) {
-    throw new MessenteDlrConfigError('signatureSecrets', 'must be an array of strings');
-  }
-  const secrets = [...(options.signatureSecrets ?? [])];
-  if (options.credentials?.password) secrets.push(options.credentials.password);
-  secrets.forEach((secret, index) => {
-    if (typeof secret !== 'string' || secret === '') {
-      throw new MessenteDlrConfigError(`signatureSecrets[${index}]`, 'must be a non-empty string');
-    }
-  });
-  return [...new Set(secrets)].map((secret) => Buffer.from(secret, 'utf8'));
-}
-
-function resolveCredentials(options: MessenteDlrModuleOptions): ResolvedDlrOptions['credentials'] {
-  const credentials = options.credentials;
-  if (!credentials) return null;
-  if (!credentials.username || !credentials.password) {
-    throw new MessenteDlrConfigError('credentials', 'needs both `username` and `password`');
-  }
-  return { username: credentials.username, password: credentials.password };
 }
 
 function resolveAcknowledge(

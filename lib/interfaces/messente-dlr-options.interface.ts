@@ -1,4 +1,5 @@
 import type { DlrStore } from './dlr-store.interface.js';
+import type { MessenteDlrAccounts } from './messente-dlr-account.interface.js';
 
 /** Credentials of a Messente HTTP API key. */
 export interface MessenteCredentials {
@@ -21,6 +22,11 @@ export interface MessenteDlrModuleOptions {
   signatureSecrets?: readonly string[];
   /** API key for the status query API; its password is a signature secret too. */
   credentials?: MessenteCredentials;
+  /**
+   * Several Messente API keys: a list of accounts, or a resolver of them (the webhook then
+   * answers at `{path}/:account`). Replaces `signatureSecrets` and `credentials`.
+   */
+  accounts?: MessenteDlrAccounts;
   /** Accept reports without any check. Required to combine `allowedIps: false` with no secret. */
   insecure?: boolean;
   /** Messente API base URL. Default `'https://api.messente.com/v1'`. */

@@ -1,5 +1,6 @@
 import type { BlockList } from 'node:net';
 import type { DlrStore } from './dlr-store.interface.js';
+import type { MessenteDlrAccountResolver } from './messente-dlr-account.interface.js';
 import type {
   AcknowledgeMode,
   MessenteCredentials,
@@ -15,6 +16,8 @@ export interface ResolvedDlrOptions {
   readonly allowList: BlockList | null;
   readonly secrets: readonly Buffer[];
   readonly credentials: MessenteCredentials | null;
+  /** Null when module option `accounts` is not used. */
+  readonly accounts: ResolvedAccounts | null;
   readonly apiUrl: string;
   readonly apiTimeoutMs: number;
   readonly apiRetries: number;
@@ -35,3 +38,21 @@ export interface ResolvedDlrOptions {
   readonly meterProvider: OtelMeterProvider | null;
   readonly tracerProvider: OtelTracerProvider | null;
 }
+
+/** One account with its secrets ready for HMAC: `signatureSecrets`, then the password if not listed. Internal. */
+export interface ResolvedAccount {
+  readonly id: string;
+  readonly secrets: readonly Buffer[];
+  readonly credentials: MessenteCredentials | null;
+}
+
+/** Module option `accounts` after validation. Internal. */
+export type ResolvedAccounts =
+  | { readonly kind: 'list'; readonly list: readonly ResolvedAccount[] }
+  | {
+      readonly kind: 'resolver';
+      readonly resolve: MessenteDlrAccountResolver['resolve'];
+      readonly cacheTtlMs: number;
+      readonly maxCached: number;
+      readonly timeoutMs: number;
+    };
