@@ -28,9 +28,12 @@ interface Progress {
 @Injectable()
 export class OutcomeDispatcherService implements OnModuleInit {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private handlers: OutcomeHandler[] = [];
+  /** The handlers of each result that fires an event ('*' ones included). */
+  private readonly byResult = new Map<string, OutcomeHandler[]>();
   private readonly progress = new Map<string, Progress>();
-  private readonly chains = new Map<string, Promise<boolean>>();
+  /** The last change queued for each omnimessage, whose run is its chain's tail. */
+  private readonly chains = new Map<string, Progress>();
+  private afterIo: Promise<void> | null = null;
 
   /** How handlers are tried: each failure counted and logged with its stack. */
   private readonly retries: RetryPolicy<OutcomeHandler, DeliveryOutcomeChanged, undefined, undefined> = {
@@ -58,7 +61,13 @@ export class OutcomeDispatcherService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.handlers = this.explorer.exploreOutcomes();
+    const handlers = this.explorer.exploreOutcomes();
+    for (const result of ['delivered', 'failed', 'overdue']) {
+      this.byResult.set(
+        result,
+        handlers.filter((handler) => handler.results.has('*') || handler.results.has(result)),
+      );
+    }
   }
 
   /** Queues a change behind the earlier ones of its omnimessage; resolves true when all handlers succeeded. */
@@ -69,13 +78,10 @@ export class OutcomeDispatcherService implements OnModuleInit {
     if (progress?.running) return progress.running;
     if (!progress) this.progress.set(id, (progress = { running: null, succeeded: null }));
     const current = progress;
-    const previous = this.chains.get(omnimessageId);
-    const run = (previous ?? Promise.resolve(true)).then(() => this.run(change, current, id));
+    const previous = this.chains.get(omnimessageId)?.running;
+    const run = previous ? previous.then(() => this.run(change, current, id)) : this.run(change, current, id);
     current.running = run;
-    this.chains.set(omnimessageId, run);
-    void run.then(() => {
-      if (this.chains.get(omnimessageId) === run) this.chains.delete(omnimessageId);
-    });
+    this.chains.set(omnimessageId, current);
     return run;
   }
 
@@ -89,17 +95,18 @@ export class OutcomeDispatcherService implements OnModuleInit {
 
   private async run(change: OutcomeChange, progress: Progress, id: string): Promise<boolean> {
     // After the webhook's answer: Messente's wait must not include the handlers' own work.
-    if (this.options.acknowledge === 'after-store') await new Promise((resolve) => setImmediate(resolve));
+    if (this.options.acknowledge === 'after-store') await this.nextTurn();
     const key: OutcomeKey = { omnimessageId: change.outcome.omnimessageId, result: change.outcome.result };
     const event = new DeliveryOutcomeChanged(toDeliveryOutcome(change.outcome), change.previousResult);
     const done = progress.succeeded;
-    const all = this.handlers.filter(
-      (handler) => handler.results.has('*') || handler.results.has(key.result),
-    );
+    const all = this.byResult.get(key.result) ?? [];
     const handlers = done ? all.filter((handler) => !done.has(handler)) : all;
-    const results = await Promise.all(
-      handlers.map((handler) => callWithRetries(this.retries, handler, event, undefined)),
-    );
+    const results =
+      handlers.length === 1
+        ? [await callWithRetries(this.retries, handlers[0]!, event, undefined)]
+        : await Promise.all(
+            handlers.map((handler) => callWithRetries(this.retries, handler, event, undefined)),
+          );
     const ok = results.every(Boolean);
     if (!ok)
       progress.succeeded = new Set([...(done ?? []), ...handlers.filter((_, index) => results[index])]);
@@ -114,6 +121,17 @@ export class OutcomeDispatcherService implements OnModuleInit {
       );
     }
     progress.running = null;
+    if (this.chains.get(key.omnimessageId) === progress) this.chains.delete(key.omnimessageId);
     return ok;
+  }
+
+  /** Resolves after this I/O phase's answers went out: one macrotask shared by its changes. */
+  private nextTurn(): Promise<void> {
+    return (this.afterIo ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.afterIo = null;
+        resolve();
+      }),
+    ));
   }
 }

@@ -49,9 +49,10 @@ export class DlrIntakeService {
   /**
    * Records one report and starts its dispatch when it is a change. `handled` settles when
    * the handlers have run: true when all succeeded, null when nothing was dispatched.
-   * Throws 503 when the store cannot record it.
+   * Throws 503 when the store cannot record it. `account`: whose secret verified it (module
+   * option `accounts`), kept with the report; null without accounts.
    */
-  async record(payload: DlrPayload): Promise<RecordedReport> {
+  async record(payload: DlrPayload, account: string | null = null): Promise<RecordedReport> {
     if (this.dispatcher.isStopping) {
       // Handlers could no longer run here: refuse, so Messente tries again (another instance).
       throw refusal('shutting_down', new ServiceUnavailableException('Shutting down, try again later'));
@@ -62,7 +63,13 @@ export class DlrIntakeService {
     let result: RecordResult;
     try {
       result = await this.availability.call(
-        () => this.telemetry.store('record', () => store.record(payload, Date.now(), pendingLeaseMs)),
+        () =>
+          this.telemetry.store('record', () =>
+            // Without an account the store is called as before accounts existed.
+            account === null
+              ? store.record(payload, Date.now(), pendingLeaseMs)
+              : store.record(payload, Date.now(), pendingLeaseMs, account),
+          ),
         // Recorded after the 503 went out: the change is real, so its handlers run anyway.
         (late) => {
           this.telemetry.lateRecorded(late.outcome, status);
@@ -77,8 +84,10 @@ export class DlrIntakeService {
     this.telemetry.recorded(trace, result.outcome, status);
     const handled = result.report ? this.dispatcher.dispatch(result.report, trace) : null;
     if (!result.outcomeChange) return { outcome: result.outcome, handled };
-    // The change settled a tracked send: its outcome handlers run too, and count as handlers.
+    // The change settled a tracked send: its outcome handlers run too, and count as handlers
+    // where the answer waits for them.
     const outcomeHandled = this.outcomes.dispatch(result.outcomeChange);
+    if (this.options.acknowledge === 'after-store') return { outcome: result.outcome, handled };
     return {
       outcome: result.outcome,
       handled: Promise.all([handled ?? true, outcomeHandled]).then(([a, b]) => a && b),
@@ -92,8 +101,8 @@ export class DlrIntakeService {
   }
 
   /** Records one validated report and answers as `acknowledge` says. */
-  async accept(payload: DlrPayload): Promise<DlrAnswer> {
-    const { outcome, handled } = await this.record(payload);
+  async accept(payload: DlrPayload, account: string | null = null): Promise<DlrAnswer> {
+    const { outcome, handled } = await this.record(payload, account);
     if (this.options.acknowledge === 'after-handlers' && handled && !(await handled)) {
       throw refusal(
         'handler_failed',

@@ -10,20 +10,21 @@ describe.each(ADAPTERS)('README Outcomes (%s)', (adapter) => {
   let app: TestApp;
   let orders: OrderNotifications;
 
-  beforeEach(async () => {
+  /** The app, whose sends are overdue `overdueAfterMs` after they are tracked. */
+  async function start(overdueAfterMs = 3_600_000): Promise<void> {
     app = await startApp(adapter, {
       imports: [
         MessenteDlrModule.forRoot({
           allowedIps: [...MESSENTE_DLR_IPS, '127.0.0.1', '::1'],
           signatureSecrets: [SECRET],
-          tracking: { overdueAfterMs: 200, sweepIntervalMs: 20 },
+          tracking: { overdueAfterMs, sweepIntervalMs: 20 },
         }),
       ],
       providers: [OrderNotifications],
     });
     orders = app.app.get(OrderNotifications);
-  });
-  afterEach(() => app.close());
+  }
+  afterEach(() => app?.close());
 
   const post = (answer: ReturnType<typeof buildSendAnswer>, index: number, status: string, err = 0) =>
     postDlr(
@@ -39,6 +40,7 @@ describe.each(ADAPTERS)('README Outcomes (%s)', (adapter) => {
     );
 
   it('a Viber → SMS fallback is one delivered outcome, via sms', async () => {
+    await start();
     // What a send with the Viber → SMS fallback answers.
     const answer = buildSendAnswer({ channels: ['viber', 'sms'] });
     await orders.sent('123', answer);
@@ -49,6 +51,7 @@ describe.each(ADAPTERS)('README Outcomes (%s)', (adapter) => {
   });
 
   it('a send that failed on every channel, with its reason', async () => {
+    await start();
     const answer = buildSendAnswer({ channels: ['sms'] });
     await orders.sent('124', answer);
     await post(answer, 0, 'UNDELIV', 4);
@@ -57,6 +60,7 @@ describe.each(ADAPTERS)('README Outcomes (%s)', (adapter) => {
   });
 
   it('a send that heard nothing by its deadline is overdue', async () => {
+    await start(100);
     await orders.sent('125', buildSendAnswer());
     await waitFor(() => orders.log.length === 1);
     expect(orders.log).toEqual(['order-125 overdue']);
