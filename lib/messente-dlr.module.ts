@@ -32,6 +32,8 @@ import { InMemoryDlrStore } from './stores/in-memory-dlr.store.js';
 import { DeliveryReportStats } from './telemetry/delivery-report-stats.service.js';
 import { DlrTelemetryService } from './telemetry/dlr-telemetry.service.js';
 import { resolveOptions } from './config/resolve-options.js';
+import { DlrAccountsService } from './accounts/dlr-accounts.service.js';
+import { SecretsMatchedLogService } from './accounts/secrets-matched-log.service.js';
 
 /**
  * Receives Messente's delivery reports: registers the webhook, validates and records
@@ -62,14 +64,19 @@ function withInternals(base: DynamicModule): DynamicModule {
     inject: [MESSENTE_DLR_MODULE_OPTIONS],
     useFactory: (options: MessenteDlrModuleOptions) => {
       const resolvedOptions = resolveOptions(options, () => new InMemoryDlrStore());
-      if (resolvedOptions.secrets.length === 0 && resolvedOptions.allowList) {
+      if (resolvedOptions.secrets.length === 0 && !resolvedOptions.accounts && resolvedOptions.allowList) {
         // Legal, but weaker than it looks: any Messente customer can post from these IPs.
         new Logger(LOGGER_CONTEXT).warn(
           'No signature secret is set: reports are checked by source IP only. Set `signatureSecrets` ' +
             'or `credentials` so that only reports about your own messages are accepted.',
         );
       }
-      configureDlrWebhookController(controller, resolvedOptions.path, resolvedOptions.controllerDecorators);
+      configureDlrWebhookController(
+        controller,
+        resolvedOptions.path,
+        resolvedOptions.controllerDecorators,
+        resolvedOptions.accounts?.kind === 'resolver',
+      );
       return resolvedOptions;
     },
   };
@@ -118,6 +125,8 @@ function withInternals(base: DynamicModule): DynamicModule {
       ReconcileScheduleService,
       DeliveryReportStats,
       DlrTelemetryService,
+      DlrAccountsService,
+      SecretsMatchedLogService,
     ],
     exports: [DeliveryStatusEvents, DeliveryStatusService, DlrPendingService, DeliveryReportStats, DLR_STORE],
   };

@@ -40,6 +40,8 @@ export class DeliveryStatusChanged {
    * was tracked before the change was recorded; else null.
    */
   readonly ref: string | null;
+  /** The account whose secret verified the report (module option `accounts`); null without accounts. */
+  readonly account: string | null;
   /** What `err` means: `describeDlrError(err).reason`, or null when it is no error. */
   readonly reason: DlrErrorReason | null;
   /** True when the new status is final. */
@@ -59,6 +61,7 @@ export class DeliveryStatusChanged {
     this.err = integerOrNull(raw['err']);
     this.reason = dlrErrorReason(this.err);
     this.ref = report.ref ?? null;
+    this.account = report.account ?? null;
     this.error = stringOrNull(raw['error']);
     this.timestamp = parseUtcTimestamp(raw['timestamp']);
     this.receivedAt = new Date(report.receivedAt);

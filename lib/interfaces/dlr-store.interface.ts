@@ -21,6 +21,11 @@ export interface StoredReport {
    * the report was recorded; null or absent otherwise (stores without tracking leave it out).
    */
   readonly ref?: string | null;
+  /**
+   * The account whose secret verified the report (module option `accounts`), as given to
+   * `record()`; null or absent without one.
+   */
+  readonly account?: string | null;
 }
 
 /** What the store decided about a report. */
@@ -67,8 +72,18 @@ export interface PendingKey {
  * Tracking (`DlrOutcomeStore`'s methods) is optional: a store has all of them or none.
  */
 export interface DlrStore extends Partial<DlrOutcomeStore> {
-  /** Records a report and decides, atomically, whether it is a change, duplicate or stale. */
-  record(raw: Readonly<Record<string, unknown>>, receivedAt: number, leaseMs: number): Promise<RecordResult>;
+  /**
+   * Records a report and decides, atomically, whether it is a change, duplicate or stale.
+   * `account`: the account whose secret verified it (module option `accounts`); the store keeps
+   * it with the report and returns it as `StoredReport.account` wherever it returns the report.
+   * Absent without accounts, and then the report has no account.
+   */
+  record(
+    raw: Readonly<Record<string, unknown>>,
+    receivedAt: number,
+    leaseMs: number,
+    account?: string,
+  ): Promise<RecordResult>;
   /** Marks a change as fully handled. */
   complete(key: PendingKey): Promise<void>;
   /** Gives up the lease of a pending change: it ends now, so the change can be claimed again. */

@@ -14,6 +14,8 @@ export const REFUSAL_REASONS = [
   'store_unavailable',
   'shutting_down',
   'handler_failed',
+  'unknown_account',
+  'account_lookup_failed',
 ] as const;
 
 /** One of `REFUSAL_REASONS`. */

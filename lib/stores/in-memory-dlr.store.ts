@@ -97,6 +97,7 @@ export class InMemoryDlrStore implements DlrStore, DlrOutcomeStore {
     raw: Readonly<Record<string, unknown>>,
     receivedAt: number,
     leaseMs: number,
+    account?: string,
   ): Promise<RecordResult> {
     const messageId = messageIdOf(raw);
     const status = statusOf(raw);
@@ -122,6 +123,8 @@ export class InMemoryDlrStore implements DlrStore, DlrOutcomeStore {
       ref === undefined
         ? { messageId, status, raw, receivedAt, previousStatus }
         : { messageId, status, raw, receivedAt, previousStatus, ref };
+    // Only a report with an account gets the field: the untracked, account-less path stays as it was.
+    if (account !== undefined) (report as { account?: string }).account = account;
     if (entry.latest !== null) {
       const history = (entry.history ??= [entry.latest]);
       history.push(report);

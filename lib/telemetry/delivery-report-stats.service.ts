@@ -31,7 +31,19 @@ export interface DeliveryReportStatsSnapshot {
   readonly handlerExhausted: number;
   /** The last 100 refusals, newest first. */
   readonly recentRefusals: readonly RecentRefusal[];
+  /**
+   * Reports each secret verified, by its position among its account's secrets (`"default"`:
+   * `signatureSecrets`, then `credentials.password` when not listed): during a rotation, the
+   * old secret's count stops growing once Messente signs with the new one.
+   */
+  readonly secretsMatched: Readonly<Record<string, readonly number[]>>;
 }
+
+/** The key of `secretsMatched` without module option `accounts`. */
+export const DEFAULT_ACCOUNT_KEY = 'default';
+
+/** Accounts `secretsMatched` keeps at most, the oldest first dropped: resolver tenants are unbounded. @internal */
+export const MAX_MATCHED_ACCOUNTS = 10_000;
 
 /** How many refusals `snapshot().recentRefusals` keeps. @internal */
 export const RECENT_REFUSALS = 100;
@@ -53,6 +65,9 @@ export class DeliveryReportStats {
   // A fixed ring: `next` is where the next refusal goes, so the newest is just before it.
   private ring: (RecentRefusal | undefined)[] = new Array<RecentRefusal | undefined>(RECENT_REFUSALS);
   private next = 0;
+  // Per account, counts by secret position. Arrays are made once per account, so counting a
+  // verified report allocates nothing.
+  private readonly matched = new Map<string, number[]>();
 
   /** Counts a request answered 2xx. */
   requestAccepted(): void {
@@ -64,6 +79,31 @@ export class DeliveryReportStats {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
     this.ring[this.next] = { at: new Date(), reason, ip, httpStatus };
     this.next = (this.next + 1) % RECENT_REFUSALS;
+  }
+
+  /**
+   * Makes an account's counts known before any report (zeros), so that they show from the
+   * start; a later call with more secrets extends them.
+   */
+  declareSecrets(account: string | null, secretCount: number): void {
+    const counts = this.countsOf(account ?? DEFAULT_ACCOUNT_KEY, secretCount);
+    while (counts.length < secretCount) counts.push(0);
+  }
+
+  /** Counts a report verified by the secret at `position` of `account` (null: the top-level secrets). */
+  secretMatched(account: string | null, position: number, secretCount: number): void {
+    const counts = this.countsOf(account ?? DEFAULT_ACCOUNT_KEY, secretCount);
+    counts[position] = (counts[position] ?? 0) + 1;
+  }
+
+  private countsOf(key: string, secretCount: number): number[] {
+    let counts = this.matched.get(key);
+    if (counts === undefined) {
+      if (this.matched.size >= MAX_MATCHED_ACCOUNTS) this.matched.delete(this.matched.keys().next().value!);
+      counts = new Array<number>(secretCount).fill(0);
+      this.matched.set(key, counts);
+    }
+    return counts;
   }
 
   /** Counts what the store decided about an accepted report. */
@@ -100,6 +140,7 @@ export class DeliveryReportStats {
       handlerFailures: this.handlerFailures,
       handlerExhausted: this.handlerExhausted,
       recentRefusals,
+      secretsMatched: Object.fromEntries([...this.matched].map(([key, counts]) => [key, [...counts]])),
     };
   }
 
@@ -114,5 +155,7 @@ export class DeliveryReportStats {
     this.handlerExhausted = 0;
     this.ring = new Array<RecentRefusal | undefined>(RECENT_REFUSALS);
     this.next = 0;
+    // The accounts stay known; their counts start again.
+    for (const counts of this.matched.values()) counts.fill(0);
   }
 }

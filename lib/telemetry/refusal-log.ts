@@ -20,6 +20,8 @@ const EXPLANATIONS: Record<RefusalReason, string> = {
   store_unavailable: 'the delivery-report store did not record it in time',
   shutting_down: 'the app is shutting down',
   handler_failed: 'a handler failed (acknowledge: after-handlers)',
+  unknown_account: 'the path names no account (accounts.resolve answered null, or the id breaks the id rule)',
+  account_lookup_failed: 'accounts.resolve threw or gave no answer in time',
 };
 
 /** Loopback and private ranges: a refused address in them is a local test or a proxy. */

@@ -5,13 +5,18 @@ import {
   Injectable,
   InternalServerErrorException,
   Logger,
+  ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DLR_OPTIONS, SIGNATURE_HEADER, LOGGER_CONTEXT } from '../messente-dlr.constants.js';
-import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import type { ResolvedAccount, ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import { refusal } from '../errors/refusal.js';
-import { headerValue, type DlrHttpRequest } from './http-request.js';
+import { DlrAccountsService } from '../accounts/dlr-accounts.service.js';
+import { isAccountId } from '../accounts/account-id.js';
+import { DeliveryReportStats } from '../telemetry/delivery-report-stats.service.js';
+import { errorMessage } from '../utils/error-message.js';
+import { headerValue, setReportAccount, type DlrHttpRequest } from './http-request.js';
 
 const SHA256_BYTES = 32;
 const SHA256_HEX_LENGTH = 2 * SHA256_BYTES;
@@ -20,18 +25,71 @@ const SHA256_HEX_LENGTH = 2 * SHA256_BYTES;
  * Checks `X-Messente-Signature`, the hex HMAC-SHA256 of the raw body keyed with an API
  * key's password. Any configured secret may match (an account can have several keys).
  * The IP list only proves Messente sent the request; this proves it concerns our messages.
+ * With module option `accounts`, the secret that matched also says whose report it is: any
+ * listed account's, or with the resolver form the one account named by the path.
  */
 @Injectable()
 export class DlrSignatureGuard implements CanActivate {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private rawBodyMissingLogged = false;
 
-  constructor(@Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions) {}
+  constructor(
+    @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
+    private readonly accounts: DlrAccountsService,
+    private readonly stats: DeliveryReportStats,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const request = context.switchToHttp().getRequest<DlrHttpRequest>();
+    if (this.accounts.resolves) return this.verifyPathAccount(request);
+    const listed = this.accounts.listSecrets;
+    if (listed.length > 0) return this.verifyListed(request);
     const secrets = this.options.secrets;
     if (secrets.length === 0) return true;
-    const request = context.switchToHttp().getRequest<DlrHttpRequest>();
+    const expected = this.expectedOf(request);
+    const position = matchSecret(secrets, this.rawBodyOf(request), expected);
+    this.stats.secretMatched(null, position, secrets.length);
+    return true;
+  }
+
+  /** The list form: every account's secrets in list order; the first that matches names the account. */
+  private verifyListed(request: DlrHttpRequest): true {
+    const expected = this.expectedOf(request);
+    const index = matchSecret(this.accounts.listSecretBytes, this.rawBodyOf(request), expected);
+    const { account, position } = this.accounts.listSecrets[index]!;
+    this.matched(request, account, position);
+    return true;
+  }
+
+  /** The resolver form: the path names the account, and only its secrets can verify. */
+  private async verifyPathAccount(request: DlrHttpRequest): Promise<true> {
+    const id = request.params?.['account'];
+    // Checked before anything else: an id outside the rule never reaches the resolver.
+    if (!isAccountId(id)) throw unknownAccount();
+    const expected = this.expectedOf(request);
+    const rawBody = this.rawBodyOf(request);
+    let account: ResolvedAccount | null;
+    try {
+      account = await this.accounts.lookup(id);
+    } catch (error) {
+      this.logger.warn(`Could not look up account "${id}": ${errorMessage(error)}`);
+      throw refusal(
+        'account_lookup_failed',
+        new ServiceUnavailableException('Account lookup failed, try again later'),
+      );
+    }
+    if (!account) throw unknownAccount();
+    this.matched(request, account, matchSecret(account.secrets, rawBody, expected));
+    return true;
+  }
+
+  private matched(request: DlrHttpRequest, account: ResolvedAccount, position: number): void {
+    setReportAccount(request, account.id);
+    this.stats.secretMatched(account.id, position, account.secrets.length);
+  }
+
+  /** The signature as bytes; refuses a missing or malformed one. */
+  private expectedOf(request: DlrHttpRequest): Buffer {
     const signature = headerValue(request, SIGNATURE_HEADER)?.trim() ?? '';
     if (signature === '')
       throw refusal('signature_missing', new UnauthorizedException('Missing X-Messente-Signature'));
@@ -40,17 +98,13 @@ export class DlrSignatureGuard implements CanActivate {
     const expected = Buffer.from(signature, 'hex');
     if (signature.length !== SHA256_HEX_LENGTH || expected.length !== SHA256_BYTES)
       throw refusal('signature_invalid', new UnauthorizedException('Malformed X-Messente-Signature'));
+    return expected;
+  }
+
+  private rawBodyOf(request: DlrHttpRequest): Buffer {
     const rawBody = request.rawBody;
     if (!Buffer.isBuffer(rawBody)) throw this.rawBodyMissing();
-    // Every secret is tried, even after a match, so timing does not tell which one matched.
-    let matched = false;
-    for (const secret of secrets) {
-      const actual = createHmac('sha256', secret).update(rawBody).digest();
-      matched = timingSafeEqual(actual, expected) || matched;
-    }
-    if (!matched)
-      throw refusal('signature_invalid', new UnauthorizedException('Invalid X-Messente-Signature'));
-    return true;
+    return rawBody;
   }
 
   private rawBodyMissing(): InternalServerErrorException {
@@ -64,4 +118,25 @@ export class DlrSignatureGuard implements CanActivate {
     }
     return refusal('raw_body_missing', new InternalServerErrorException(message));
   }
+}
+
+/**
+ * The position of the first secret whose HMAC of `rawBody` is `expected`, compared in constant
+ * time; refuses when none matches. Every secret is tried, even after a match, so timing does
+ * not tell which one matched.
+ */
+function matchSecret(secrets: readonly Buffer[], rawBody: Buffer, expected: Buffer): number {
+  let matched = -1;
+  for (let position = 0; position < secrets.length; position++) {
+    const actual = createHmac('sha256', secrets[position]!).update(rawBody).digest();
+    const equal = timingSafeEqual(actual, expected);
+    matched = equal && matched < 0 ? position : matched;
+  }
+  if (matched < 0)
+    throw refusal('signature_invalid', new UnauthorizedException('Invalid X-Messente-Signature'));
+  return matched;
+}
+
+function unknownAccount(): UnauthorizedException {
+  return refusal('unknown_account', new UnauthorizedException('Unknown account'));
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DlrBodyGuard } from './dlr-body.guard.js';
 import { DlrSignatureGuard } from './dlr-signature.guard.js';
@@ -9,6 +9,7 @@ import { DlrIntakeService, type DlrAnswer } from '../services/dlr-intake.service
 import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { DlrWebhookExceptionFilter } from './dlr-webhook-exception.filter.js';
 import { DLR_TEST_REPORT_ANSWER, isDlrTestReport } from '../payload/dlr-test-report.js';
+import { reportAccountOf, type DlrHttpRequest } from './http-request.js';
 
 /**
  * The webhook Messente posts to. Guards run in order: source IP (403), body type and
@@ -32,10 +33,12 @@ export class DlrWebhookController {
   @UseGuards(IpAllowlistGuard, DlrBodyGuard, DlrSignatureGuard)
   async receive(
     @Body(DlrPayloadPipe) payload: DlrPayload,
+    @Req() request: DlrHttpRequest,
   ): Promise<DlrAnswer | typeof DLR_TEST_REPORT_ANSWER> {
     // Not a real report: neither recorded, dispatched nor counted.
     if (isDlrTestReport(payload)) return DLR_TEST_REPORT_ANSWER;
-    const answer = await this.intake.accept(payload);
+    // The account whose secret verified the report (the signature guard noted it), or null.
+    const answer = await this.intake.accept(payload, reportAccountOf(request));
     this.telemetry.requestAccepted();
     return answer;
   }
@@ -53,12 +56,16 @@ export function createDlrWebhookController(): typeof DlrWebhookController {
   return MessenteDlrWebhookController;
 }
 
-/** Applies the resolved path and decorators to a controller made by `createDlrWebhookController`. */
+/**
+ * Applies the resolved path and decorators to a controller made by `createDlrWebhookController`.
+ * With the resolver form of `accounts` the route ends in `/:account`: the path names the account.
+ */
 export function configureDlrWebhookController(
   controller: typeof DlrWebhookController,
   path: string,
   decorators: readonly ClassDecorator[],
+  accountInPath = false,
 ): void {
-  Reflect.defineMetadata(PATH_METADATA, path, controller);
+  Reflect.defineMetadata(PATH_METADATA, accountInPath ? `${path}/:account` : path, controller);
   for (const decorator of decorators) decorator(controller);
 }

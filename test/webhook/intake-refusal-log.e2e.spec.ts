@@ -180,8 +180,26 @@ describe.each(ADAPTERS)('refusal log on %s', (adapter: AdapterName) => {
     signatures.push(signDlr(raw, SECRET));
     expect((await postDlr(other.baseUrl, raw, { secret: SECRET })).status).toBe(500);
     expect((await postDlr(other.baseUrl, raw)).status).toBe(401);
+    // An app with an account resolver completes them: an unknown account and a failing lookup.
+    const tenants = await start({
+      allowedIps: ['127.0.0.1'],
+      accounts: {
+        resolve: async (id) => {
+          if (id === 'down') throw new Error('tenant database down');
+          return null;
+        },
+      },
+    });
+    const path = (account: string) => ({ secret: SECRET, path: `messente/dlr/${account}` });
+    expect((await postDlr(tenants.baseUrl, raw, path('nobody'))).status).toBe(401);
+    expect((await postDlr(tenants.baseUrl, raw, path('down'))).status).toBe(503);
     const all = logger.refusals();
-    expect(all.slice(-2).map(reasonOf)).toEqual(['raw_body_missing', 'signature_missing']);
+    expect(all.slice(-4).map(reasonOf)).toEqual([
+      'raw_body_missing',
+      'signature_missing',
+      'unknown_account',
+      'account_lookup_failed',
+    ]);
     expect([...new Set(all.map(reasonOf))].sort()).toEqual([...REFUSAL_REASONS].sort());
 
     // No secret and no signature value is in any line; nothing of a body in a refusal line.
