@@ -1,15 +1,13 @@
 /**
- * `npm run simulate`: "sends" the scenario's messages through the running sample
- * (POST /messages, which tracks each send with a ref), runs `messente-dlr scenario
- * sample/scenario.json` with those ids against it (a realistic stream of signed delivery
- * reports), then prints what was sent, what the sample answered, what GET
- * /messages/:omnimessageId says now, the outcome of each send (GET /outcomes/:ref), and the
- * sample's counters from GET /metrics.
+ * `npm run simulate`: runs `messente-dlr scenario sample/scenario.json --track .../messages`
+ * against the running sample: the sample tracks the scenario's four sends (POST /messages), then
+ * gets a realistic stream of their signed delivery reports. It prints what was sent, what the
+ * sample answered, what GET /messages/:omnimessageId says now, the outcome of each send
+ * (GET /outcomes/:ref), and the sample's counters from GET /metrics.
  * PORT and MESSENTE_API_PASSWORD as for `npm start`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -62,71 +60,41 @@ async function scrapeCounters(baseUrl: string): Promise<Map<string, number>> {
   return counters;
 }
 
-/** A scenario step as sample/scenario.json writes it. */
-interface ScenarioFileStep {
-  readonly report: Record<string, unknown>;
-}
-
-/** The answer of the sample's POST /messages: Messente's send answer. */
-interface SentAnswer {
-  readonly answer: { omnimessage_id: string; messages: { message_id: string; channel: string }[] };
+/** A send of the scenario as `messente-dlr scenario --json` prints it. */
+interface ScenarioSend {
+  readonly name: string;
+  readonly ref: string | null;
+  readonly answer: { readonly omnimessage_id: string };
 }
 
 /**
- * "Sends" the scenario's messages through the sample and writes the scenario with their ids:
- * a step with a fresh message is a message of a new send, or, when it names an earlier step's
- * omnimessage, the next channel of that send. Resolves to the file and each send's ref.
+ * Runs `messente-dlr scenario sample/scenario.json --track <sample>/messages --json`: the
+ * sample tracks the scenario's sends first, then gets their reports. Resolves with its document.
  */
-async function sendScenario(baseUrl: string): Promise<{ file: string; refs: string[] }> {
-  const scenario = JSON.parse(readFileSync(SAMPLE_SCENARIO, 'utf8')) as { steps: ScenarioFileStep[] };
-  const sends: { channels: string[]; steps: number[] }[] = [];
-  const sendOfStep = new Map<number, (typeof sends)[number]>();
-  scenario.steps.forEach(({ report }, index) => {
-    if (report['message_id'] !== undefined) return;
-    const earlier = /^\$step\.(\d+)\.omnimessage_id$/.exec(String(report['omnimessage_id']));
-    const send = earlier ? sendOfStep.get(Number(earlier[1]))! : { channels: [], steps: [] };
-    if (!earlier) sends.push(send);
-    send.channels.push(String(report['channel']));
-    send.steps.push(index);
-    sendOfStep.set(index + 1, send);
-  });
-  const refs = sends.map((_, index) => `sample-${Date.now().toString(36)}-${index + 1}`);
-  for (const [index, send] of sends.entries()) {
-    const response = await fetch(`${baseUrl}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ channels: send.channels, ref: refs[index] }),
-    });
-    if (!response.ok) throw new Error(`POST /messages answered ${response.status}`);
-    const { answer } = (await response.json()) as SentAnswer;
-    send.steps.forEach((step, position) => {
-      const report = scenario.steps[step]!.report;
-      report['message_id'] = answer.messages[position]!.message_id;
-      report['omnimessage_id'] = answer.omnimessage_id;
-    });
-  }
-  const file = join(mkdtempSync(join(tmpdir(), 'messente-dlr-sample-')), 'scenario.json');
-  writeFileSync(file, JSON.stringify(scenario));
-  return { file, refs };
-}
-
-/** Runs `messente-dlr scenario FILE --json` and resolves with its document. */
 function runScenario(
   cli: readonly string[],
-  file: string,
-  url: string,
+  baseUrl: string,
   secret: string,
-): Promise<{ ok: boolean; steps: ScenarioStep[] }> {
+): Promise<{ ok: boolean; steps: ScenarioStep[]; sends: ScenarioSend[] }> {
   const [command, ...args] = cli;
   return new Promise((resolve, reject) => {
     execFile(
       command!,
-      [...args, 'scenario', file, '--url', url, '--json'],
+      [
+        ...args,
+        'scenario',
+        SAMPLE_SCENARIO,
+        '--url',
+        `${baseUrl}/messente/dlr`,
+        '--track',
+        `${baseUrl}/messages`,
+        '--json',
+      ],
       // The secret goes in the environment, not on the command line where `ps` shows it.
       { env: { ...process.env, MESSENTE_API_PASSWORD: secret } },
       (error, stdout, stderr) => {
         try {
-          resolve(JSON.parse(stdout) as { ok: boolean; steps: ScenarioStep[] });
+          resolve(JSON.parse(stdout) as { ok: boolean; steps: ScenarioStep[]; sends: ScenarioSend[] });
         } catch {
           reject(new Error(stderr.trim() || error?.message || 'messente-dlr scenario printed no result'));
         }
@@ -145,13 +113,7 @@ export async function simulate(
   options: { cli?: readonly string[] } = {},
 ): Promise<SimulationResult> {
   const before = await scrapeCounters(baseUrl);
-  const { file, refs } = await sendScenario(baseUrl);
-  const result = await runScenario(
-    options.cli ?? packageCli(),
-    file,
-    `${baseUrl}/messente/dlr`,
-    secret,
-  ).finally(() => rmSync(dirname(file), { recursive: true, force: true }));
+  const result = await runScenario(options.cli ?? packageCli(), baseUrl, secret);
   const short = (id: unknown) => String(id).slice(0, 8);
   const sent = result.steps.map((step, index) => [
     String(index + 1),
@@ -188,14 +150,16 @@ export async function simulate(
     }
   }
   const outcomes: string[][] = [];
-  for (const ref of refs) {
+  for (const { ref, answer } of result.sends) {
+    if (ref === null) continue;
     const found = (await (await fetch(`${baseUrl}/outcomes/${encodeURIComponent(ref)}`)).json()) as Array<{
       omnimessageId: string;
       result: string;
       deliveredVia: string | null;
       messages: Array<{ channel: string; reason: string | null }>;
     }>;
-    for (const outcome of found) {
+    // Earlier runs tracked the same refs: this run's send is the one with this run's id.
+    for (const outcome of found.filter((one) => one.omnimessageId === answer.omnimessage_id)) {
       outcomes.push([
         ref,
         short(outcome.omnimessageId),

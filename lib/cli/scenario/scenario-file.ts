@@ -1,4 +1,5 @@
 import { dlrPayload } from '../../testing/dlr-payload.js';
+import type { SendAnswer } from '../../testing/build-send-answer.js';
 import { UsageError } from '../shared/cli-errors.js';
 import { parseJsonText } from '../shared/parse-json-text.js';
 import { invalidHeader } from '../shared/http-headers.js';
@@ -21,14 +22,27 @@ export interface ScenarioStep {
   readonly expect: ScenarioExpectation | null;
 }
 
-/** A scenario: steps run in order against one webhook. */
+/** A send the scenario's reports belong to: its name, channels in fallback order, and ref. */
+export interface ScenarioSend {
+  readonly name: string;
+  readonly channels: readonly string[];
+  readonly ref: string | null;
+}
+
+/** A scenario: sends its reports belong to, and steps run in order against one webhook. */
 export interface Scenario {
+  readonly sends: readonly ScenarioSend[];
   readonly steps: readonly ScenarioStep[];
 }
+
+/** The ids of a scenario's sends, by name: Messente's send answer for each. */
+export type SendAnswers = ReadonlyMap<string, SendAnswer>;
 
 const STEP_KEYS = new Set(['name', 'report', 'sign', 'headers', 'expect']);
 const EXPECT_KEYS = new Set(['httpStatus', 'outcome']);
 const REFERENCE = /^\$step\.(\d+)\.(.+)$/;
+const SEND_REFERENCE = /^\$send\.([^.]+)\.(.+)$/;
+const SEND_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Parses and checks a scenario file's text; a usage error naming the file and the step. */
 export function parseScenario(text: string, source: string): Scenario {
@@ -47,6 +61,7 @@ export function checkScenario(value: unknown, source: string): Scenario {
   const steps = value['steps'];
   if (!Array.isArray(steps) || steps.length === 0) return fail('"steps" must be a non-empty array');
   return {
+    sends: checkSends(value['sends'] ?? {}, fail),
     steps: steps.map((step: unknown, index): ScenarioStep => {
       const at = `step ${index + 1}`;
       if (!isObject(step)) return fail(`${at} must be an object`);
@@ -75,6 +90,25 @@ export function checkScenario(value: unknown, source: string): Scenario {
   };
 }
 
+/** `"sends": { "<name>": { "channels": ["viber", "sms"], "ref": "order-1" } }`. */
+function checkSends(value: unknown, fail: (what: string) => never): ScenarioSend[] {
+  if (!isObject(value)) return fail('"sends" must be an object of named sends');
+  return Object.entries(value).map(([name, send]) => {
+    const at = `sends.${name}`;
+    if (!SEND_NAME.test(name)) fail(`"${at}": a send's name is 1 to 64 of A-Z a-z 0-9 _ -`);
+    if (!isObject(send)) return fail(`"${at}" must be an object`);
+    const { channels, ref = null } = send;
+    const valid = (item: unknown) => typeof item === 'string' && SEND_NAME.test(item);
+    if (!Array.isArray(channels) || channels.length === 0 || channels.length > 16 || !channels.every(valid))
+      fail(`"${at}.channels" must be a list of 1 to 16 channel names, in fallback order`);
+    if (new Set(channels as string[]).size !== (channels as string[]).length)
+      fail(`"${at}.channels" names a channel twice`);
+    if (ref !== null && (typeof ref !== 'string' || ref === '' || ref.length > 255))
+      fail(`"${at}.ref" must be a string of 1 to 255 characters`);
+    return { name, channels: channels as string[], ref: ref as string | null };
+  });
+}
+
 function checkExpectation(value: unknown, fail: (what: string) => never): ScenarioExpectation {
   if (!isObject(value)) return fail('"expect" must be an object');
   const unknown = Object.keys(value).find((key) => !EXPECT_KEYS.has(key));
@@ -89,12 +123,21 @@ function checkExpectation(value: unknown, fail: (what: string) => never): Scenar
 
 /**
  * The report each step sends: a fresh valid report (`dlrPayload`) with the step's fields on
- * top, where a value `"$step.N.field"` is the `field` of step N's report (counting from 1).
+ * top, where a value `"$step.N.field"` is the `field` of step N's report (counting from 1), and
+ * `"$send.NAME.omnimessage_id"` / `"$send.NAME.CHANNEL"` the omnimessage id / that channel's
+ * message id in the answer of send NAME.
  */
-export function buildReports(scenario: Scenario, source: string): Record<string, unknown>[] {
+export function buildReports(
+  scenario: Scenario,
+  source: string,
+  sends: SendAnswers = new Map(),
+): Record<string, unknown>[] {
   const reports: Record<string, unknown>[] = [];
   for (const [index, step] of scenario.steps.entries()) {
     const resolve = (value: unknown): unknown => {
+      if (typeof value === 'string' && value.startsWith('$send.')) {
+        return sendField(value, sends, `${source}: step ${index + 1}`);
+      }
       if (typeof value === 'string' && value.startsWith('$step.')) {
         const match = REFERENCE.exec(value);
         const n = Number(match?.[1]);
@@ -116,6 +159,21 @@ export function buildReports(scenario: Scenario, source: string): Record<string,
     reports.push(dlrPayload(mapValues(step.report, resolve)));
   }
   return reports;
+}
+
+/** The id `"$send.NAME.omnimessage_id"` or `"$send.NAME.CHANNEL"` names. */
+function sendField(value: string, sends: SendAnswers, at: string): string {
+  const match = SEND_REFERENCE.exec(value);
+  const answer = match ? sends.get(match[1]!) : undefined;
+  if (!match || !answer) {
+    throw new UsageError(
+      `${at}: "${value}" must name a send of "sends", as "$send.NAME.omnimessage_id" or "$send.NAME.CHANNEL"`,
+    );
+  }
+  if (match[2] === 'omnimessage_id') return answer.omnimessage_id;
+  const message = answer.messages.find((sent) => sent.channel === match[2]);
+  if (!message) throw new UsageError(`${at}: send "${match[1]}" has no channel "${match[2]}"`);
+  return message.message_id;
 }
 
 function mapValues(

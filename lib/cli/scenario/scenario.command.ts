@@ -17,6 +17,7 @@ import {
 import { escapeControl } from '../shared/terminal-text.js';
 import { runSendLoop } from '../shared/send-loop.js';
 import { postReport } from '../shared/webhook-request.js';
+import { buildSendAnswers, trackSends } from './track-sends.js';
 
 /** Scenario files larger than this are refused (a scenario is a few kilobytes). */
 const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
@@ -25,7 +26,7 @@ const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 export const scenarioCommand: CliCommand = {
   name: 'scenario',
   summary: 'run a scenario of reports (a file, or the built-in one) and check each answer',
-  help: `Usage: messente-dlr scenario [FILE] --url URL [--secret S] [--json]
+  help: `Usage: messente-dlr scenario [FILE] --url URL [--secret S] [--track URL] [--json]
 
 Runs the steps of a scenario against a webhook, in order, and prints a table of what was
 sent, what the webhook answered and what was expected. Without FILE it runs the built-in
@@ -36,6 +37,8 @@ Exit code 0 when every step got what it expected, 1 otherwise.
 Options:
   --url URL     the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
   --secret S    the API key's password (default: MESSENTE_API_PASSWORD)
+  --track URL   first POST { "ref", "answer" } for each of the file's sends to URL, your app's
+                own endpoint that passes them to DeliveryStatusService.track()
   --json        print one JSON document
   -h, --help    show this help
 
@@ -48,6 +51,9 @@ Scenario file:
         "expect": { "httpStatus": 401 } } ] }
   report   fields over a fresh valid report (new ids, status DELIVRD, channel sms)
   "$step.N.field"  the field of step N's report (N counts from 1), e.g. to reuse its message_id
+  sends    { "order-1": { "channels": ["viber", "sms"], "ref": "order-1" } }: sends whose ids are
+           made up front (a send answer each); "$send.order-1.omnimessage_id" and
+           "$send.order-1.sms" (that channel's message_id) put them in a step's report
   sign     true (default), false (no signature) or "wrong" (a signature with another secret)
   headers  extra request headers; they replace Content-Type or the signature when named
   expect   httpStatus and/or outcome; without it, any 2xx passes
@@ -58,7 +64,7 @@ Example:
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(
       args,
-      { url: { type: 'string' }, secret: { type: 'string' } },
+      { url: { type: 'string' }, secret: { type: 'string' }, track: { type: 'string' } },
       1,
     );
     const url = requireUrl(values.url);
@@ -68,11 +74,16 @@ Example:
       file === undefined
         ? checkScenario(BUILTIN_SCENARIO, source)
         : parseScenario(await readInputText(file, MAX_SCENARIO_BYTES), file);
-    const reports = buildReports(scenario, source);
+    const track = values.track === undefined ? null : requireUrl(values.track, '--track');
+    if (track && scenario.sends.length === 0) throw new UsageError(`--track: ${source} has no "sends"`);
+    const answers = buildSendAnswers(scenario.sends);
+    const reports = buildReports(scenario, source, answers);
     const secret = optionalSecret(values.secret, io.env);
     if (secret === null && scenario.steps.some((step) => step.sign === 'valid')) {
       throw new UsageError(`missing --secret (or set MESSENTE_API_PASSWORD): ${source} has signed steps`);
     }
+
+    const sends = track ? await trackSends(track, scenario.sends, answers) : [];
 
     return runSendLoop(io, {
       url,
@@ -108,6 +119,7 @@ Example:
           passed,
           failed: scenario.steps.length - passed,
           steps: results,
+          sends,
           error,
         };
       },
