@@ -30,7 +30,11 @@ export type {
 export type { TrackOptions } from './services/outcome-tracking.service.js';
 export { DeliveryStatusEvents } from './events/delivery-status-events.service.js';
 export { DlrPendingService } from './dispatch/dlr-pending.service.js';
-export { DeliveryStatusService, type ReconcileResult } from './services/delivery-status.service.js';
+export {
+  DeliveryStatusService,
+  type ReconcileResult,
+  type StatusQueryOptions,
+} from './services/delivery-status.service.js';
 export { MessenteApiError } from './errors/messente-api.error.js';
 export type { DeliveryReport, DeliveryResult } from './interfaces/delivery-report.interface.js';
 export type { DeliveryHistoryEntry } from './interfaces/delivery-history-entry.interface.js';

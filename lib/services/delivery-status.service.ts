@@ -13,12 +13,17 @@ import { validateReconcileOptions } from '../config/resolve-options.js';
 import type { DeliveryOutcome } from '../interfaces/delivery-outcome.interface.js';
 import { ApiAnswerRecorderService } from './api-answer-recorder.service.js';
 import { OutcomeTrackingService, type TrackOptions } from './outcome-tracking.service.js';
-import { MessenteApiClient } from './messente-api.client.js';
 import { StoreAvailabilityService } from './store-availability.service.js';
 import { errorMessage } from '../utils/error-message.js';
 
 /** How many unsettled messages a pass reads per query it may send, to skip recently asked ones. */
 const CANDIDATES_PER_SLOT = 4;
+
+/** Options of `query()` and `current()`. */
+export interface StatusQueryOptions {
+  /** With module option `accounts`: the account whose credentials ask the API. */
+  account?: string;
+}
 
 /** What one reconciliation pass did. */
 export interface ReconcileResult {
@@ -43,15 +48,17 @@ export class DeliveryStatusService {
 
   constructor(
     @Inject(DLR_OPTIONS) private readonly options: ResolvedDlrOptions,
-    private readonly api: MessenteApiClient,
     private readonly availability: StoreAvailabilityService,
     private readonly recorder: ApiAnswerRecorderService,
     private readonly tracking: OutcomeTrackingService,
   ) {}
 
-  /** Messente's answer for an omnimessage, straight from the API; records nothing. */
-  query(omnimessageId: string): Promise<DeliveryReport> {
-    return this.api.query(omnimessageId);
+  /**
+   * Messente's answer for an omnimessage, straight from the API; records nothing. With module
+   * option `accounts`, `account` names whose credentials ask.
+   */
+  query(omnimessageId: string, options: StatusQueryOptions = {}): Promise<DeliveryReport> {
+    return this.recorder.query(omnimessageId, options.account ?? null);
   }
 
   /** The latest accepted change of a message, from the store, or null. No API call. */
@@ -78,12 +85,14 @@ export class DeliveryStatusService {
   /**
    * The latest change of each message of an omnimessage: from the store when every known
    * message is final, otherwise from the API, whose answer is recorded first (firing the
-   * handlers for real changes).
+   * handlers for real changes). The API is asked with `account`'s credentials, by default
+   * those of the account its reports came with.
    */
-  async current(omnimessageId: string): Promise<DeliveryStatusChanged[]> {
+  async current(omnimessageId: string, options: StatusQueryOptions = {}): Promise<DeliveryStatusChanged[]> {
     const known = await this.forOmnimessage(omnimessageId);
     if (known.length > 0 && known.every((event) => event.isFinal)) return known;
-    await this.recorder.queryAndRecord(omnimessageId);
+    const account = options.account ?? known.find((event) => event.account !== null)?.account ?? null;
+    await this.recorder.queryAndRecord(omnimessageId, account);
     return this.forOmnimessage(omnimessageId);
   }
 
@@ -123,15 +132,19 @@ export class DeliveryStatusService {
     );
     // Messages the API still reports as not final stay the oldest unsettled ones: skipping
     // those asked about recently lets the others have their turn.
-    const omnimessageIds = [
-      ...new Set(unsettled.map(omnimessageIdOf).filter((id): id is string => id !== null)),
-    ]
+    // Each omnimessage is asked with the credentials of the account its reports came with.
+    const accountOf = new Map<string, string | null>();
+    for (const report of unsettled) {
+      const id = omnimessageIdOf(report);
+      if (id !== null && !accountOf.get(id)) accountOf.set(id, report.account ?? null);
+    }
+    const omnimessageIds = [...accountOf.keys()]
       .filter((id) => (this.lastAsked.get(id) ?? -Infinity) <= now - olderThanMs)
       .slice(0, limit);
     for (const id of omnimessageIds) this.lastAsked.set(id, now);
     const result = await lastValueFrom(
       from(omnimessageIds).pipe(
-        mergeMap((id) => this.reconcileOne(id), concurrency),
+        mergeMap((id) => this.reconcileOne(id, accountOf.get(id) ?? null), concurrency),
         reduce(
           (total, changes) => ({
             queried: total.queried + 1,
@@ -149,9 +162,9 @@ export class DeliveryStatusService {
   }
 
   /** Changes recorded for one omnimessage, or -1 when its query failed. */
-  private async reconcileOne(omnimessageId: string): Promise<number> {
+  private async reconcileOne(omnimessageId: string, account: string | null): Promise<number> {
     try {
-      return await this.recorder.queryAndRecord(omnimessageId);
+      return await this.recorder.queryAndRecord(omnimessageId, account);
     } catch (error) {
       // Not "asked" after all: the next pass may try it again.
       this.lastAsked.delete(omnimessageId);

@@ -17,6 +17,7 @@ import {
 import { MessenteApiError } from '../errors/messente-api.error.js';
 import type { DeliveryReport, DeliveryResult } from '../interfaces/delivery-report.interface.js';
 import type { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
+import type { MessenteCredentials } from '../interfaces/messente-dlr-options.interface.js';
 import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
 import { integerOrNull, stringOrNull, toPriceInfo } from '../payload/payload-fields.js';
 import { errorMessage } from '../utils/error-message.js';
@@ -47,6 +48,14 @@ export interface MessenteApiConfig {
   maxRetryDelayMs?: number;
 }
 
+/** Which API key a query uses: an account's credentials instead of the configured ones. */
+export interface ApiKeyChoice {
+  /** The credentials to use; undefined: the configured ones; null: none (the query is refused). */
+  credentials?: MessenteCredentials | null;
+  /** Whose credentials they are, for the error when there are none. */
+  account?: string | null;
+}
+
 /**
  * A typed client of Messente's `GET /omnimessage/{id}/status`, with a timeout per attempt,
  * retries with backoff on transient failures and `MessenteApiError` for everything else.
@@ -61,18 +70,22 @@ export class MessenteApiClient {
   ) {}
 
   /**
-   * Asks Messente for the delivery state of every message of an omnimessage.
+   * Asks Messente for the delivery state of every message of an omnimessage, with the
+   * configured credentials or those `key` chooses (an account's).
    * @throws TypeError when `omnimessageId` is not a UUID, Error when no credentials are
    * configured (neither sends a request), `MessenteApiError` when the API refused or failed.
    */
-  async query(omnimessageId: string): Promise<DeliveryReport> {
+  async query(omnimessageId: string, key: ApiKeyChoice = {}): Promise<DeliveryReport> {
     if (typeof omnimessageId !== 'string' || !UUID.test(omnimessageId)) {
       throw new TypeError(`omnimessageId must be a UUID, got ${JSON.stringify(omnimessageId)}`);
     }
-    const { credentials, timeoutMs } = this.config;
+    const { timeoutMs } = this.config;
+    const credentials = key.credentials === undefined ? this.config.credentials : key.credentials;
     if (!credentials) {
       throw new Error(
-        'Messente credentials are not configured: set `credentials` in MessenteDlrModule options',
+        key.account
+          ? `Messente credentials are not configured for account "${key.account}": set its \`credentials\``
+          : 'Messente credentials are not configured: set `credentials` in MessenteDlrModule options',
       );
     }
     const url = `${this.config.apiUrl.replace(/\/+$/, '')}/omnimessage/${omnimessageId}/status`;

@@ -9,6 +9,7 @@ import { parseRecipient, parseRef, parseSendAnswer } from '../payload/send-answe
 import { noTrackingMessage, trackingOf } from '../stores/tracking-of.js';
 import { errorMessage } from '../utils/error-message.js';
 import { ApiAnswerRecorderService } from './api-answer-recorder.service.js';
+import { DlrAccountsService } from '../accounts/dlr-accounts.service.js';
 import { StoreAvailabilityService } from './store-availability.service.js';
 
 /** Options of `DeliveryStatusService.track()`. */
@@ -19,7 +20,10 @@ export interface TrackOptions {
   to?: string;
   /** When a still pending outcome becomes overdue; default now + `tracking.overdueAfterMs`. */
   deadline?: Date;
-  /** The account it was sent with. */
+  /**
+   * The account it was sent with (module option `accounts`): the overdue check asks the status
+   * API with its credentials. One of the list's ids, or with the resolver form any valid id.
+   */
   account?: string;
 }
 
@@ -42,6 +46,7 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
     private readonly availability: StoreAvailabilityService,
     private readonly dispatcher: OutcomeDispatcherService,
     private readonly recorder: ApiAnswerRecorderService,
+    private readonly accounts: DlrAccountsService,
   ) {}
 
   /** See `DeliveryStatusService.track()`. */
@@ -49,7 +54,8 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
     const answer = parseSendAnswer(sent);
     const ref = parseRef(options.ref);
     const to = parseRecipient(options.to) ?? answer.to;
-    const account = options.account === undefined ? null : parseRef(options.account);
+    // Remembered so that the overdue check asks with this account's credentials.
+    const account = this.accounts.checkId(options.account);
     const deadline = options.deadline ?? new Date(Date.now() + this.options.tracking.overdueAfterMs);
     if (!(deadline instanceof Date) || Number.isNaN(deadline.getTime()))
       throw new TypeError('deadline must be a valid Date');
@@ -115,7 +121,7 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
     const candidates = await store.claimOverdue(started, SWEEP_BATCH, lease);
     const changes: OutcomeChange[] = [];
     for (const candidate of candidates) {
-      if (this.options.credentials) await this.askOnce(candidate.omnimessageId);
+      await this.askOnce(candidate.omnimessageId, candidate.account);
       const change = await store.markOverdue(candidate.omnimessageId, Date.now(), lease);
       if (change) changes.push(change);
     }
@@ -123,10 +129,14 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
     await Promise.all(changes.map((change) => this.dispatcher.dispatch(change)));
   }
 
-  /** Asks the status API about an overdue candidate; an error or a 404 does not hold it back. */
-  private async askOnce(omnimessageId: string): Promise<void> {
+  /**
+   * Asks the status API about an overdue candidate, with its account's credentials, when there
+   * are any; an error or a 404 does not hold it back.
+   */
+  private async askOnce(omnimessageId: string, account: string | null): Promise<void> {
     try {
-      await this.recorder.queryAndRecord(omnimessageId);
+      if (!(await this.accounts.credentialsFor(account))) return;
+      await this.recorder.queryAndRecord(omnimessageId, account);
     } catch (error) {
       this.logger.warn(`Status of overdue ${omnimessageId} unknown to the API: ${errorMessage(error)}`);
     }

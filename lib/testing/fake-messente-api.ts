@@ -18,6 +18,8 @@ export interface FakeMessenteApiOptions {
   username: string;
   /** The API password the fake accepts. */
   password: string;
+  /** Further API keys it accepts, for apps with several accounts (module option `accounts`). */
+  moreKeys?: readonly { readonly username: string; readonly password: string }[];
 }
 
 /** One request the fake received, whatever it answered. */
@@ -189,8 +191,10 @@ export class FakeMessenteApi {
     const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
     if (!match) return false;
     const given = Buffer.from(match[1]!, 'base64');
-    const expected = Buffer.from(`${this.options.username}:${this.options.password}`);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return [this.options, ...(this.options.moreKeys ?? [])].some((key) => {
+      const expected = Buffer.from(`${key.username}:${key.password}`);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
   }
 
   private answer(res: ServerResponse, status: number, body: unknown): void {
