@@ -26,7 +26,7 @@ export interface Statements {
 
 /**
  * Builds a stored report as JSON in SQL, so that `raw` comes back with its keys as received (and
- * `ref` when its message was tracked then).
+ * `ref` when its message was tracked then, `account` when it was recorded with one).
  */
 const REPORT = reportJsonOf('r');
 
@@ -42,7 +42,7 @@ export function statements(schema: string): Statements {
   return {
     record: make(
       'record',
-      `SELECT outcome, report, outcome_change FROM ${s}.record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `SELECT outcome, report, outcome_change FROM ${s}.record($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     ),
     complete: make('complete', `DELETE FROM ${s}.pending WHERE message_id = $1 AND status = $2`),
     release: make(

@@ -6,7 +6,8 @@ import { recordFunctionSql } from './postgres-record.sql.js';
  * The version of the schema this release writes; a later release migrates from the recorded one
  * by running the (idempotent) SQL again. 2 added the feed and search indexes, `reports.recipient`
  * and the `precedence` function; 3 added outcome tracking (the `outcomes`, `outcome_messages` and
- * `outcome_pending` tables, `reports.tracked` and `.ref`, and `record`'s outcome decision).
+ * `outcome_pending` tables, `reports.tracked`, `.ref` and `.account`, and `record`'s outcome decision and
+ * account; a version 3 of an earlier build, without `reports.account`, is upgraded in place too).
  */
 export const POSTGRES_DLR_SCHEMA_VERSION = 3;
 
@@ -111,6 +112,8 @@ CREATE INDEX IF NOT EXISTS pending_lease_idx ON ${s}.pending (lease_until);
 -- Version 3: whether the message was tracked when the report was recorded, and its ref then.
 ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS tracked boolean NOT NULL DEFAULT false;
 ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS ref text;
+-- The account whose secret verified the report (module option accounts), or NULL without one.
+ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS account text;
 ${outcomeSchemaSql(s)}${recordFunctionSql(s)}
 INSERT INTO ${s}.schema_version (version) VALUES (${POSTGRES_DLR_SCHEMA_VERSION}) ON CONFLICT DO NOTHING;
 `;

@@ -86,6 +86,7 @@ export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
     raw: Readonly<Record<string, unknown>>,
     receivedAt: number,
     leaseMs: number,
+    account?: string,
   ): Promise<RecordResult> {
     if (!Number.isFinite(receivedAt) || !Number.isFinite(leaseMs)) {
       throw new TypeError('PostgresDlrStore: receivedAt and leaseMs must be finite numbers');
@@ -106,6 +107,7 @@ export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
       typeof raw['to'] === 'string' && raw['to'].length <= MAX_PHONE ? toDbText(raw['to']) : null,
       // The err a tracked message keeps, read as the other stores read it.
       integerOrNull(raw['err']),
+      account === undefined ? null : toDbText(account),
     ];
     const [row] = (await this.run(this.sql.record, values)).rows as {
       outcome: RecordOutcome;
@@ -116,13 +118,11 @@ export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
     if (report === null) return { outcome, report: null };
     // The report's key is this call's: no need to read it back from the row.
     const { raw: stored, receivedAt: storedAt, previousStatus } = report;
-    const base = { messageId, status, raw: stored, receivedAt: storedAt, previousStatus };
+    const base = decoded(report, { messageId, status, raw: stored, receivedAt: storedAt, previousStatus });
     // A report of an untracked message keeps the shape it had before tracking existed.
-    if (!('ref' in report)) return { outcome, report: base };
-    const tracked: StoredReport = { ...base, ref: report.ref == null ? null : fromDbText(report.ref) };
-    return outcome === 'change'
-      ? { outcome, report: tracked, outcomeChange: changeOrNull(change) }
-      : { outcome, report: tracked };
+    return outcome === 'change' && 'ref' in report
+      ? { outcome, report: base, outcomeChange: changeOrNull(change) }
+      : { outcome, report: base };
   }
 
   /** {@inheritDoc DlrStore.complete} */
@@ -315,15 +315,24 @@ function keyValues(key: PendingKey): [string, string] {
   return [toDbText(key.messageId), toDbText(key.status)];
 }
 
-/** A report as the schema's JSON has it: `ref` (as stored) only when its message was tracked. */
-type StoredJson = UnidentifiedReport & { readonly ref?: string | null };
+/**
+ * A report as the schema's JSON has it: `ref` (as stored) only when its message was tracked,
+ * `account` (as stored) only when it was recorded with one.
+ */
+type StoredJson = UnidentifiedReport & { readonly ref?: string | null; readonly account?: string | null };
 
 function reports(result: QueryResult): StoredReport[] {
-  return (result.rows as { report: StoredJson }[]).map(({ report }) =>
-    'ref' in report
-      ? { ...identified(report), ref: report.ref == null ? null : fromDbText(report.ref) }
-      : identified(report),
-  );
+  return (result.rows as { report: StoredJson }[]).map(({ report }) => decoded(report, identified(report)));
+}
+
+/** `base` with the `ref` and `account` that `report` has (decoded), and no key it lacks. */
+function decoded(report: StoredJson, base: StoredReport): StoredReport {
+  // Most reports have neither: their object is the one built already.
+  if (!('ref' in report) && !('account' in report)) return base;
+  const full: { -readonly [K in keyof StoredReport]: StoredReport[K] } = { ...base };
+  if ('ref' in report) full.ref = report.ref == null ? null : fromDbText(report.ref);
+  if ('account' in report) full.account = report.account == null ? null : fromDbText(report.account);
+  return full;
 }
 
 function isRetryable(error: unknown): boolean {

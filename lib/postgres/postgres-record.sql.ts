@@ -2,9 +2,9 @@ import { LINK_LOCK_CLASS } from './postgres-outcome.sql.js';
 
 /**
  * A stored report as JSON, from the columns `raw`, `received_at`, `previous_status`, `tracked`,
- * `ref` of `r` (a row alias or, in `record`, the values themselves): `ref` is there only when
- * the message was tracked when the report was recorded, so that an untracked report keeps the
- * shape it had before tracking existed.
+ * `ref`, `account` of `r` (a row alias or, in `record`, the values themselves): `ref` is there only
+ * when the message was tracked when the report was recorded, and `account` only when the report
+ * was recorded with one, so that other reports keep the shape they had before either existed.
  */
 export function reportJsonSql(r: {
   raw: string;
@@ -12,9 +12,15 @@ export function reportJsonSql(r: {
   previousStatus: string;
   tracked: string;
   ref: string;
+  account: string;
 }): string {
-  const base = `'raw', ${r.raw}, 'receivedAt', ${r.receivedAt}, 'previousStatus', ${r.previousStatus}`;
-  return `CASE WHEN ${r.tracked} THEN json_build_object(${base}, 'ref', ${r.ref}) ELSE json_build_object(${base}) END`;
+  const json = (extra = '') =>
+    `json_build_object('raw', ${r.raw}, 'receivedAt', ${r.receivedAt}, 'previousStatus', ${r.previousStatus}${extra})`;
+  const ref = `, 'ref', ${r.ref}`;
+  const account = `, 'account', ${r.account}`;
+  // The common case (no account, untracked) is decided by the first test.
+  return `CASE WHEN ${r.account} IS NULL THEN CASE WHEN ${r.tracked} THEN ${json(ref)} ELSE ${json()} END
+    WHEN ${r.tracked} THEN ${json(ref + account)} ELSE ${json(account)} END`;
 }
 
 /** `reportJsonSql` of the row alias `alias` of `reports`. */
@@ -25,11 +31,20 @@ export const reportJsonOf = (alias: string) =>
     previousStatus: `${alias}.previous_status`,
     tracked: `${alias}.tracked`,
     ref: `${alias}.ref`,
+    account: `${alias}.account`,
   });
 
 /**
- * The `record` function of schema version 3, in the quoted schema `s`, and the signatures of the
- * releases before, kept as wrappers for instances of those releases still running during a
+ * The argument types of the current `record` function, for `to_regprocedure`: a schema at
+ * version 3 without it was created by an earlier build of this release, and is brought up to
+ * date by running the (idempotent) schema SQL again.
+ */
+export const RECORD_ARGUMENTS =
+  'json, text, text, text, bigint, bigint, smallint, boolean, text, double precision, text';
+
+/**
+ * The `record` function of schema version 3 (with the account the report was verified with), in
+ * the quoted schema `s`, and the signatures of the releases (and earlier builds of 3) before, kept as wrappers for instances of those releases still running during a
  * rolling upgrade: their reports then settle tracked outcomes too (the outcome change they
  * cause stays pending until its lease ends, and a sweep of this release dispatches it).
  */
@@ -41,6 +56,7 @@ export function recordFunctionSql(s: string): string {
       previousStatus: previous,
       tracked: 'v_tracked',
       ref: 'v_ref',
+      account: 'p_account',
     });
   // Is the message tracked, and with which ref? For an untracked message (most), one probe of
   // outcome_messages_message_idx that finds nothing.
@@ -59,7 +75,7 @@ export function recordFunctionSql(s: string): string {
 CREATE OR REPLACE FUNCTION ${s}.record(
   p_raw json, p_message_id text, p_status text, p_omnimessage_id text,
   p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean, p_recipient text,
-  p_err double precision
+  p_err double precision, p_account text
 ) RETURNS TABLE (outcome text, report json, outcome_change json) LANGUAGE plpgsql AS $$
 DECLARE
   m record;
@@ -78,8 +94,8 @@ BEGIN
       -- A track() running now cannot see this new row: this lock (see track) orders the two.
       PERFORM pg_advisory_xact_lock(${LINK_LOCK_CLASS}, hashtext(p_message_id));
       ${lookup}
-      INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient, tracked, ref)
-        VALUES (p_message_id, p_status, p_raw, p_received_at, NULL, p_recipient, v_tracked, v_ref);
+      INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient, tracked, ref, account)
+        VALUES (p_message_id, p_status, p_raw, p_received_at, NULL, p_recipient, v_tracked, v_ref, p_account);
       INSERT INTO ${s}.pending (message_id, status, lease_until) VALUES (p_message_id, p_status, p_lease_until);
       ${settle}
       RETURN QUERY SELECT 'change'::text, ${reportOf('NULL::text')}, v_change;
@@ -105,8 +121,8 @@ BEGIN
 
   -- The row lock above orders this lookup after any track() that read the message's status.
   ${lookup}
-  INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient, tracked, ref)
-    VALUES (p_message_id, p_status, p_raw, p_received_at, m.status, p_recipient, v_tracked, v_ref);
+  INSERT INTO ${s}.reports (message_id, status, raw, received_at, previous_status, recipient, tracked, ref, account)
+    VALUES (p_message_id, p_status, p_raw, p_received_at, m.status, p_recipient, v_tracked, v_ref, p_account);
   IF p_precedence < m.precedence THEN
     UPDATE ${s}.messages SET updated_at = greatest(updated_at, p_received_at) WHERE message_id = p_message_id;
     RETURN QUERY SELECT 'stale'::text, NULL::json, NULL::json;
@@ -122,13 +138,23 @@ BEGIN
 END
 $$;
 
+-- The signature of earlier builds of version 3, without the account.
+CREATE OR REPLACE FUNCTION ${s}.record(
+  p_raw json, p_message_id text, p_status text, p_omnimessage_id text,
+  p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean, p_recipient text,
+  p_err double precision
+) RETURNS TABLE (outcome text, report json, outcome_change json) LANGUAGE sql AS $$
+  SELECT r.outcome, r.report, r.outcome_change FROM ${s}.record(p_raw, p_message_id, p_status,
+    p_omnimessage_id, p_received_at, p_lease_until, p_precedence, p_final, p_recipient, p_err, NULL::text) r
+$$;
+
 -- Version 2's signature (release before), for its instances during a rolling upgrade.
 CREATE OR REPLACE FUNCTION ${s}.record(
   p_raw json, p_message_id text, p_status text, p_omnimessage_id text,
   p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean, p_recipient text
 ) RETURNS TABLE (outcome text, report json) LANGUAGE sql AS $$
   SELECT r.outcome, r.report FROM ${s}.record(p_raw, p_message_id, p_status, p_omnimessage_id,
-    p_received_at, p_lease_until, p_precedence, p_final, p_recipient, ${s}.err_of(p_raw)) r
+    p_received_at, p_lease_until, p_precedence, p_final, p_recipient, ${s}.err_of(p_raw), NULL::text) r
 $$;
 
 -- Version 1's signature, likewise (it never kept the recipient).
@@ -137,7 +163,7 @@ CREATE OR REPLACE FUNCTION ${s}.record(
   p_received_at bigint, p_lease_until bigint, p_precedence smallint, p_final boolean
 ) RETURNS TABLE (outcome text, report json) LANGUAGE sql AS $$
   SELECT r.outcome, r.report FROM ${s}.record(p_raw, p_message_id, p_status, p_omnimessage_id,
-    p_received_at, p_lease_until, p_precedence, p_final, NULL::text, ${s}.err_of(p_raw)) r
+    p_received_at, p_lease_until, p_precedence, p_final, NULL::text, ${s}.err_of(p_raw), NULL::text) r
 $$;
 `;
 }

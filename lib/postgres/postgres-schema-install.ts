@@ -2,6 +2,7 @@ import type { QueryResultRow } from 'pg';
 import { errorMessage } from '../utils/error-message.js';
 import { POSTGRES_DLR_SCHEMA_VERSION, postgresDlrSchemaSql, quoteSchema } from './postgres-dlr.schema.js';
 import { type PostgresPool, unavailable } from './postgres-pool.js';
+import { RECORD_ARGUMENTS } from './postgres-record.sql.js';
 
 /** Creating the schema (waiting for another instance doing it included) may take this long. */
 const SCHEMA_TIMEOUT_MS = 30_000;
@@ -10,7 +11,7 @@ const SCHEMA_TIMEOUT_MS = 30_000;
  * Creates or upgrades `schema` to `POSTGRES_DLR_SCHEMA_VERSION` under a transaction-scoped
  * advisory lock, so that instances starting together do it once: the first creates (or
  * upgrades, by running the idempotent SQL again), the others find it done. A schema of a newer
- * release is refused.
+ * release is refused; one at this version from an earlier build (without the account) is upgraded.
  */
 export async function installSchema(pool: PostgresPool, schema: string): Promise<void> {
   const deadline = Date.now() + SCHEMA_TIMEOUT_MS;
@@ -36,7 +37,15 @@ export async function installSchema(pool: PostgresPool, schema: string): Promise
           `${POSTGRES_DLR_SCHEMA_VERSION}; upgrade nestjs-messente-dlr`,
       );
     }
-    if (version !== POSTGRES_DLR_SCHEMA_VERSION) await query(postgresDlrSchemaSql(schema));
+    // A version 3 of an earlier build of this release lacks the account: its `record` has fewer arguments.
+    const current =
+      version === POSTGRES_DLR_SCHEMA_VERSION &&
+      (
+        await query<{ found: boolean }>(`SELECT to_regprocedure($1) IS NOT NULL AS found`, [
+          `${s}.record(${RECORD_ARGUMENTS})`,
+        ])
+      ).rows[0]!.found;
+    if (!current) await query(postgresDlrSchemaSql(schema));
     await query('COMMIT');
   } catch (error) {
     failed = error;

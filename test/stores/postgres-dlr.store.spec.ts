@@ -339,6 +339,32 @@ describeWithPostgres('PostgresDlrStore', () => {
     );
   });
 
+  it('upgrades in place a version 3 of an earlier build, without the account: old rows read as none', async () => {
+    const early = schema();
+    await admin.query(postgresDlrSchemaSql(early));
+    // What an earlier build of version 3 created: no reports.account, no record(…, account).
+    await admin.query(
+      `DROP FUNCTION ${early}.record(json, text, text, text, bigint, bigint, smallint, boolean, text, double precision, text);
+       ALTER TABLE ${early}.reports DROP COLUMN account;
+       INSERT INTO ${early}.messages (message_id, status, precedence, final, received_at, updated_at)
+         VALUES ('early-1', 'DELIVRD', 3, true, 1, 1);
+       INSERT INTO ${early}.reports (message_id, status, raw, received_at)
+         VALUES ('early-1', 'DELIVRD', '{"message_id":"early-1","status":"DELIVRD"}', 1);`,
+    );
+    const dlrStore = store({ schema: early });
+    const recorded = await dlrStore.record(dlr('early-2'), past(), LONG, 'shop-ee');
+    expect(recorded.report?.account).toBe('shop-ee');
+    expect(await dlrStore.latest('early-1')).not.toHaveProperty('account');
+    expect((await dlrStore.latest('early-2'))?.account).toBe('shop-ee');
+    // The earlier build's signature, still called during a rolling upgrade, records without one.
+    const { rows } = await admin.query(
+      `SELECT outcome FROM ${early}.record($1, $2, 'DELIVRD', NULL, $3, $4, 3::smallint, true, NULL, NULL)`,
+      [JSON.stringify(dlr('early-3')), 'early-3', past(), past() + LONG],
+    );
+    expect(rows).toEqual([{ outcome: 'change' }]);
+    expect(await dlrStore.latest('early-3')).not.toHaveProperty('account');
+  });
+
   it('upgrades a database of schema version 1: rows written before are in the feed and found', async () => {
     const upgraded = schema();
     const v1 = readFileSync(new URL('fixtures/postgres-schema-v1.sql', import.meta.url), 'utf8');
