@@ -42,11 +42,6 @@ export class DlrAccountsService {
     return this.resolver !== null;
   }
 
-  /** The list form's accounts, in order; empty with the resolver form or without `accounts`. */
-  get listed(): readonly ResolvedAccount[] {
-    return [...this.byId.values()];
-  }
-
   /**
    * The account of an id, or null when there is none. The resolver is asked only for an id
    * that follows the id rule. Rejects with `AccountLookupError` when the resolver failed.

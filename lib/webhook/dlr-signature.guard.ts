@@ -84,7 +84,7 @@ export class DlrSignatureGuard implements CanActivate {
   }
 
   private matched(request: DlrHttpRequest, account: ResolvedAccount, position: number): void {
-    setReportAccount(request, account.id);
+    setReportAccount(request, account.id, position);
     this.stats.secretMatched(account.id, position, account.secrets.length);
   }
 

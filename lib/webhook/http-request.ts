@@ -11,8 +11,11 @@ export interface DlrHttpRequest {
   readonly params?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Where the signature guard leaves the account whose secret matched; a symbol, so no app code clashes. */
+/** Where the signature guard leaves whose secret matched; symbols, so no app code clashes. */
 const REPORT_ACCOUNT = Symbol('messente.dlr.account');
+const SECRET_POSITION = Symbol('messente.dlr.secretPosition');
+
+type MarkedRequest = DlrHttpRequest & { [REPORT_ACCOUNT]?: string; [SECRET_POSITION]?: number };
 
 /** The first value of a header, or undefined. */
 export function headerValue(request: DlrHttpRequest, name: string): string | undefined {
@@ -20,12 +23,21 @@ export function headerValue(request: DlrHttpRequest, name: string): string | und
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Notes on the request which account's secret verified it. */
-export function setReportAccount(request: DlrHttpRequest, account: string): void {
-  (request as DlrHttpRequest & { [REPORT_ACCOUNT]?: string })[REPORT_ACCOUNT] = account;
+/**
+ * Notes on the request which account's secret verified it, and that secret's position among
+ * the account's secrets. Only with module option `accounts`: the path without them sets nothing.
+ */
+export function setReportAccount(request: DlrHttpRequest, account: string, position: number): void {
+  (request as MarkedRequest)[REPORT_ACCOUNT] = account;
+  (request as MarkedRequest)[SECRET_POSITION] = position;
 }
 
 /** The account whose secret verified the request, or null without module option `accounts`. */
 export function reportAccountOf(request: DlrHttpRequest): string | null {
-  return (request as DlrHttpRequest & { [REPORT_ACCOUNT]?: string })[REPORT_ACCOUNT] ?? null;
+  return (request as MarkedRequest)[REPORT_ACCOUNT] ?? null;
+}
+
+/** The position of the secret that verified the request among its account's, or null without accounts. */
+export function secretPositionOf(request: DlrHttpRequest): number | null {
+  return (request as MarkedRequest)[SECRET_POSITION] ?? null;
 }

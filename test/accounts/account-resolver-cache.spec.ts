@@ -1,11 +1,15 @@
 import { AccountLookupError, AccountResolverCache } from '../../lib/accounts/account-resolver-cache.js';
 import type { MessenteDlrAccountSecrets } from '../../lib/interfaces/messente-dlr-account.interface.js';
 
-function cacheOf(resolve: (id: string) => Promise<MessenteDlrAccountSecrets | null>, maxCached = 10_000) {
+function cacheOf(
+  resolve: (id: string) => Promise<MessenteDlrAccountSecrets | null>,
+  maxCached = 10_000,
+  cacheTtlMs = 60_000,
+) {
   return new AccountResolverCache({
     kind: 'resolver',
     resolve,
-    cacheTtlMs: 60_000,
+    cacheTtlMs,
     maxCached,
     timeoutMs: 200,
   });
@@ -25,6 +29,24 @@ describe('AccountResolverCache', () => {
     expect(calls).toHaveLength(10_000);
     await cache.lookup('t-0');
     expect(calls).toHaveLength(10_001);
+  });
+
+  it('asks again once cacheTtlMs has passed', async () => {
+    let calls = 0;
+    const cache = cacheOf(
+      async () => {
+        calls++;
+        return null;
+      },
+      10,
+      30,
+    );
+    await cache.lookup('t-1');
+    await cache.lookup('t-1');
+    expect(calls).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await cache.lookup('t-1');
+    expect(calls).toBe(2);
   });
 
   it('shares one call among concurrent lookups, and caches null answers', async () => {
