@@ -30,6 +30,8 @@ ${body}`;
 /**
  * Records one report: dedup, precedence, latest, history, omnimessage index, pending mark, the
  * feed (the bucket's last ${MAX_RECENT} changes), the search index (see `RedisDlrKeys.find`), TTLs.
+ * ARGV 1–13 as unpacked below; ARGV[14], the account as a JSON string, is kept in the report's
+ * JSON ('' or absent: none, and the report has no `account`).
  */
 export const RECORD = script('messenteDlrRecord', 8, recordLua());
 
@@ -48,7 +50,8 @@ export interface RecordHooks {
 /** The body of the record script, with the tracking hooks or without (the `RECORD` of today). */
 export function recordLua(hooks: RecordHooks = { link: '', ref: '', outcome: '' }): string {
   return `
-local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl, findTtl, byId, byOmni, byTo = unpack(ARGV)
+local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl, findTtl, byId, byOmni, byTo, account =
+  unpack(ARGV)
 local msg, hist, omni, leases, pending, unsettled, recent, find = unpack(KEYS)
 if redis.call('HSETNX', msg, 'seen:' .. status, '1') == 0 then
   local lease = redis.call('ZSCORE', leases, member)
@@ -61,7 +64,8 @@ end
 local previous = redis.call('HGET', msg, 'status')
 ${hooks.link}
 local report = '{"raw":' .. raw .. ',"receivedAt":' .. now .. ',"previousStatus":'
-  .. (previous and cjson.encode(previous) or 'null')${hooks.ref} .. '}'
+  .. (previous and cjson.encode(previous) or 'null')${hooks.ref}
+  .. ((account and account ~= '') and (',"account":' .. account) or '') .. '}'
 redis.call('RPUSH', hist, report)
 redis.call('LTRIM', hist, -tonumber(maxHistory), -1)
 redis.call('EXPIRE', msg, ttl)
@@ -214,19 +218,22 @@ export function scriptOn(client: object, script: Script): ScriptCall {
 }
 
 /**
- * A report as `RECORD` writes it (JSON of its raw body, time, previous status and, when its
- * message is tracked, the ref), with its
- * identity: read from `raw`, or given by a caller that knows it already (`record()`).
+ * A report as `RECORD` writes it (JSON of its raw body, time, previous status, when its message
+ * is tracked the ref, and when it was recorded with one the account), with its identity: read
+ * from `raw`, or given by a caller that knows it already (`record()`).
  */
 export function parseReport(json: string, messageId?: string, status?: string): StoredReport {
   const report = JSON.parse(json) as UnidentifiedReport;
-  const { raw, receivedAt, previousStatus, ref } = report;
-  const base =
+  const { raw, receivedAt, previousStatus, ref, account } = report;
+  const base: { -readonly [K in keyof StoredReport]: StoredReport[K] } =
     messageId === undefined || status === undefined
       ? identified(report)
       : { messageId, status, raw, receivedAt, previousStatus };
   // A report of a tracked message carries its ref (null included); the others leave it out.
-  return ref === undefined ? base : { ...base, ref };
+  if (ref !== undefined) base.ref = ref;
+  // Only a report recorded with an account has one (reports stored before accounts have none).
+  if (typeof account === 'string') base.account = account;
+  return base;
 }
 
 /** The reports of a reply that lists them. */

@@ -94,6 +94,7 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     raw: Readonly<Record<string, unknown>>,
     receivedAt: number,
     leaseMs: number,
+    account?: string,
   ): Promise<RecordResult> {
     if (!Number.isFinite(receivedAt) || !Number.isFinite(leaseMs)) {
       throw new TypeError(`RedisDlrStore: receivedAt and leaseMs must be finite numbers`);
@@ -117,11 +118,11 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
       String(ttlSeconds + periodSeconds(ttlSeconds)),
       ...searchEntries(messageId, omnimessageId, raw['to']),
     ];
-    // On standalone Redis the same script also decides the outcome of a tracked message.
-    const extras = this.outcomes.recordExtras(messageId, omnimessageId, raw);
-    const script = extras === null ? RECORD : RECORD_TRACKED;
-    keys.push(...(extras?.keys ?? []));
-    args.push(...(extras?.args ?? []));
+    // The account, and on standalone Redis what lets the same script decide a tracked message's outcome.
+    const extras = this.outcomes.recordExtras(messageId, omnimessageId, raw, account);
+    const script = this.outcomes.linked ? RECORD_TRACKED : RECORD;
+    keys.push(...extras.keys);
+    args.push(...extras.args);
     return this.call(async () => {
       const reply = await (waitForReplicas > 0
         ? runReplicated(this.client, script, keys, args, {
@@ -130,7 +131,7 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
           })
         : scriptOn(this.client, script)(...keys, ...args));
       const [outcome, json, change, relink] = reply as [RecordOutcome, string?, string?, string?];
-      // The report's key is this call's: the stored JSON is parsed for the rest only.
+      // The report's key is this call's: the stored JSON is parsed for the rest (ref, account).
       const report = json === undefined ? null : parseReport(json, messageId, status);
       // Untracked reports (no ref) keep the answer of a store without tracking.
       if (outcome !== 'change' || report?.ref === undefined) return { outcome, report };

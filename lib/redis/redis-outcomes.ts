@@ -53,20 +53,25 @@ export class RedisOutcomes {
   }
 
   /**
-   * What `RECORD_TRACKED` takes beyond `RECORD`'s KEYS and ARGV for a report, or null on a
-   * cluster (where `RECORD` runs: nothing is tracked there). The outcome keys are those of the
-   * report's `omnimessage_id`, since KEYS must be known before the script reads the link.
+   * The KEYS and ARGV of the record script beyond `RECORD`'s first 8 KEYS and 13 ARGV: ARGV 14,
+   * the account's JSON ('' for none), then on standalone Redis (`linked`) what `RECORD_TRACKED`
+   * takes. On a cluster (where `RECORD` runs: nothing is tracked there) a report without an
+   * account gets none of them, so that it costs what it did before accounts. The outcome keys
+   * are those of the report's `omnimessage_id`, since KEYS must be known before the script
+   * reads the link.
    */
   recordExtras(
     messageId: string,
     omnimessageId: string | null,
     raw: Readonly<Record<string, unknown>>,
-  ): { keys: string[]; args: string[] } | null {
-    if (!this.linked) return null;
+    account: string | undefined,
+  ): { keys: string[]; args: string[] } {
+    const accountArg = account === undefined ? '' : JSON.stringify(account);
+    if (!this.linked) return { keys: [], args: account === undefined ? [] : [accountArg] };
     const err = integerOrNull(raw['err']);
     return {
       keys: [this.keys.link(messageId), ...this.keys.outcomeKeys(omnimessageId ?? '')],
-      args: [err === null ? '' : String(err), omnimessageId ?? ''],
+      args: [accountArg, err === null ? '' : String(err), omnimessageId ?? ''],
     };
   }
 

@@ -81,7 +81,8 @@ function outcomeScript(name: string, numberOfKeys: number | undefined, body: str
  * `RECORD` that also decides the outcome of a tracked message, in the same step. KEYS 1–8 are
  * `RECORD`'s; 9 is the message's link (its bucket), 10–13 the outcome keys of the report's
  * `omnimessage_id` (that omnimessage's bucket, another slot: standalone Redis only). ARGV
- * 1–13 are `RECORD`'s, 14 the report's `err` ('' for none), 15 its omnimessage id ('').
+ * 1–14 are `RECORD`'s (14, the account, is '' for none), 15 the report's `err` ('' for none),
+ * 16 its omnimessage id ('').
  * An untracked report costs one GET more. Answers `RECORD`'s reply; a change of a tracked
  * message adds the outcome change's JSON (''), and, when the report names another omnimessage
  * than the one its message was tracked in (or none), '' and the tracked omnimessage's id
@@ -98,10 +99,10 @@ if linked then
 end`,
     ref: ` .. (linked and (',"ref":' .. cjson.encode(linked[2])) or '')`,
     outcome: `if linked then
-  if linked[1] ~= ARGV[15] then return { 'change', report, '', linked[1] } end
+  if linked[1] ~= ARGV[16] then return { 'change', report, '', linked[1] } end
   local stored = redis.call('GET', KEYS[10])
   if stored then
-    local err = ARGV[14] == '' and cjson.null or tonumber(ARGV[14])
+    local err = ARGV[15] == '' and cjson.null or tonumber(ARGV[15])
     local _, change = reported(cjson.decode(stored), id, status, err, tonumber(now),
       KEYS[10], KEYS[11], KEYS[12], KEYS[13], leaseUntil, ttl)
     return { 'change', report, change }

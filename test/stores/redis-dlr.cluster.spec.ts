@@ -9,6 +9,7 @@ import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.j
 import { waitFor } from '../support/app.js';
 import { describeWithRedis } from '../support/redis-server.js';
 import { sendInput, sentReport } from '../../lib/testing/dlr-store-contract.tracking.js';
+import { dlr } from '../support/store-races.js';
 
 const LONG = 3_600_000;
 const STATUSES = ['ACCEPTD', 'ACK', 'UNKNOWN', 'DELIVRD', 'FAILED', 'SEEN', 'SOMETHING_NEW'];
@@ -119,6 +120,26 @@ describeWithRedis('RedisDlrStore on Redis Cluster', () => {
     // EVALSHA, or EVAL on a connection's first call of the script: one of them per report.
     expect(commands.filter((command) => command.name !== 'evalsha' && command.name !== 'eval')).toEqual([]);
     expect(commands).toHaveLength(200);
+  });
+
+  it('keeps the account in the record script call, and sends no account argument without one', async () => {
+    const dlrStore = store();
+    const T = Date.now() - LONG;
+    await dlrStore.record(dlr('acc-cluster-warm-up'), T, LONG);
+    const withAccount = await sent(() => dlrStore.record(dlr('acc-cluster'), T, 10, 'shop-lt'));
+    const without = await sent(() => dlrStore.record(dlr('acc-cluster-plain'), T, LONG));
+    // EVALSHA, or EVAL on a connection's first call of the script: one call per report.
+    const names = [...withAccount, ...without].map((command) => command.name.replace('evalsha', 'eval'));
+    expect(names).toEqual(['eval', 'eval']);
+    // KEYS count, 8 KEYS, 13 ARGV, and the account's JSON only when there is one.
+    expect(withAccount[0]!.args).toHaveLength(1 + 1 + 8 + 14);
+    expect(withAccount[0]!.args.at(-1)).toBe('"shop-lt"');
+    expect(without[0]!.args).toHaveLength(1 + 1 + 8 + 13);
+    const redelivered = await dlrStore.record(dlr('acc-cluster'), T + 20, LONG, 'shop-lt');
+    expect(redelivered).toMatchObject({ outcome: 'redelivery', report: { account: 'shop-lt' } });
+    expect(redelivered.report).not.toHaveProperty('ref');
+    expect((await dlrStore.history('acc-cluster'))[0]?.account).toBe('shop-lt');
+    expect(await dlrStore.latest('acc-cluster-plain')).not.toHaveProperty('account');
   });
 
   it('refuses track() with an error naming the Cluster limitation, and keeps recording reports untracked', async () => {

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RecordResult, StoredReport } from '../../lib/interfaces/dlr-store.interface.js';
 import { RedisDlrStore, type RedisDlrStoreOptions } from '../../lib/redis/index.js';
+import { DEFAULT_BUCKETS, RedisDlrKeys } from '../../lib/redis/redis-dlr.keys.js';
 import { type RedisServer, describeWithRedis, startRedisServer } from '../support/redis-server.js';
 import { dlr, expectExclusiveClaims, expectOneChangePerReport } from '../support/store-races.js';
 import type { OutcomeChange, TrackInput } from '../../lib/interfaces/outcome-store.interface.js';
@@ -228,6 +229,48 @@ describeWithRedis('RedisDlrStore', () => {
     // The report keeps its ref wherever it is read back; an untracked one has none.
     expect((await dlrStore.latest(input.messages[1]!.messageId))?.ref).toBe('rt-order');
     expect(await dlrStore.latest('warm-up')).not.toHaveProperty('ref');
+  });
+
+  it('keeps the account in the record script call, tracked or not; reports stored without one have none', async () => {
+    const keyPrefix = prefix();
+    const dlrStore = store({ keyPrefix });
+    const T = past();
+    const account = 'shop "ee" \\ ✓ ü';
+    const input = sendInput(T, LONG, ['sms'], { ref: 'acc-order' });
+    await dlrStore.track(input, T, LONG);
+    await dlrStore.record(dlr('acc-warm-up'), T, LONG);
+    let results: RecordResult[] = [];
+    const byClient = await commandsByClient(server.url, async () => {
+      results = [
+        await dlrStore.record(sentReport(input, 0, 'DELIVRD'), T + 1, 10, account),
+        await dlrStore.record(dlr('acc-untracked', 'ACK'), T + 2, LONG, account),
+      ];
+    });
+    const { lua, ...clients } = Object.fromEntries(byClient);
+    expect(lua?.length).toBeGreaterThan(0);
+    expect(Object.values(clients)).toEqual([['evalsha', 'evalsha']]);
+    expect(results[0]!.report).toMatchObject({ ref: 'acc-order', account });
+    expect(results[0]!.outcomeChange?.outcome).toMatchObject({ result: 'delivered', deliveredVia: 'sms' });
+    expect(results[1]!.report).toMatchObject({ account });
+    expect(results[1]!.report).not.toHaveProperty('ref');
+    const messageId = input.messages[0]!.messageId;
+    // A redelivery answers the pending report as stored, account included.
+    const redelivered = await dlrStore.record(sentReport(input, 0, 'DELIVRD'), T + 20, LONG, account);
+    expect(redelivered).toMatchObject({ outcome: 'redelivery', report: { account, ref: 'acc-order' } });
+    expect((await dlrStore.unsettled(Date.now(), 10)).map((report) => report.account)).toEqual([account]);
+    expect((await dlrStore.latest(messageId))?.account).toBe(account);
+    // Without an account the report is stored as before, and one stored before reads without one.
+    const plain = await dlrStore.record(dlr('acc-plain'), T + 3, LONG);
+    expect(plain.report).not.toHaveProperty('account');
+    const keys = new RedisDlrKeys(keyPrefix, DEFAULT_BUCKETS);
+    expect(await admin.hget(keys.message('acc-plain'), 'latest')).not.toContain('account');
+    const legacy = { raw: dlr('acc-legacy'), receivedAt: T, previousStatus: null };
+    await admin.hset(keys.message('acc-legacy'), 'status', 'DELIVRD', 'latest', JSON.stringify(legacy));
+    expect(await dlrStore.latest('acc-legacy')).toEqual({
+      messageId: 'acc-legacy',
+      status: 'DELIVRD',
+      ...legacy,
+    });
   });
 
   it('applies a report that names no omnimessage (or another) to the outcome its message was tracked in', async () => {
