@@ -2,6 +2,7 @@ import type { DlrStore, StoredReport } from '../interfaces/dlr-store.interface.j
 import { type ContractContext, dlr, ids } from './dlr-store-contract.context.js';
 import { describeFeedAndSearch } from './dlr-store-contract.feed.js';
 import { describeTracking } from './dlr-store-contract.tracking.js';
+import { describeAccounts } from './dlr-store-contract.accounts.js';
 import { testRunnerGlobals } from './test-runner-globals.js';
 
 /** How `describeDlrStoreContract` gets and disposes of the store under test. */
@@ -19,7 +20,8 @@ export interface DlrStoreContractOptions {
 /**
  * Registers, in a `describe(name)` block, the tests every `DlrStore` must pass: the change
  * semantics (dedup, precedence, stale reports), leases, claims and redeliveries, the queries,
- * the feed and the search, odd ids (NUL, `__proto__`, any Unicode), and with `tracking` the
+ * the feed and the search, odd ids (NUL, `__proto__`, any Unicode), the account kept with each
+ * report, and with `tracking` the
  * outcomes of tracked sends. Call it at the top level
  * of a jest test file (or vitest's, with `globals: true`) with a factory of fresh, empty stores;
  * see docs/writing-a-store.md. `nestjs-messente-dlr`'s own stores run through it.
@@ -46,6 +48,7 @@ export function describeDlrStoreContract(name: string, options: DlrStoreContract
     describeLeases(context);
     describeQueries(context);
     describeFeedAndSearch(context);
+    describeAccounts(context);
     if (options.tracking) describe('tracking (DlrOutcomeStore)', () => describeTracking(context));
   });
 }

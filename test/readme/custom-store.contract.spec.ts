@@ -11,8 +11,9 @@ class LoggingDlrStore extends InMemoryDlrStore {
     raw: Readonly<Record<string, unknown>>,
     receivedAt: number,
     leaseMs: number,
+    account?: string,
   ): Promise<RecordResult> {
-    const result = await super.record(raw, receivedAt, leaseMs);
+    const result = await super.record(raw, receivedAt, leaseMs, account);
     this.decisions.push(`${String(raw['message_id'])} ${result.outcome}`);
     return result;
   }
