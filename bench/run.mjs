@@ -12,14 +12,16 @@
 // report per request. After each run the server's handler count is checked against the 2xx
 // answers. Then the latency mode: a, b+sig and c at fixed offered rates (BENCH_RATES), p50/p99/max
 // of every 2xx. Then the stores, telemetry in one process, outcome tracking on against off in one
-// process (bench/tracking.mjs), a memory run of the store, the omnimessage index and the outage
+// process (bench/tracking.mjs), the accounts list form against a single secret (bench/accounts.mjs),
+// a memory run of the store, the omnimessage index and the outage
 // bounds (bench/outage.mjs).
 //
 // Env: BENCH_SECONDS (measured, default 10), BENCH_WARMUP (default 2), BENCH_ROUNDS (default 1),
 // BENCH_CONNECTIONS (default 32), BENCH_RATES (req/s, default 1000,3000; empty skips the latency
 // mode), BENCH_SKIP_BUILD=1, BENCH_SKIP_MEMORY=1 (memory, omnimessage and outage runs), BENCH_SKIP_TELEMETRY=1 (the in-process telemetry
 // run, bench/telemetry.mjs), BENCH_SKIP_TRACKING=1 (outcome tracking on against off, in one process,
-// bench/tracking.mjs), BENCH_SKIP_STORES=1 (the store comparison, bench/stores.mjs: (c) on
+// bench/tracking.mjs), BENCH_SKIP_ACCOUNTS=1 (3 accounts x 2 secrets against a single secret, in one
+// process, bench/accounts.mjs), BENCH_SKIP_STORES=1 (the store comparison, bench/stores.mjs: (c) on
 // in-memory, Redis and PostgreSQL), BENCH_BASELINE=<commit>|default (last: the current build
 // against that commit's in one process, bench/baseline.mjs; not run unless set).
 import { spawnSync } from 'node:child_process';
@@ -232,6 +234,18 @@ if (process.env.BENCH_SKIP_TRACKING !== '1') {
     stdio: 'inherit',
   });
   if (tracking.status !== 0) process.exitCode = 1;
+}
+
+if (process.env.BENCH_SKIP_ACCOUNTS !== '1') {
+  // The list form of module option `accounts` (3 accounts x 2 secrets) against a single secret,
+  // in one process like tracking (bench/accounts.mjs). dist/ is built above.
+  console.log('');
+  const accounts = spawnSync(process.execPath, [join(BENCH_DIR, 'accounts.mjs')], {
+    cwd: ROOT_DIR,
+    env: { ...process.env, BENCH_SKIP_BUILD: '1' },
+    stdio: 'inherit',
+  });
+  if (accounts.status !== 0) process.exitCode = 1;
 }
 
 if (process.env.BENCH_SKIP_MEMORY !== '1') {
