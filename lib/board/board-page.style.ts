@@ -55,5 +55,10 @@ ol.history li { margin: .2rem 0; }
 a { color: var(--accent); }
 .term[title] { text-decoration: underline dotted; text-underline-offset: .15em; cursor: help; }
 .counts dt[title] { text-decoration: underline dotted; cursor: help; }
+/* The account column shows only in an app with several accounts (a table marked with-accounts). */
+table:not(.with-accounts) .account { display: none; }
+#account-filter-label[hidden], #feed tr.change[hidden] { display: none; }
+label.filter { max-width: 22rem; margin-bottom: .25rem; }
+select { font: inherit; padding: .35rem .5rem; border: 1px solid #767676; border-radius: 6px; color: var(--fg); background: var(--card); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

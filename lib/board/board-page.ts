@@ -21,12 +21,16 @@ export const BOARD_PAGE_HTML = `<!doctype html>
 <main>
   <section id="feed-section" aria-labelledby="feed-title">
     <h2 id="feed-title">Live feed <span class="note">(newest first)</span></h2>
+    <label id="account-filter-label" class="filter" hidden>Show the reports of
+      <select id="account-filter"><option value="">All accounts</option></select>
+    </label>
+    <p id="account-filter-note" class="note" role="status" aria-live="polite"></p>
     <div class="scroll">
-      <table>
+      <table id="feed-table">
         <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th>
-          <th scope="col">Message</th><th scope="col" class="wide">Channel</th><th scope="col" class="wide">Previous status</th>
+          <th scope="col">Message</th><th scope="col" class="account">Account</th><th scope="col" class="wide">Channel</th><th scope="col" class="wide">Previous status</th>
           <th scope="col">Error</th></tr></thead>
-        <tbody id="feed"><tr><td class="empty" colspan="7">Waiting for delivery reports…</td></tr></tbody>
+        <tbody id="feed"><tr><td class="empty" colspan="8">Waiting for delivery reports…</td></tr></tbody>
       </table>
     </div>
   </section>
@@ -56,8 +60,8 @@ export const BOARD_PAGE_HTML = `<!doctype html>
     <button id="redispatch" type="button" title="redispatch">Run their handlers again</button>
     <p id="redispatch-note" class="note" role="status" aria-live="polite"></p>
     <div class="scroll">
-      <table>
-        <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th><th scope="col">Message</th></tr></thead>
+      <table id="pending-table">
+        <thead><tr><th scope="col">Received</th><th scope="col">Status</th><th scope="col">To</th><th scope="col">Message</th><th scope="col" class="account">Account</th></tr></thead>
         <tbody id="pending"></tbody>
       </table>
     </div>

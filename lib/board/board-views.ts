@@ -1,4 +1,4 @@
-import { FAILURE_STATUSES, isFinalStatus } from '../dlr-status.js';
+import { FAILURE_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
 import type { DeliveryOutcome, DeliveryOutcomeResult } from '../interfaces/delivery-outcome.interface.js';
@@ -33,6 +33,8 @@ export interface BoardChange {
   readonly timestamp: Date | null;
   /** When this app received the report. */
   readonly receivedAt: Date;
+  /** The account whose secret verified the report (module option `accounts`); absent without one. */
+  readonly account?: string;
 }
 
 /** One pending change as `GET {path}/api/pending` lists it. */
@@ -51,6 +53,8 @@ export interface BoardPendingChange {
   readonly to: string | null;
   /** When this app received the report. */
   readonly receivedAt: Date;
+  /** The account whose secret verified the report (module option `accounts`); absent without one. */
+  readonly account?: string;
 }
 
 /**
@@ -60,6 +64,8 @@ export interface BoardPendingChange {
 export interface BoardHistoryEntry extends DeliveryHistoryEntry {
   /** How the page colours the report's status. */
   readonly state: BoardState;
+  /** The account whose secret verified the report (module option `accounts`); absent without one. */
+  readonly account?: string;
 }
 
 /** A tracked send as the board shows it: its ref and what happened to it. */
@@ -93,6 +99,14 @@ export function boardState(status: string): BoardState {
 /** The state of each of `statuses`, keyed by status (own keys, any string). */
 export function boardStates(statuses: Iterable<string>): Record<string, BoardState> {
   return Object.fromEntries([...statuses].map((status) => [status, boardState(status)]));
+}
+
+/**
+ * `{ account }` when the report has one, else nothing: answers of apps without `accounts` keep
+ * their shape.
+ */
+function accountOf(account: string | null | undefined): { account?: string } {
+  return typeof account === 'string' ? { account } : {};
 }
 
 /** Shapes the board's data and masks recipients, in one place, so no route can forget to. */
@@ -131,6 +145,7 @@ export class BoardViews {
       error: event.error,
       timestamp: event.timestamp,
       receivedAt: event.receivedAt,
+      ...accountOf(event.account),
     };
   }
 
@@ -144,13 +159,30 @@ export class BoardViews {
       channel: stringOrNull(report.raw['channel']),
       to: this.recipient(report.raw['to']),
       receivedAt: new Date(report.receivedAt),
+      ...accountOf(report.account),
     };
   }
 
-  /** A history entry with its state, its payload's recipient masked. */
-  historyEntry(entry: DeliveryHistoryEntry): BoardHistoryEntry {
-    const state = boardState(entry.status);
-    if (!this.mask || !Object.hasOwn(entry.raw, 'to')) return { ...entry, state };
-    return { ...entry, state, raw: { ...entry.raw, to: this.recipient(entry.raw['to']) } };
+  /**
+   * A stored report as a history entry (as `DeliveryStatusService.history()` shapes it) with its
+   * state and account, its payload's recipient masked.
+   */
+  historyEntry(report: StoredReport): BoardHistoryEntry {
+    const status = report.status;
+    // The store keeps a report in history as stale exactly when it ranks below the status it found.
+    const stale =
+      report.previousStatus !== null && statusPrecedence(status) < statusPrecedence(report.previousStatus);
+    const raw =
+      this.mask && Object.hasOwn(report.raw, 'to')
+        ? { ...report.raw, to: this.recipient(report.raw['to']) }
+        : report.raw;
+    return {
+      status,
+      outcome: stale ? 'stale' : 'change',
+      receivedAt: new Date(report.receivedAt),
+      raw,
+      state: boardState(status),
+      ...accountOf(report.account),
+    };
   }
 }

@@ -12,7 +12,7 @@ import { DlrPendingService } from '../dispatch/dlr-pending.service.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import { DeliveryStatusEvents } from '../events/delivery-status-events.service.js';
-import type { DlrStore } from '../interfaces/dlr-store.interface.js';
+import type { DlrStore, StoredReport } from '../interfaces/dlr-store.interface.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from '../services/delivery-status.service.js';
 import {
@@ -146,12 +146,12 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
   /** The history of a message, or of every known message of an omnimessage. */
   async messages(id: string): Promise<BoardMessages> {
     const { statuses } = this.dlr;
-    const own = await statuses.history(id);
+    const own = await this.history(id);
     const messageIds =
       own.length > 0 ? [id] : (await statuses.forOmnimessage(id)).map((event) => event.messageId);
     const messages = [];
     for (const messageId of messageIds) {
-      const history = messageId === id ? own : await statuses.history(messageId);
+      const history = messageId === id ? own : await this.history(messageId);
       messages.push({ messageId, history: history.map((entry) => this.views.historyEntry(entry)) });
     }
     return { messages };
@@ -171,7 +171,7 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
    * and result.
    */
   async search(query: string): Promise<BoardMessages> {
-    const { store, statuses } = this.dlr;
+    const { store } = this.dlr;
     const tracking = trackingOf(store);
     const [found, byRef] = await Promise.all([
       this.fromStore(() => store.search(query, BOARD_SEARCH_LIMIT)),
@@ -184,7 +184,7 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
         ...byRef.flatMap((outcome) => outcome.messages.map((message) => message.messageId)),
       ]),
     ].slice(0, BOARD_SEARCH_LIMIT);
-    const histories = await Promise.all(messageIds.map((messageId) => statuses.history(messageId)));
+    const histories = await Promise.all(messageIds.map((messageId) => this.history(messageId)));
     const messages = messageIds
       .map((messageId, index) => ({
         messageId,
@@ -224,6 +224,15 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
   async redispatch(): Promise<{ dispatched: number }> {
     const { pending } = this.dlr;
     return { dispatched: await this.fromStore(() => pending.redispatchPending()) };
+  }
+
+  /**
+   * Every report of a message, oldest first, from the store: the reports themselves (not
+   * `DeliveryStatusService.history()`'s entries), so that each keeps its account.
+   */
+  private history(messageId: string): Promise<StoredReport[]> {
+    const { store } = this.dlr;
+    return this.fromStore(() => store.history(messageId));
   }
 
   private get dlr(): DlrParts {

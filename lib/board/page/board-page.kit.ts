@@ -6,7 +6,10 @@ import type { WireChange } from './board-page.wire.js';
 export type BoardPageChild = Node | string | number | null | undefined;
 
 /** What a row of the feed or the pending list shows of a change (both answers carry these). */
-export type BoardPageRowChange = Pick<WireChange, 'messageId' | 'status' | 'state' | 'to' | 'receivedAt'>;
+export type BoardPageRowChange = Pick<
+  WireChange,
+  'messageId' | 'status' | 'state' | 'to' | 'receivedAt' | 'account'
+>;
 
 // istanbul ignore file: this code runs in the browser from its source text (board-page.script.ts),
 // where coverage counters inserted into it would be undefined.
@@ -90,8 +93,9 @@ export function boardPageKit() {
   }
 
   /**
-   * A change's row, `data-message-id` set: received, status, recipient and id (the columns the
-   * feed and the pending list share), then `more` cells.
+   * A change's row, `data-message-id` and `data-account` set: received, status, recipient, id
+   * and account (the columns the feed and the pending list share), then `more` cells. The
+   * account column shows only in a table marked `with-accounts` (see `markAccounts`).
    */
   function changeRow(
     className: string,
@@ -103,10 +107,17 @@ export function boardPageKit() {
       el('td', 'status', [badge(change.status, change.state)]),
       cell(change.to || '', 'to'),
       el('td', 'id', [idLink(change.messageId)]),
+      cell(change.account || '', 'account'),
       ...more,
     ]);
     row.dataset['messageId'] = change.messageId;
+    row.dataset['account'] = change.account || '';
     return row;
+  }
+
+  /** Shows a table's account column once some change in it has an account (an app with `accounts`). */
+  function markAccounts(table: HTMLTableElement, changes: readonly BoardPageRowChange[]): void {
+    if (changes.some((change) => change.account)) table.classList.add('with-accounts');
   }
 
   /** Replaces a table body's rows, or shows one full-width row saying there are none. */
@@ -133,7 +144,21 @@ export function boardPageKit() {
     return (await response.json()) as T;
   }
 
-  return { api, byId, el, term, time, timeCell, badge, idLink, cell, changeRow, replaceRows, getJson };
+  return {
+    api,
+    byId,
+    el,
+    term,
+    time,
+    timeCell,
+    badge,
+    idLink,
+    cell,
+    changeRow,
+    markAccounts,
+    replaceRows,
+    getJson,
+  };
 }
 
 /** The helpers `boardPageKit` returns, which the other parts of the page take. */

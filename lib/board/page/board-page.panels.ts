@@ -19,6 +19,7 @@ export function boardPagePanels({
   badge,
   cell,
   changeRow,
+  markAccounts,
   replaceRows,
   getJson,
 }: BoardPageKit) {
@@ -94,9 +95,10 @@ export function boardPagePanels({
     replaceRows(
       byId<HTMLTableSectionElement>('pending'),
       pending.changes.map((change) => changeRow('pending', change)),
-      4,
+      5,
       'Nothing is waiting',
     );
+    markAccounts(byId<HTMLTableElement>('pending-table'), pending.changes);
   }
 
   // One refresh at a time; a request for another while one runs makes one more run after it.
