@@ -7,13 +7,13 @@ import { Doctor, type CheckResult } from './doctor-checks.js';
 import type { BoardAccess } from './doctor-source-ip.js';
 import { invalidHeader } from '../shared/http-headers.js';
 import { escapeControl } from '../shared/terminal-text.js';
-import { parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
+import { accountUrl, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
 
 /** `messente-dlr doctor --url URL`: would Messente's reports be accepted, and if not, why. */
 export const doctorCommand: CliCommand = {
   name: 'doctor',
   summary: 'check a running webhook and name the cause of each failure',
-  help: `Usage: messente-dlr doctor --url URL [--secret S] [--board URL [--board-header 'name: value']...] [--json]
+  help: `Usage: messente-dlr doctor --url URL [--account ID] [--secret S] [--board URL [--board-header 'name: value']...] [--json]
 
 Checks a running webhook the way Messente will use it: a signed report must be accepted
 (compact JSON as Messente sends it, and the same JSON spaced out), and a tampered body, a
@@ -33,6 +33,8 @@ any handler, so doctor is safe to run against production.
 
 Options:
   --url URL     the webhook's full URL, e.g. https://example.com/api/messente/dlr
+  --account ID  check URL/ID: an app whose accounts has a resolver answers at
+                {path}/:account. --secret is then that account's password
   --secret S    the API key's password the app verifies with (default: MESSENTE_API_PASSWORD)
   --board URL   the app's board, e.g. http://127.0.0.1:3000/messente/board: after a 403,
                 doctor reads GET URL/api/stats to learn the address the app saw
@@ -47,11 +49,12 @@ Example:
   async run(args: string[], io: CliIo): Promise<number> {
     const { values } = parseCommandArgs(args, {
       url: { type: 'string' },
+      account: { type: 'string' },
       secret: { type: 'string' },
       board: { type: 'string' },
       'board-header': { type: 'string', multiple: true },
     });
-    const url = requireUrl(values.url);
+    const url = accountUrl(requireUrl(values.url), values.account);
     const secret = requireSecret(values.secret, io.env, 'doctor signs its test reports');
     const board = boardAccess(values.board, values['board-header'] ?? []);
     const doctor = new Doctor(url, secret, board);
@@ -60,6 +63,7 @@ Example:
     if (values.json) {
       printJson(io, {
         url: url.href,
+        account: values.account ?? null,
         ok,
         checks: checks.map(({ diagnosis, ...check }) => ({
           ...check,

@@ -4,7 +4,7 @@ import type { CliCommand } from '../shared/cli-command.js';
 import { Printer } from '../shared/printer.js';
 import type { CliIo } from '../shared/cli-io.js';
 import { answerOutcome, answerText, isSuccess } from '../shared/http-answer.js';
-import { optionalSecret, parseCommandArgs, requireUrl } from '../shared/parse-command-args.js';
+import { accountUrl, optionalSecret, parseCommandArgs, requireUrl } from '../shared/parse-command-args.js';
 import { readInputText } from '../shared/read-input-file.js';
 import {
   buildReports,
@@ -26,7 +26,7 @@ const MAX_SCENARIO_BYTES = 16 * 1024 * 1024;
 export const scenarioCommand: CliCommand = {
   name: 'scenario',
   summary: 'run a scenario of reports (a file, or the built-in one) and check each answer',
-  help: `Usage: messente-dlr scenario [FILE] --url URL [--secret S] [--track URL] [--json]
+  help: `Usage: messente-dlr scenario [FILE] --url URL [--account ID] [--secret S] [--track URL] [--json]
 
 Runs the steps of a scenario against a webhook, in order, and prints a table of what was
 sent, what the webhook answered and what was expected. Without FILE it runs the built-in
@@ -36,6 +36,8 @@ Exit code 0 when every step got what it expected, 1 otherwise.
 
 Options:
   --url URL     the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
+  --account ID  post to URL/ID: an app whose accounts has a resolver answers at
+                {path}/:account. --secret is then that account's password
   --secret S    the API key's password (default: MESSENTE_API_PASSWORD)
   --track URL   first POST { "ref", "answer" } for each of the file's sends to URL, your app's
                 own endpoint that passes them to DeliveryStatusService.track()
@@ -64,10 +66,15 @@ Example:
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(
       args,
-      { url: { type: 'string' }, secret: { type: 'string' }, track: { type: 'string' } },
+      {
+        url: { type: 'string' },
+        account: { type: 'string' },
+        secret: { type: 'string' },
+        track: { type: 'string' },
+      },
       1,
     );
-    const url = requireUrl(values.url);
+    const url = accountUrl(requireUrl(values.url), values.account);
     const file = positionals[0];
     const source = file ?? 'built-in scenario';
     const scenario: Scenario =
@@ -114,6 +121,7 @@ Example:
         const passed = results.filter((result) => result.ok).length;
         return {
           url: url.href,
+          account: values.account ?? null,
           scenario: source,
           ok,
           passed,

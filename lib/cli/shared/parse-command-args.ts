@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { ACCOUNT_ID_PATTERN } from '../../accounts/account-id.js';
 import { UsageError } from './cli-errors.js';
+import { escapeControl } from './terminal-text.js';
 
 /** Options every command takes. */
 const COMMON_OPTIONS = {
@@ -93,6 +95,27 @@ export function requireUrl(value: string | undefined, option = '--url'): URL {
     throw new UsageError(`${option} '${value}' must start with http:// or https://`);
   }
   return url;
+}
+
+/**
+ * The URL to post to: `url`, or with `--account ID` (the resolver form of `accounts`, whose
+ * webhook answers at `{path}/:account`) `url` with `/<ID>` appended, URL-encoded. An id
+ * outside the module's rule (1–64 of `A-Z a-z 0-9 . _ -`) is a usage error.
+ */
+export function accountUrl(url: URL, account: string | undefined): URL {
+  if (account === undefined) return url;
+  if (!ACCOUNT_ID_PATTERN.test(account)) {
+    throw new UsageError(
+      `--account '${escapeControl(account)}' is not an account id: 1–64 of A-Z a-z 0-9 . _ -`,
+    );
+  }
+  // URLs resolve these as path segments (`%2E` too), so no request can carry them.
+  if (account === '.' || account === '..') {
+    throw new UsageError(`--account '${account}' cannot be sent: URLs resolve it as a path segment`);
+  }
+  const withAccount = new URL(url);
+  withAccount.pathname = `${url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(account)}`;
+  return withAccount;
 }
 
 /** `--secret`, else `MESSENTE_API_PASSWORD`, else null. */

@@ -5,7 +5,7 @@ import type { CliCommand } from '../shared/cli-command.js';
 import { Printer } from '../shared/printer.js';
 import type { CliIo } from '../shared/cli-io.js';
 import { answerText, isRedirect, isSuccess } from '../shared/http-answer.js';
-import { parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
+import { accountUrl, parseCommandArgs, requireSecret, requireUrl } from '../shared/parse-command-args.js';
 import { applyOverrides, parseOverride } from './report-overrides.js';
 import { escapeControl } from '../shared/terminal-text.js';
 import { postReport } from '../shared/webhook-request.js';
@@ -15,7 +15,7 @@ import { runSendLoop } from '../shared/send-loop.js';
 export const triggerCommand: CliCommand = {
   name: 'trigger',
   summary: 'send one signed report per status, in order, for one message',
-  help: `Usage: messente-dlr trigger <STATUS...> --url URL [options]
+  help: `Usage: messente-dlr trigger <STATUS...> --url URL [--account ID] [options]
 
 Sends one signed delivery report per STATUS, in order, for the same message, and prints
 each answer. Exit code 0 when every answer is 2xx, 1 otherwise. A 3xx answer shows its
@@ -23,6 +23,8 @@ Location: Messente counts it as received and never follows it, so the report wou
 
 Options:
   --url URL              the webhook's full URL, e.g. http://127.0.0.1:3000/messente/dlr
+  --account ID           post to URL/ID: an app whose accounts has a resolver answers at
+                         {path}/:account. --secret is then that account's password
   --secret S             the API key's password (default: MESSENTE_API_PASSWORD)
   --message-id ID        message_id of every report (default: a fresh UUID)
   --omnimessage-id ID    omnimessage_id of every report (default: a fresh UUID)
@@ -44,6 +46,7 @@ Example:
       args,
       {
         url: { type: 'string' },
+        account: { type: 'string' },
         secret: { type: 'string' },
         'message-id': { type: 'string' },
         'omnimessage-id': { type: 'string' },
@@ -54,7 +57,8 @@ Example:
       Infinity,
     );
     if (statuses.length === 0) throw new UsageError('give at least one STATUS, e.g. trigger ACCEPTD DELIVRD');
-    const url = requireUrl(values.url);
+    const url = accountUrl(requireUrl(values.url), values.account);
+    const account = values.account ?? null;
     const overrides = (values.set ?? []).map(parseOverride);
     const secret = values.unsigned ? null : requireSecret(values.secret, io.env, 'or pass --unsigned');
     const messageId = values['message-id'] ?? randomUUID();
@@ -90,7 +94,15 @@ Example:
       },
       passed: (result) => isSuccess(result.httpStatus),
       printEach: (result) => printResult(printer, result),
-      document: ({ ok, results, error }) => ({ url: url.href, messageId, omnimessageId, ok, results, error }),
+      document: ({ ok, results, error }) => ({
+        url: url.href,
+        account,
+        messageId,
+        omnimessageId,
+        ok,
+        results,
+        error,
+      }),
     });
   },
 };
