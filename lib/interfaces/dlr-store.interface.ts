@@ -1,4 +1,5 @@
 import type { DlrOutcomeStore, OutcomeChange } from './outcome-store.interface.js';
+import type { DlrDeliveryStatsStore } from './delivery-stats.interface.js';
 
 /**
  * One report as a store keeps it: its identity, the payload exactly as received, and what the
@@ -71,7 +72,7 @@ export interface PendingKey {
  *
  * Tracking (`DlrOutcomeStore`'s methods) is optional: a store has all of them or none.
  */
-export interface DlrStore extends Partial<DlrOutcomeStore> {
+export interface DlrStore extends Partial<DlrOutcomeStore>, Partial<DlrDeliveryStatsStore> {
   /**
    * Records a report and decides, atomically, whether it is a change, duplicate or stale.
    * `account`: the account whose secret verified it (module option `accounts`); the store keeps
