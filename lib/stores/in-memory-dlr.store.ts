@@ -3,6 +3,12 @@ import { LRUCache } from 'lru-cache';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type {
+  DeliveryBucketRow,
+  DeliveryTally,
+  DeliveryWindow,
+  DlrDeliveryStatsStore,
+} from '../interfaces/delivery-stats.interface.js';
+import type {
   DlrOutcomeStore,
   OutcomeChange,
   OutcomeKey,
@@ -19,28 +25,10 @@ import { encodeReportKey, messageIdOf, statusOf } from './report-key.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit, isPrefixQuery } from './store-queries.js';
 import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
 import { optionValidatorsOf } from '../utils/option-validators.js';
+import type { InMemoryDlrStoreOptions } from './in-memory-dlr.options.js';
+import { InMemoryDeliveryStats } from './in-memory-delivery-stats.js';
 
-/** Options of `InMemoryDlrStore`. */
-export interface InMemoryDlrStoreOptions {
-  /** Messages kept at most; the least recently reported are evicted first. Default 100 000. */
-  maxMessages?: number;
-  /**
-   * Reports kept per message in `history()`, and undocumented statuses remembered per message
-   * for deduplication. Default 32. Messente's eleven documented statuses are always
-   * remembered, so duplicates of those are always recognised; only a message that collects
-   * more than `maxHistory` distinct undocumented statuses forgets the oldest of them, and a
-   * report repeating a forgotten one is then decided again as if new (a change when its
-   * precedence allows, else stale). The bound keeps a signed sender from growing one message
-   * without limit by inventing statuses.
-   */
-  maxHistory?: number;
-  /**
-   * Pending changes (handlers not all succeeded) kept at most; past it the oldest is dropped
-   * with an error log. Default `maxMessages`. Only a long outage of a handler's downstream
-   * reaches it: the bound keeps memory flat even then.
-   */
-  maxPending?: number;
-}
+export type { InMemoryDlrStoreOptions } from './in-memory-dlr.options.js';
 
 interface MessageEntry extends Fileable, SeenStatuses {
   latest: StoredReport | null;
@@ -61,13 +49,14 @@ interface PendingEntry {
  * JavaScript runs each method to completion between awaits, so every decision is atomic.
  * Not shared between processes and lost on restart: use `RedisDlrStore` for that.
  */
-export class InMemoryDlrStore implements DlrStore, DlrOutcomeStore {
+export class InMemoryDlrStore implements DlrStore, DlrOutcomeStore, DlrDeliveryStatsStore {
   private readonly maxHistory: number;
   private readonly maxPending: number;
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly messages: LRUCache<string, MessageEntry>;
   private readonly omnimessages = new OmnimessageIndex();
   private readonly outcomes: InMemoryOutcomes;
+  private readonly deliveryStats: InMemoryDeliveryStats;
   // Pending changes are kept apart from the LRU: evicting a message must not lose a report
   // whose handlers have not run.
   private readonly pending = new Map<string, PendingEntry>();
@@ -86,6 +75,8 @@ export class InMemoryDlrStore implements DlrStore, DlrOutcomeStore {
     this.maxPending = options.maxPending ?? maxMessages;
     // Tracked omnimessages are bounded like messages: the oldest tracked is forgotten first.
     this.outcomes = new InMemoryOutcomes(maxMessages);
+    // The analytics remember as many messages, apart: their bound is the store's own.
+    this.deliveryStats = new InMemoryDeliveryStats(maxMessages);
     this.messages = new LRUCache({
       max: maxMessages,
       dispose: (entry, messageId) => this.omnimessages.unfile(entry, messageId),
@@ -312,6 +303,16 @@ export class InMemoryDlrStore implements DlrStore, DlrOutcomeStore {
   /** {@inheritDoc DlrOutcomeStore.countPendingOutcomes} */
   async countPendingOutcomes(): Promise<number> {
     return this.outcomes.countPending();
+  }
+
+  /** {@inheritDoc DlrDeliveryStatsStore.tallyDelivery} */
+  async tallyDelivery(tallies: readonly DeliveryTally[]): Promise<(number | null)[]> {
+    return this.deliveryStats.tally(tallies);
+  }
+
+  /** {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets} */
+  async deliveryBuckets(window: DeliveryWindow, now: number): Promise<DeliveryBucketRow[]> {
+    return this.deliveryStats.buckets(window, now);
   }
 
   /** Number of messages held now (for diagnostics and tests). */
