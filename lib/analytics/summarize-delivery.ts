@@ -41,7 +41,10 @@ function statsOf(key: string, sum: Sum): DeliveryGroupStats {
   };
 }
 
-function grouped(rows: readonly DeliveryBucketRow[], keyOf: (row: DeliveryBucketRow) => string): DeliveryGroupStats[] {
+function grouped(
+  rows: readonly DeliveryBucketRow[],
+  keyOf: (row: DeliveryBucketRow) => string,
+): DeliveryGroupStats[] {
   const sums = new Map<string, Sum>();
   for (const row of rows) {
     const key = keyOf(row);
@@ -51,7 +54,11 @@ function grouped(rows: readonly DeliveryBucketRow[], keyOf: (row: DeliveryBucket
   }
   return [...sums]
     .map(([key, sum]) => statsOf(key, sum))
-    .sort((a, b) => b.delivered + b.failed + b.pending - (a.delivered + a.failed + a.pending) || a.key.localeCompare(b.key));
+    .sort(
+      (a, b) =>
+        b.delivered + b.failed + b.pending - (a.delivered + a.failed + a.pending) ||
+        a.key.localeCompare(b.key),
+    );
 }
 
 /**

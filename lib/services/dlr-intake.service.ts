@@ -73,6 +73,7 @@ export class DlrIntakeService {
         // Recorded after the 503 went out: the change is real, so its handlers run anyway.
         (late) => {
           this.telemetry.lateRecorded(late.outcome, status);
+          this.telemetry.changed(late);
           if (late.report) this.dispatchLate(late.report);
           if (late.outcomeChange) void this.outcomes.dispatch(late.outcomeChange);
         },
@@ -82,6 +83,7 @@ export class DlrIntakeService {
       throw error;
     }
     this.telemetry.recorded(trace, result.outcome, status);
+    this.telemetry.changed(result);
     const handled = result.report ? this.dispatcher.dispatch(result.report, trace) : null;
     if (!result.outcomeChange) return { outcome: result.outcome, handled };
     // The change settled a tracked send: its outcome handlers run too, and count as handlers

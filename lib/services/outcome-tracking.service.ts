@@ -8,6 +8,7 @@ import { toDeliveryOutcome } from '../outcomes/to-delivery-outcome.js';
 import { parseRecipient, parseRef, parseSendAnswer } from '../payload/send-answer.js';
 import { noTrackingMessage, trackingOf } from '../stores/tracking-of.js';
 import { errorMessage } from '../utils/error-message.js';
+import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { ApiAnswerRecorderService } from './api-answer-recorder.service.js';
 import { DlrAccountsService } from '../accounts/dlr-accounts.service.js';
 import { StoreAvailabilityService } from './store-availability.service.js';
@@ -47,6 +48,7 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
     private readonly dispatcher: OutcomeDispatcherService,
     private readonly recorder: ApiAnswerRecorderService,
     private readonly accounts: DlrAccountsService,
+    private readonly telemetry: DlrTelemetryService,
   ) {}
 
   /** See `DeliveryStatusService.track()`. */
@@ -73,7 +75,11 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
         `ref: omnimessage ${answer.omnimessageId} is tracked with another ref (a ref is written once)`,
       );
     }
-    if (result.change) void this.dispatcher.dispatch(result.change);
+    this.telemetry.tracked(answer.messages, to, now);
+    if (result.change) {
+      this.telemetry.outcomeChanged(result.change);
+      void this.dispatcher.dispatch(result.change);
+    }
     return toDeliveryOutcome(result.outcome);
   }
 
@@ -123,7 +129,10 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
     for (const candidate of candidates) {
       await this.askOnce(candidate.omnimessageId, candidate.account);
       const change = await store.markOverdue(candidate.omnimessageId, Date.now(), lease);
-      if (change) changes.push(change);
+      if (change) {
+        this.telemetry.outcomeChanged(change);
+        changes.push(change);
+      }
     }
     changes.push(...(await store.claimPendingOutcomes(SWEEP_BATCH, lease, started)));
     await Promise.all(changes.map((change) => this.dispatcher.dispatch(change)));

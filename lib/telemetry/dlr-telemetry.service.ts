@@ -3,8 +3,12 @@ import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { isKnownStatus } from '../dlr-status.js';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
-import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
+import type { RecordOutcome, RecordResult } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
+import type { StoredReport } from '../interfaces/dlr-store.interface.js';
+import type { OutcomeChange } from '../interfaces/outcome-store.interface.js';
+import { countryOf } from '../payload/country-of.js';
+import { DeliveryLedger, channelKey, type LedgerSentMessage } from './delivery-ledger.js';
 import { DeliveryReportStats } from './delivery-report-stats.service.js';
 import { loadOtelApi, type OtelApiModule } from './otel-api.js';
 import { OtelDlrSink, TELEMETRY_NAME } from './otel-dlr-sink.js';
@@ -53,6 +57,7 @@ export function statusAttribute(status: string): string {
 export class DlrTelemetryService implements OnModuleDestroy {
   private readonly otel: OtelDlrSink | null;
   private readonly refusalLog = new RefusalLog();
+  private readonly ledger: DeliveryLedger | null;
 
   constructor(
     @Inject(DLR_OPTIONS) options: ResolvedDlrOptions,
@@ -66,6 +71,10 @@ export class DlrTelemetryService implements OnModuleDestroy {
       api && meterProvider && tracerProvider && !isNoop(api, meterProvider, tracerProvider)
         ? new OtelDlrSink(api, meterProvider, tracerProvider, () => options.store.countPending())
         : null;
+    const otel = this.otel;
+    this.ledger = DeliveryLedger.of(options.store, (seconds, channel, country) =>
+      otel?.deliveryMeasured(seconds, channel, country),
+    );
   }
 
   onModuleDestroy(): void {
@@ -115,6 +124,39 @@ export class DlrTelemetryService implements OnModuleDestroy {
   lateRecorded(outcome: RecordOutcome, status: string): void {
     this.stats.reportRecorded(outcome, status);
     this.otel?.reportCounted(outcome, statusAttribute(status));
+  }
+
+  /**
+   * What the store decided about a report (on time or after its 503): a status change counts
+   * in the delivery analytics (its message's start, and end when final), an outcome change in
+   * `messente.dlr.outcomes`.
+   */
+  changed(result: RecordResult): void {
+    if (result.report) this.reportChanged(result.report);
+    if (result.outcomeChange) this.outcomeChanged(result.outcomeChange);
+  }
+
+  /** A status change: the delivery analytics count its message's start, and end when final. */
+  reportChanged(report: StoredReport): void {
+    this.ledger?.reportChanged(report);
+  }
+
+  /** A send was tracked at `at`: its messages start there for the delivery analytics. */
+  tracked(messages: readonly LedgerSentMessage[], to: string | null, at: number): void {
+    this.ledger?.tracked(messages, to, at);
+  }
+
+  /**
+   * A tracked omnimessage's outcome changed (`messente.dlr.outcomes`), counted where the
+   * store decided it, so once per (omnimessage, result) across redispatches. The channel is
+   * the one that delivered, else the last one tried.
+   */
+  outcomeChanged(change: OutcomeChange): void {
+    const otel = this.otel;
+    if (!otel) return;
+    const { outcome } = change;
+    const channel = outcome.deliveredVia ?? outcome.messages.at(-1)?.channel;
+    otel.outcomeCounted(outcome.result, channelKey(channel), countryOf(outcome.to));
   }
 
   /** Times one store call (`messente.dlr.store.duration`). */

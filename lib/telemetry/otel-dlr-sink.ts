@@ -10,6 +10,7 @@ import type {
   TracerProvider,
 } from '@opentelemetry/api';
 import type { RecordOutcome } from '../interfaces/dlr-store.interface.js';
+import { DELIVERY_SECONDS_BOUNDS } from '../analytics/delivery-bins.js';
 import { DURATION_BUCKETS_S, STATUS_API_BUCKETS_S } from './duration-buckets.js';
 import type { OtelApiModule } from './otel-api.js';
 import { REFUSAL_REASONS, type RefusalReason } from '../interfaces/refusal-reason.js';
@@ -42,6 +43,8 @@ export class OtelDlrSink {
   private readonly storeDuration: Histogram;
   private readonly apiDuration: Histogram;
   private readonly pending: ObservableGauge;
+  private readonly deliveryDuration: Histogram;
+  private readonly outcomes: Counter;
   private readonly observePending: ObservableCallback;
   private readonly accepted: Attributes = { 'messente.dlr.webhook.result': 'accepted' };
   private readonly refused = new Map<RefusalReason, Attributes>(
@@ -89,6 +92,15 @@ export class OtelDlrSink {
       description: 'Duration of each HTTP try of the Messente status API',
       advice: { explicitBucketBoundaries: [...STATUS_API_BUCKETS_S] },
     });
+    this.deliveryDuration = meter.createHistogram('messente.dlr.delivery.duration', {
+      unit: 's',
+      description: "Time from a tracked send, or a message's first report, to DELIVRD or SEEN",
+      advice: { explicitBucketBoundaries: [...DELIVERY_SECONDS_BOUNDS] },
+    });
+    this.outcomes = meter.createCounter('messente.dlr.outcomes', {
+      unit: '{omnimessage}',
+      description: 'Outcomes of tracked omnimessages, by result',
+    });
     this.pending = meter.createObservableGauge('messente.dlr.pending', {
       unit: '{change}',
       description: 'Changes whose handlers have not all succeeded, from the store',
@@ -107,6 +119,23 @@ export class OtelDlrSink {
   /** Stops observing the store (the module is closing). */
   close(): void {
     this.pending.removeCallback(this.observePending);
+  }
+
+  /** A delivery the store measured (`messente.dlr.delivery.duration`). */
+  deliveryMeasured(seconds: number, channel: string, country: string): void {
+    this.deliveryDuration.record(seconds, {
+      'messente.dlr.channel': channel,
+      'messente.dlr.country': country,
+    });
+  }
+
+  /** A tracked omnimessage reached `result` (`messente.dlr.outcomes`). */
+  outcomeCounted(result: string, channel: string, country: string): void {
+    this.outcomes.add(1, {
+      'messente.dlr.outcome.result': result,
+      'messente.dlr.channel': channel,
+      'messente.dlr.country': country,
+    });
   }
 
   requestAccepted(): void {

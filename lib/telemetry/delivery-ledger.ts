@@ -1,0 +1,117 @@
+import { Logger } from '@nestjs/common';
+import { LOGGER_CONTEXT } from '../messente-dlr.constants.js';
+import { FAILURE_STATUSES, isFinalStatus } from '../dlr-status.js';
+import type { DeliveryTally, DlrDeliveryStatsStore } from '../interfaces/delivery-stats.interface.js';
+import type { DlrStore, StoredReport } from '../interfaces/dlr-store.interface.js';
+import { countryOf } from '../payload/country-of.js';
+import { dlrErrorReason } from '../payload/describe-dlr-error.js';
+import { errorMessage } from '../utils/error-message.js';
+import { parseUtcTimestamp } from '../utils/parse-utc-timestamp.js';
+
+/** One message of a tracked send, as the ledger needs it. */
+export interface LedgerSentMessage {
+  readonly messageId: string;
+  readonly channel: string;
+}
+
+/** Called with each delivery the store measured: seconds from start to DELIVRD or SEEN. */
+export type DeliveryMeasured = (seconds: number, channel: string, country: string) => void;
+
+const failureSet = new Set<string>(FAILURE_STATUSES);
+/** How often a failing store is logged: the analytics are not worth a log line per report. */
+const LOG_EVERY_MS = 60_000;
+
+/** A channel as an attribute and a bucket key: short text as sent, else `_OTHER`. */
+export function channelKey(channel: unknown): string {
+  return typeof channel === 'string' && /^[a-z0-9_-]{1,32}$/i.test(channel)
+    ? channel.toLowerCase()
+    : '_OTHER';
+}
+
+/**
+ * Hands the store the steps its delivery analytics count (`DlrDeliveryStatsStore`): each
+ * status change and each tracked send become tallies, gathered over one turn of the event
+ * loop and written in one call, so that a burst of reports costs one store call. Not on the
+ * report's path: the answer to Messente never waits for it, and a failure only loses counts
+ * (logged at most once a minute). Internal.
+ */
+export class DeliveryLedger {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private queued: DeliveryTally[] = [];
+  private flushing = false;
+  private lastLog = 0;
+
+  private constructor(
+    private readonly store: DlrDeliveryStatsStore,
+    private readonly measured: DeliveryMeasured,
+  ) {}
+
+  /** A ledger over `store`, or null when the store keeps no delivery analytics. */
+  static of(store: DlrStore, measured: DeliveryMeasured): DeliveryLedger | null {
+    const { tallyDelivery, deliveryBuckets } = store;
+    if (typeof tallyDelivery !== 'function' || typeof deliveryBuckets !== 'function') return null;
+    return new DeliveryLedger(store as DlrStore & DlrDeliveryStatsStore, measured);
+  }
+
+  /** A status change the store recorded: the message starts, and ends when the status is final. */
+  reportChanged(report: StoredReport): void {
+    const { raw, status, receivedAt } = report;
+    const at = parseUtcTimestamp(raw['timestamp'])?.getTime() ?? receivedAt;
+    const base = {
+      messageId: report.messageId,
+      channel: channelKey(raw['channel']),
+      country: countryOf(raw['to']),
+      at,
+      receivedAt,
+    };
+    this.queue({ ...base, step: 'started', reason: null });
+    if (!isFinalStatus(status)) return;
+    const failed = failureSet.has(status);
+    const reason = failed ? (dlrErrorReason(raw['err'] as number | null) ?? status.toLowerCase()) : null;
+    this.queue({ ...base, step: failed ? 'failed' : 'delivered', reason });
+  }
+
+  /** A tracked send: its messages start at `at`, the moment the app tracked them. */
+  tracked(messages: readonly LedgerSentMessage[], to: string | null, at: number): void {
+    const country = countryOf(to);
+    for (const message of messages) {
+      const channel = channelKey(message.channel);
+      this.queue({
+        messageId: message.messageId,
+        channel,
+        country,
+        step: 'started',
+        reason: null,
+        at,
+        receivedAt: at,
+      });
+    }
+  }
+
+  private queue(tally: DeliveryTally): void {
+    this.queued.push(tally);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const tallies = this.queued;
+    this.queued = [];
+    this.flushing = false;
+    try {
+      const seconds = await this.store.tallyDelivery(tallies);
+      seconds.forEach((value, index) => {
+        const tally = tallies[index];
+        if (value !== null && value !== undefined && tally)
+          this.measured(value, tally.channel, tally.country);
+      });
+    } catch (error) {
+      if (Date.now() - this.lastLog < LOG_EVERY_MS) return;
+      this.lastLog = Date.now();
+      this.logger.warn(
+        `Delivery analytics: the store could not count ${tallies.length} steps: ${errorMessage(error)}`,
+      );
+    }
+  }
+}
