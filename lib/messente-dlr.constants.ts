@@ -29,6 +29,9 @@ export const ON_DLR_STATUS_METADATA = 'messente-dlr:on-status';
 /** Metadata key set by `@OnDeliveryOutcome`. */
 export const ON_DELIVERY_OUTCOME_METADATA = 'messente-dlr:on-outcome';
 
+/** Metadata key set by `@OnDlrAlarm`. */
+export const ON_DLR_ALARM_METADATA = 'messente-dlr:on-alarm';
+
 /** Injection token of the resolved `DlrStore`. */
 export const DLR_STORE = Symbol('MESSENTE_DLR_STORE');
 
