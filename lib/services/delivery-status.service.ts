@@ -1,3 +1,4 @@
+import { trackingOf } from '../stores/tracking-of.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { from, lastValueFrom, mergeMap, reduce } from 'rxjs';
@@ -86,12 +87,16 @@ export class DeliveryStatusService {
    * The latest change of each message of an omnimessage: from the store when every known
    * message is final, otherwise from the API, whose answer is recorded first (firing the
    * handlers for real changes). The API is asked with `account`'s credentials, by default
-   * those of the account its reports came with.
+   * those of the account its reports came with, or, before any report, the account it was
+   * tracked with.
    */
   async current(omnimessageId: string, options: StatusQueryOptions = {}): Promise<DeliveryStatusChanged[]> {
     const known = await this.forOmnimessage(omnimessageId);
     if (known.length > 0 && known.every((event) => event.isFinal)) return known;
-    const account = options.account ?? known.find((event) => event.account !== null)?.account ?? null;
+    const account =
+      options.account ??
+      known.find((event) => event.account !== null)?.account ??
+      (await this.trackedAccount(omnimessageId));
     await this.recorder.queryAndRecord(omnimessageId, account);
     return this.forOmnimessage(omnimessageId);
   }
@@ -109,6 +114,12 @@ export class DeliveryStatusService {
   }
 
   /** The outcome of a tracked omnimessage, or null when it is not tracked. No API call. */
+  /** The account a send was tracked with, or null (not tracked, or a store without tracking). */
+  private async trackedAccount(omnimessageId: string): Promise<string | null> {
+    if (!trackingOf(this.options.store)) return null;
+    return (await this.tracking.outcome(omnimessageId))?.account ?? null;
+  }
+
   outcome(omnimessageId: string): Promise<DeliveryOutcome | null> {
     return this.tracking.outcome(omnimessageId);
   }

@@ -90,6 +90,26 @@ describe.each(ADAPTERS)('status queries per account on %s', (adapter) => {
     expect(authOf(ee.omnimessageId)).toHaveLength(2);
   });
 
+  it('current() of a tracked send with no report yet asks with the account it was tracked with', async () => {
+    const { statuses } = await start(LIST);
+    const sent = buildSendAnswer();
+    await statuses.track(sent, { account: 'shop-lv' });
+    fake.api.setReport(sent.omnimessage_id, {
+      omnimessage_id: sent.omnimessage_id,
+      to: sent.to,
+      statuses: [
+        dlrPayload({
+          message_id: sent.messages[0]!.message_id,
+          omnimessage_id: sent.omnimessage_id,
+          status: 'DELIVRD',
+        }),
+      ],
+    });
+    const current = await statuses.current(sent.omnimessage_id);
+    expect(authOf(sent.omnimessage_id)).toEqual([basic(LV)]);
+    expect(current.map((event) => [event.status, event.account])).toEqual([['DELIVRD', 'shop-lv']]);
+  });
+
   it('reconcile() asks about each omnimessage with its own account credentials', async () => {
     const { baseUrl, statuses, store } = await start(LIST);
     const ee = await sendAck(baseUrl, 'ee-signing');
