@@ -74,6 +74,14 @@ export class RedisConnection {
     }
   }
 
+  /** PING, answered by every master of a cluster. */
+  async ping(): Promise<void> {
+    const client = this.client;
+    await (client instanceof Cluster
+      ? Promise.all(client.nodes('master').map((node) => node.ping()))
+      : client.ping());
+  }
+
   /** Closes the client if it was created here; a client passed in stays open. */
   async close(): Promise<void> {
     if (!this.owned || this.client.status === 'end') return;

@@ -1,5 +1,4 @@
 import type { OnModuleInit } from '@nestjs/common';
-import { Cluster } from 'ioredis';
 import type {
   DlrStore,
   PendingKey,
@@ -7,6 +6,7 @@ import type {
   RecordResult,
   StoredReport,
 } from '../interfaces/dlr-store.interface.js';
+import type { DeliveryTally, DeliveryWindow } from '../interfaces/delivery-stats.interface.js';
 import type {
   DlrOutcomeStore,
   OutcomeChange,
@@ -32,19 +32,21 @@ import {
 import {
   COMPLETE,
   LIST_PENDING,
-  RECORD,
   SCRIPTS,
   defineScripts,
   parseReport,
   parseReports,
   scriptOn,
 } from './redis-dlr.scripts.js';
+import { RedisDeliveryStats } from './redis-delivery-stats.js';
 import { readRecent, searchIds } from './redis-feed.js';
+import { readOmnimessage } from './redis-omnimessage.js';
 import { readUnsettled } from './redis-unsettled.js';
 import { LayoutMismatchError, RedisLayoutCheck } from './redis-layout-check.js';
 import { runReplicated } from './replicated-pipeline.js';
-import { CLUSTER_TRACKING_MESSAGE, RedisOutcomes } from './redis-outcomes.js';
-import { RECORD_TRACKED, TRACKING_SCRIPTS } from './redis-tracking.scripts.js';
+import { RedisMessageHomes } from './redis-message-homes.js';
+import { RedisOutcomes } from './redis-outcomes.js';
+import { TRACKING_SCRIPTS } from './redis-tracking.scripts.js';
 import { periodOf, periodSeconds, searchEntries } from './search-entries.js';
 
 export type { RedisDlrStoreOptions } from './redis-dlr.options.js';
@@ -52,8 +54,9 @@ export type { RedisDlrStoreOptions } from './redis-dlr.options.js';
 /**
  * A `DlrStore` on Redis (ioredis 5), standalone or Redis Cluster, shared safely by any number
  * of app instances and kept across restarts. Every decision is one Lua script on one hash
- * slot, so it is atomic and one round trip; the semantics are those of `InMemoryDlrStore`
- * (one contract suite runs against both). Key layout: see `RedisDlrKeys`.
+ * slot (on standalone Redis, tracking's two), so it is atomic and one round trip; the semantics are
+ * those of `InMemoryDlrStore` (one contract suite runs against both). Key layout: `RedisDlrKeys`;
+ * on Redis Cluster a lookup by message id reads one key more first (`RedisMessageHomes`).
  *
  * Every call rejects within `timeoutMs` with an error saying Redis is unavailable, so
  * that the webhook can answer 503 and Messente retries later.
@@ -65,6 +68,8 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
   private readonly keys: RedisDlrKeys;
   private readonly layout: RedisLayoutCheck;
   private readonly outcomes: RedisOutcomes;
+  private readonly homes: RedisMessageHomes;
+  private readonly stats: RedisDeliveryStats;
 
   constructor(options: RedisDlrStoreOptions) {
     this.options = resolveRedisOptions(options);
@@ -73,6 +78,8 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     this.client = this.connection.client;
     this.layout = new RedisLayoutCheck(this.client, this.keys);
     this.outcomes = new RedisOutcomes(this.client, this.keys, this.options.ttlSeconds);
+    this.homes = new RedisMessageHomes(this.client, this.keys, this.options.ttlSeconds);
+    this.stats = new RedisDeliveryStats(this.client, this.keys, this.options.ttlSeconds);
     defineScripts(this.client, [...SCRIPTS, ...TRACKING_SCRIPTS]);
   }
 
@@ -118,47 +125,48 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
       String(ttlSeconds + periodSeconds(ttlSeconds)),
       ...searchEntries(messageId, omnimessageId, raw['to']),
     ];
-    // The account, and on standalone Redis what lets the same script decide a tracked message's outcome.
-    const extras = this.outcomes.recordExtras(messageId, omnimessageId, raw, account);
-    const script = this.outcomes.linked ? RECORD_TRACKED : RECORD;
+    const home = this.keys.homeOf(messageId, omnimessageId);
+    // The account, and what lets the same script decide a tracked message's outcome.
+    const { script, ...extras } = this.outcomes.recordExtras(messageId, omnimessageId, home, raw, account);
     keys.push(...extras.keys);
     args.push(...extras.args);
     return this.call(async () => {
-      const reply = await (waitForReplicas > 0
-        ? runReplicated(this.client, script, keys, args, {
-            replicas: waitForReplicas,
-            timeoutMs: this.options.waitForReplicasTimeoutMs,
-          })
-        : scriptOn(this.client, script)(...keys, ...args));
+      const recorded =
+        waitForReplicas > 0
+          ? runReplicated(this.client, script, keys, args, {
+              replicas: waitForReplicas,
+              timeoutMs: this.options.waitForReplicasTimeoutMs,
+            })
+          : scriptOn(this.client, script)(...keys, ...args);
+      // On Redis Cluster, the message's home index goes beside the script (`RedisMessageHomes`).
+      const noted = this.homes.note(messageId, home);
+      const reply = noted ? (await Promise.all([recorded, noted]))[0] : await recorded;
       const [outcome, json, change, relink] = reply as [RecordOutcome, string?, string?, string?];
       // The report's key is this call's: the stored JSON is parsed for the rest (ref, account).
       const report = json === undefined ? null : parseReport(json, messageId, status);
       // Untracked reports (no ref) keep the answer of a store without tracking.
       if (outcome !== 'change' || report?.ref === undefined) return { outcome, report };
-      const outcomeChange = await this.outcomes.changeOf(messageId, change, relink, receivedAt + leaseMs);
+      const outcomeChange = await this.outcomes.changeOf(messageId, home, change, relink, receivedAt + leaseMs);
       return { outcome, report, outcomeChange };
     });
   }
 
-  /** {@inheritDoc DlrStore.complete} */
+  /** {@inheritDoc DlrStore.complete} On Redis Cluster, see `RedisMessageHomes` for its cost. */
   async complete(key: PendingKey): Promise<void> {
-    const bucket = this.keys.bucketOf(key.messageId);
-    await this.call(() =>
-      scriptOn(this.client, COMPLETE)(
-        this.keys.leases(bucket),
-        this.keys.pendingReports(bucket),
-        encodeReportKey(key.messageId, key.status),
-      ),
-    );
+    await this.call(async () => {
+      const bucket = await this.homes.find(key.messageId);
+      const member = encodeReportKey(key.messageId, key.status);
+      await scriptOn(this.client, COMPLETE)(this.keys.leases(bucket), this.keys.pendingReports(bucket), member);
+    });
   }
 
-  /** {@inheritDoc DlrStore.release} */
+  /** {@inheritDoc DlrStore.release} On Redis Cluster, see `RedisMessageHomes` for its cost. */
   async release(key: PendingKey): Promise<void> {
-    const leases = this.keys.leases(this.keys.bucketOf(key.messageId));
     // XX: releasing a report that was completed meanwhile must not resurrect it.
-    await this.call(() =>
-      this.client.zadd(leases, 'XX', Date.now(), encodeReportKey(key.messageId, key.status)),
-    );
+    await this.call(async () => {
+      const leases = this.keys.leases(await this.homes.find(key.messageId));
+      await this.client.zadd(leases, 'XX', Date.now(), encodeReportKey(key.messageId, key.status));
+    });
   }
 
   /** {@inheritDoc DlrStore.claimPending} See `claimAcrossBuckets`. */
@@ -168,47 +176,38 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
       leases: (b: number) => this.keys.leases(b),
       items: (b: number) => this.keys.pendingReports(b),
     };
-    return this.call(async () =>
-      (
-        await claimAcrossBuckets(
-          this.client,
-          this.keys,
-          index,
-          endedBefore,
-          Date.now() + leaseMs,
-          Math.floor(limit),
-        )
-      ).map((json) => parseReport(json)),
-    );
+    return this.call(async () => {
+      const claimed = await claimAcrossBuckets(
+        this.client,
+        this.keys,
+        index,
+        endedBefore,
+        Date.now() + leaseMs,
+        Math.floor(limit),
+      );
+      const reports = claimed.map((json) => parseReport(json));
+      await this.homes.repair(reports);
+      return reports;
+    });
   }
 
-  /** {@inheritDoc DlrStore.latest} */
+  /** {@inheritDoc DlrStore.latest} On Redis Cluster, see `RedisMessageHomes` for its cost. */
   async latest(messageId: string): Promise<StoredReport | null> {
-    const report = await this.call(() => this.client.hget(this.keys.message(messageId), 'latest'));
+    const report = await this.call(async () =>
+      this.client.hget(this.keys.message(messageId, await this.homes.find(messageId)), 'latest'),
+    );
     return report === null ? null : parseReport(report);
   }
 
-  /** {@inheritDoc DlrStore.history} */
+  /** {@inheritDoc DlrStore.history} On Redis Cluster, see `RedisMessageHomes` for its cost. */
   async history(messageId: string): Promise<StoredReport[]> {
-    return parseReports(await this.call(() => this.client.lrange(this.keys.history(messageId), 0, -1)));
+    const history = async () => this.keys.history(messageId, await this.homes.find(messageId));
+    return parseReports(await this.call(async () => this.client.lrange(await history(), 0, -1)));
   }
 
-  /**
-   * {@inheritDoc DlrStore.forOmnimessage}
-   *
-   * The omnimessage's ids are indexed in the bucket of each message: every bucket is read,
-   * then the latest change of each message found.
-   */
+  /** {@inheritDoc DlrStore.forOmnimessage} See `readOmnimessage`. */
   async forOmnimessage(omnimessageId: string): Promise<StoredReport[]> {
-    return this.call(async () => {
-      const members = await readBuckets(this.keys.walk(0), (bucket) =>
-        this.client.zrange(this.keys.omnimessage(bucket, omnimessageId), 0, -1, 'WITHSCORES'),
-      );
-      const latest = await Promise.all(
-        members.map((entry) => this.client.hget(this.keys.message(entry.member), 'latest')),
-      );
-      return latest.filter((report): report is string => report !== null).map((json) => parseReport(json));
-    });
+    return this.call(() => readOmnimessage(this.client, this.keys, omnimessageId));
   }
 
   /** {@inheritDoc DlrStore.unsettled} See `readUnsettled`. */
@@ -217,13 +216,9 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     return this.call(() => readUnsettled(this.client, this.keys, before, Math.floor(limit)));
   }
 
-  /** {@inheritDoc DlrStore.ping} Every master of a cluster must answer. */
+  /** {@inheritDoc DlrStore.ping} See `RedisConnection.ping`. */
   async ping(): Promise<void> {
-    await this.call(() =>
-      this.client instanceof Cluster
-        ? Promise.all(this.client.nodes('master').map((node) => node.ping())).then(() => undefined)
-        : this.client.ping().then(() => undefined),
-    );
+    await this.call(() => this.connection.ping());
   }
 
   /** {@inheritDoc DlrStore.countPending} */
@@ -262,15 +257,8 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     return this.call(() => searchIds(this.client, this.keys, query, count, this.options.ttlSeconds));
   }
 
-  /**
-   * {@inheritDoc DlrOutcomeStore.track}
-   *
-   * One script, which reads the reports the messages already have (their keys are in KEYS).
-   * On Redis Cluster it rejects (see `CLUSTER_TRACKING_MESSAGE`): the script, like the record
-   * script that decides outcomes, spans the slots of the messages and of the omnimessage.
-   */
+  /** {@inheritDoc DlrOutcomeStore.track} See `RedisOutcomes.track`. */
   async track(input: TrackInput, now: number, leaseMs: number): Promise<TrackResult> {
-    if (!this.outcomes.linked) throw new Error(CLUSTER_TRACKING_MESSAGE);
     return this.call(() => this.outcomes.track(input, now, leaseMs));
   }
 
@@ -279,7 +267,7 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     return this.call(() => this.outcomes.outcome(omnimessageId));
   }
 
-  /** {@inheritDoc DlrOutcomeStore.findByRef} One index per ref; one MGET across slots. */
+  /** {@inheritDoc DlrOutcomeStore.findByRef} See `RedisOutcomes.findByRef`. */
   findByRef(ref: string, limit: number): Promise<StoredOutcome[]> {
     return this.call(() => this.outcomes.findByRef(ref, limit));
   }
@@ -321,6 +309,16 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
   /** {@inheritDoc DlrOutcomeStore.countPendingOutcomes} */
   countPendingOutcomes(): Promise<number> {
     return this.call(() => this.outcomes.countPending());
+  }
+
+  /** {@inheritDoc DlrDeliveryStatsStore.tallyDelivery} Its cost: see `RedisDeliveryStats.tally`. */
+  tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]> {
+    return this.call(() => this.stats.tally(tallies));
+  }
+
+  /** {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets} Its cost: see `RedisDeliveryStats.buckets`. */
+  deliveryBuckets(window: DeliveryWindow, now: number) {
+    return this.call(() => this.stats.buckets(window, now));
   }
 
   /** Closes the client if the store created it from `url` or `cluster`; a client passed in stays open. */

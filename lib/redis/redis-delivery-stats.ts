@@ -1,0 +1,247 @@
+import { Cluster } from 'ioredis';
+import { DELIVERY_BIN_COUNT } from '../analytics/delivery-bins.js';
+import { deliveryWindowRange } from '../analytics/delivery-window.js';
+import type {
+  DeliveryBucketRow,
+  DeliveryTally,
+  DeliveryWindow,
+} from '../interfaces/delivery-stats.interface.js';
+import type { RedisClient } from './redis-connection.js';
+import {
+  type DeliveryHash,
+  RedisDeliveryKeys,
+  deliveryRowPrefix,
+  parseDeliveryField,
+} from './redis-delivery-stats.keys.js';
+import { DELIVERY_ADD, DELIVERY_SCRIPTS, DELIVERY_TALLY } from './redis-delivery-stats.scripts.js';
+import type { RedisDlrKeys } from './redis-dlr.keys.js';
+import { defineScripts, scriptOn } from './redis-dlr.scripts.js';
+
+const STEP_CODES = { started: 's', delivered: 'd', failed: 'f' } as const;
+
+/** A tally with the indexes (from 1) of its minute and hour hash in the call's list of hashes. */
+interface Placed {
+  readonly tally: DeliveryTally;
+  readonly minute: number;
+  readonly hour: number;
+}
+
+/** The reply of `DELIVERY_TALLY`: answers, and the counts it left to the caller. */
+type TallyReply = [string[], (string | number)[]?];
+
+/**
+ * The delivery analytics of `RedisDlrStore` (`DlrDeliveryStatsStore`): the Redis operations of
+ * each method, run by the store inside its deadline. Keys: `RedisDeliveryKeys`; Lua:
+ * redis-delivery-stats.scripts.ts.
+ */
+export class RedisDeliveryStats {
+  private readonly keys: RedisDeliveryKeys;
+  /** On Redis Cluster the decisions and the counts are in different slots: two steps. */
+  private readonly cluster: boolean;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly dlrKeys: RedisDlrKeys,
+    private readonly ttlSeconds: number,
+  ) {
+    this.keys = new RedisDeliveryKeys(dlrKeys);
+    this.cluster = client instanceof Cluster;
+    defineScripts(client, DELIVERY_SCRIPTS);
+  }
+
+  /**
+   * `tallyDelivery`. Each message's steps are decided by `DELIVERY_TALLY` on its own hash, so
+   * that instances tallying the same steps at once count them once.
+   *
+   * Cost: on standalone Redis, one script call (one round trip) for the whole call: per tally
+   * an HGET and at most two writes and an EXPIRE of its message's hash, then one HINCRBY per
+   * counter changed and one EXPIREAT per bucket hash touched. On Redis Cluster, two rounds of
+   * concurrent script calls: one per message bucket the tallies fall in (the decisions), then
+   * one per hour they were received in, usually one (`DELIVERY_ADD`, the counts). No `WAIT`
+   * (`waitForReplicas`): counts lost with a failing master only make the panel a little low.
+   */
+  async tally(tallies: readonly DeliveryTally[]): Promise<(number | null)[]> {
+    if (tallies.length === 0) return [];
+    for (const { at, receivedAt, step } of tallies) {
+      if (!Number.isFinite(at) || !Number.isFinite(receivedAt) || !(step in STEP_CODES)) {
+        throw new TypeError('RedisDlrStore: a tally needs finite at and receivedAt, and a known step');
+      }
+    }
+    const hashes = new Map<string, { readonly hash: DeliveryHash; readonly index: number }>();
+    const indexOf = (hash: DeliveryHash): number => {
+      let entry = hashes.get(hash.key);
+      if (!entry) hashes.set(hash.key, (entry = { hash, index: hashes.size + 1 }));
+      return entry.index;
+    };
+    const placed = tallies.map((tally): Placed => {
+      const { minute, hour } = this.keys.bucketsOf(tally.receivedAt);
+      return { tally, minute: indexOf(minute), hour: indexOf(hour) };
+    });
+    const list = [...hashes.values()].map((entry) => entry.hash);
+    if (!this.cluster) {
+      const [answers] = await this.decide(placed, list);
+      return answers.map(secondsOf);
+    }
+    const answers = new Array<number | null>(tallies.length).fill(null);
+    const counts = new Map<number, Map<string, number>>();
+    const byBucket = groupBy(
+      placed.map((entry, position) => ({ entry, position })),
+      ({ entry }) => this.dlrKeys.bucketOf(entry.tally.messageId),
+    );
+    await Promise.all(
+      [...byBucket.values()].map(async (group) => {
+        const [own, flat = []] = await this.decide(
+          group.map(({ entry }) => entry),
+          null,
+        );
+        own.forEach((answer, i) => (answers[group[i]!.position] = secondsOf(answer)));
+        for (let i = 0; i + 2 < flat.length; i += 3) {
+          const fields = counts.get(Number(flat[i])) ?? new Map<string, number>();
+          counts.set(Number(flat[i]), fields);
+          const field = String(flat[i + 1]);
+          fields.set(field, (fields.get(field) ?? 0) + Number(flat[i + 2]));
+        }
+      }),
+    );
+    await this.add(list, counts);
+    return answers;
+  }
+
+  /**
+   * `deliveryBuckets`: an HGETALL of each bucket of the window (60 minutes, or 24 hours) in one
+   * pipeline, one round trip; on Redis Cluster one pipeline per hour (the slot of its minutes
+   * and of itself), all at once. One row per channel and country found in each bucket.
+   */
+  async buckets(window: DeliveryWindow, now: number): Promise<DeliveryBucketRow[]> {
+    const { first, last, bucketMs } = deliveryWindowRange(window, now);
+    const hashes = this.keys.range(first, last, bucketMs);
+    const groups = this.cluster ? [...groupBy(hashes, (hash) => hash.hour).values()] : [hashes];
+    const replies = await Promise.all(
+      groups.map(async (group) => {
+        const pipeline = this.client.pipeline();
+        for (const hash of group) pipeline.hgetall(hash.key);
+        return ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+          if (error) throw error;
+          return reply as Record<string, string>;
+        });
+      }),
+    );
+    return replies.flat().flatMap(rowsOf);
+  }
+
+  /**
+   * Runs `DELIVERY_TALLY` on tallies whose messages share a slot: applying the counts to
+   * `hashes` (standalone Redis), or, with null, answering them.
+   */
+  private async decide(
+    placed: readonly Placed[],
+    hashes: readonly DeliveryHash[] | null,
+  ): Promise<TallyReply> {
+    const states = new Map<string, number>();
+    const tallyArgs = placed.flatMap(({ tally, minute, hour }) => {
+      const key = this.keys.state(tally.messageId);
+      if (!states.has(key)) states.set(key, states.size + 1);
+      return [
+        String(states.get(key)),
+        STEP_CODES[tally.step],
+        String(tally.at),
+        String(minute),
+        String(hour),
+        deliveryRowPrefix(tally.channel, tally.country),
+        JSON.stringify(tally.reason ?? 'unknown'),
+      ];
+    });
+    const keys = [...states.keys(), ...(hashes ?? []).map((hash) => hash.key)];
+    return (await scriptOn(this.client, DELIVERY_TALLY)(
+      keys.length,
+      ...keys,
+      String(this.ttlSeconds),
+      hashes ? '1' : '0',
+      String(states.size),
+      String(hashes?.length ?? 0),
+      String(placed.length),
+      ...(hashes ?? []).map((hash) => String(hash.expireAt)),
+      ...tallyArgs,
+    )) as TallyReply;
+  }
+
+  /** Adds counts (by index from 1 in `hashes`) with one `DELIVERY_ADD` per hour, all at once. */
+  private async add(
+    hashes: readonly DeliveryHash[],
+    counts: ReadonlyMap<number, ReadonlyMap<string, number>>,
+  ) {
+    const byHour = groupBy([...counts.keys()], (index) => hashes[index - 1]!.hour);
+    await Promise.all(
+      [...byHour.values()].map((indexes) => {
+        const own = indexes.map((index) => hashes[index - 1]!);
+        const triples = indexes.flatMap((index, k) =>
+          [...counts.get(index)!].flatMap(([field, amount]) => [String(k + 1), field, String(amount)]),
+        );
+        return scriptOn(this.client, DELIVERY_ADD)(
+          own.length,
+          ...own.map((hash) => hash.key),
+          ...own.map((hash) => String(hash.expireAt)),
+          ...triples,
+        );
+      }),
+    );
+  }
+}
+
+/** The seconds of a tally script answer (ms, or '' for none). */
+function secondsOf(answer: string): number | null {
+  return answer === '' ? null : Number(answer) / 1000;
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+interface RowSum {
+  channel: string;
+  country: string;
+  started: number;
+  delivered: number;
+  failed: number;
+  bins: number[];
+  reasons: Map<string, number>;
+}
+
+/** The rows of one bucket hash: one per channel and country; fields it does not know are ignored. */
+function rowsOf(fields: Readonly<Record<string, string>>): DeliveryBucketRow[] {
+  const rows = new Map<string, RowSum>();
+  for (const [name, value] of Object.entries(fields)) {
+    const field = parseDeliveryField(name);
+    const count = Number(value);
+    if (!field || !Number.isFinite(count)) continue;
+    const id = JSON.stringify([field.channel, field.country]);
+    let row = rows.get(id);
+    if (!row) {
+      const bins = new Array<number>(DELIVERY_BIN_COUNT).fill(0);
+      const { channel, country } = field;
+      rows.set(
+        id,
+        (row = { channel, country, started: 0, delivered: 0, failed: 0, bins, reasons: new Map() }),
+      );
+    }
+    if (field.kind === 's') row.started += count;
+    else if (field.kind === 'd') row.delivered += count;
+    else if (field.kind === 'f') row.failed += count;
+    else if (field.kind === 'b') {
+      const bin = field.detail as number;
+      if (Number.isInteger(bin) && bin >= 0 && bin < DELIVERY_BIN_COUNT) row.bins[bin]! += count;
+    } else {
+      const reason = field.detail as string;
+      row.reasons.set(reason, (row.reasons.get(reason) ?? 0) + count);
+    }
+  }
+  // fromEntries defines own properties: a reason named __proto__ stays a reason.
+  return [...rows.values()].map(({ reasons, ...row }) => ({ ...row, reasons: Object.fromEntries(reasons) }));
+}
