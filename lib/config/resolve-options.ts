@@ -6,6 +6,7 @@ import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
 import { optionValidators } from '../utils/option-validators.js';
 import { resolveAccounts, resolveCredentials, resolveSecretList } from './resolve-accounts.js';
+import { resolveAlarms } from './resolve-alarms.js';
 
 /** The shared checks of numbers, failing with a `MessenteDlrConfigError` that names the option. */
 const {
@@ -66,6 +67,7 @@ export function resolveOptions(
       overdueAfterMs: positive('tracking.overdueAfterMs', options.tracking?.overdueAfterMs ?? 72 * 3_600_000),
       sweepIntervalMs: nonNegative('tracking.sweepIntervalMs', options.tracking?.sweepIntervalMs ?? 60_000),
     },
+    alarms: resolveAlarms(options.alarms),
     controllerDecorators: options.controllerDecorators ?? [],
     telemetry: options.telemetry !== false,
     meterProvider: options.meterProvider ?? null,

@@ -58,6 +58,12 @@ export interface MessenteDlrModuleOptions {
   /** Outcomes of what the app sends (`DeliveryStatusService.track()`). */
   tracking?: TrackingOptions;
   /**
+   * When `@OnDlrAlarm` handlers hear of trouble, judged by each process from what it receives:
+   * too many refused requests, silence while tracked sends are pending (off unless
+   * `silentForMs` is set), reports whose reason is the account's.
+   */
+  alarms?: AlarmOptions;
+  /**
    * Decorators applied to the webhook controller, e.g. `[Public(), SkipThrottle()]`, so a global
    * auth guard or throttler can exempt it.
    */
@@ -108,4 +114,22 @@ export interface TrackingOptions {
   overdueAfterMs?: number;
   /** Interval of the sweep that finds overdue outcomes and redispatches outcome changes, in ms; 0 turns it off. Default 60 000. */
   sweepIntervalMs?: number;
+}
+
+/** Module option `alarms`: the thresholds of `@OnDlrAlarm`'s `refusals` and `silence` alarms. */
+export interface AlarmOptions {
+  /**
+   * `refusals` is raised when more than this share of the window's requests were refused
+   * (from 0 up to, not including, 1). Default 0.5.
+   */
+  refusalRatio?: number;
+  /** Requests the window must hold for `refusals` to be raised, or cleared by a low ratio. Default 10. */
+  minRequests?: number;
+  /** The window `refusals` is judged over, in ms (1 000 to 3 600 000, counted by the second). Default 300 000. */
+  windowMs?: number;
+  /**
+   * `silence` is raised when omnimessages this process tracked are pending and no report was
+   * accepted for this long, in ms. Off unless set.
+   */
+  silentForMs?: number;
 }

@@ -32,6 +32,7 @@ export interface ResolvedDlrOptions {
   readonly eventEmitter: boolean;
   readonly reconcile: ReconcileScheduleOptions | null;
   readonly tracking: { readonly overdueAfterMs: number; readonly sweepIntervalMs: number };
+  readonly alarms: ResolvedAlarmOptions;
   readonly controllerDecorators: readonly ClassDecorator[];
   readonly telemetry: boolean;
   /** Null: the global provider. */
@@ -56,3 +57,12 @@ export type ResolvedAccounts =
       readonly maxCached: number;
       readonly timeoutMs: number;
     };
+
+/** Module option `alarms` after validation. Internal. */
+export interface ResolvedAlarmOptions {
+  readonly refusalRatio: number;
+  readonly minRequests: number;
+  readonly windowMs: number;
+  /** Null: the `silence` alarm is off. */
+  readonly silentForMs: number | null;
+}
