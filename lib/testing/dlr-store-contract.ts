@@ -3,6 +3,7 @@ import { type ContractContext, dlr, ids } from './dlr-store-contract.context.js'
 import { describeFeedAndSearch } from './dlr-store-contract.feed.js';
 import { describeTracking } from './dlr-store-contract.tracking.js';
 import { describeAccounts } from './dlr-store-contract.accounts.js';
+import { describeDeliveryStats } from './dlr-store-contract.delivery.js';
 import { testRunnerGlobals } from './test-runner-globals.js';
 
 /** How `describeDlrStoreContract` gets and disposes of the store under test. */
@@ -15,14 +16,19 @@ export interface DlrStoreContractOptions {
   timeoutMs?: number;
   /** Also run the tracking tests: for a store that implements `DlrOutcomeStore`. Default false. */
   tracking?: boolean;
+  /**
+   * Also run the delivery analytics tests: for a store that implements `DlrDeliveryStatsStore`
+   * (`tallyDelivery`, `deliveryBuckets`). Default false.
+   */
+  deliveryStats?: boolean;
 }
 
 /**
  * Registers, in a `describe(name)` block, the tests every `DlrStore` must pass: the change
  * semantics (dedup, precedence, stale reports), leases, claims and redeliveries, the queries,
  * the feed and the search, odd ids (NUL, `__proto__`, any Unicode), the account kept with each
- * report, and with `tracking` the
- * outcomes of tracked sends. Call it at the top level
+ * report, with `tracking` the outcomes of tracked sends, and with `deliveryStats` the delivery
+ * analytics' counts. Call it at the top level
  * of a jest test file (or vitest's, with `globals: true`) with a factory of fresh, empty stores;
  * see docs/writing-a-store.md. `nestjs-messente-dlr`'s own stores run through it.
  */
@@ -50,6 +56,9 @@ export function describeDlrStoreContract(name: string, options: DlrStoreContract
     describeFeedAndSearch(context);
     describeAccounts(context);
     if (options.tracking) describe('tracking (DlrOutcomeStore)', () => describeTracking(context));
+    if (options.deliveryStats) {
+      describe('delivery analytics (DlrDeliveryStatsStore)', () => describeDeliveryStats(context));
+    }
   });
 }
 

@@ -41,6 +41,7 @@ describe.each([inMemory, redis, redisCluster, postgres])('DlrStore contract: $na
     describeDlrStoreContract('describeDlrStoreContract', {
       create: () => stores.create(),
       tracking: subject.tracking === true,
+      deliveryStats: subject.deliveryStats === true,
     });
 
     if (subject.tracking) {

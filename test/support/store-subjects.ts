@@ -19,6 +19,8 @@ export interface StoreSubject {
   setup(): { create(): DlrStore };
   /** True when its stores implement tracking (`DlrOutcomeStore`). */
   readonly tracking?: boolean;
+  /** True when its stores keep delivery analytics (`DlrDeliveryStatsStore`). */
+  readonly deliveryStats?: boolean;
 }
 
 /** The reference in-memory store. */
@@ -26,6 +28,7 @@ export const inMemorySubject: StoreSubject = {
   name: 'InMemoryDlrStore',
   describe,
   tracking: true,
+  deliveryStats: true,
   setup: () => ({ create: () => new InMemoryDlrStore() }),
 };
 
