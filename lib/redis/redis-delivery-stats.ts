@@ -50,8 +50,10 @@ export class RedisDeliveryStats {
   }
 
   /**
-   * `tallyDelivery`. Each message's steps are decided by `DELIVERY_TALLY` on its own hash, so
-   * that instances tallying the same steps at once count them once.
+   * `tallyDelivery`: checks the tallies at once (a `TypeError` for one without finite times or
+   * with an unknown step) and answers the operation the store runs inside its deadline. Each
+   * message's steps are decided by `DELIVERY_TALLY` on its own hash, so that instances tallying
+   * the same steps at once count them once.
    *
    * Cost: on standalone Redis, one script call (one round trip) for the whole call: per tally
    * an HGET and at most two writes and an EXPIRE of its message's hash, then one HINCRBY per
@@ -60,13 +62,18 @@ export class RedisDeliveryStats {
    * one per hour they were received in, usually one (`DELIVERY_ADD`, the counts). No `WAIT`
    * (`waitForReplicas`): counts lost with a failing master only make the panel a little low.
    */
-  async tally(tallies: readonly DeliveryTally[]): Promise<(number | null)[]> {
-    if (tallies.length === 0) return [];
+  tally(tallies: readonly DeliveryTally[]): () => Promise<(number | null)[]> {
+    // Checked before the call, so that bad input is a TypeError and not "Redis unavailable".
     for (const { at, receivedAt, step } of tallies) {
-      if (!Number.isFinite(at) || !Number.isFinite(receivedAt) || !(step in STEP_CODES)) {
+      if (!Number.isFinite(at) || !Number.isFinite(receivedAt) || !Object.hasOwn(STEP_CODES, step)) {
         throw new TypeError('RedisDlrStore: a tally needs finite at and receivedAt, and a known step');
       }
     }
+    return () => this.tallyChecked(tallies);
+  }
+
+  private async tallyChecked(tallies: readonly DeliveryTally[]): Promise<(number | null)[]> {
+    if (tallies.length === 0) return [];
     const hashes = new Map<string, { readonly hash: DeliveryHash; readonly index: number }>();
     const indexOf = (hash: DeliveryHash): number => {
       let entry = hashes.get(hash.key);

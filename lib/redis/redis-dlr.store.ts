@@ -312,8 +312,8 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
   }
 
   /** {@inheritDoc DlrDeliveryStatsStore.tallyDelivery} Its cost: see `RedisDeliveryStats.tally`. */
-  tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]> {
-    return this.call(() => this.stats.tally(tallies));
+  async tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]> {
+    return this.call(this.stats.tally(tallies));
   }
 
   /** {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets} Its cost: see `RedisDeliveryStats.buckets`. */

@@ -5,9 +5,9 @@ import type { RedisDlrKeys } from './redis-dlr.keys.js';
 import { parseReport } from './redis-dlr.scripts.js';
 
 /**
- * `RedisDlrStore.forOmnimessage()`: the omnimessage's ids are indexed in the bucket of each
- * message, so every bucket is read, then the latest change of each message found. Called
- * inside the store's deadline.
+ * `RedisDlrStore.forOmnimessage()`: the omnimessage's ids are indexed in the home bucket of
+ * each message, so every bucket is read, then the latest change of each message found, in the
+ * bucket it was found in. Called inside the store's deadline.
  */
 export async function readOmnimessage(
   client: RedisClient,
