@@ -1,4 +1,5 @@
 import { KNOWN_STATUSES, statusPrecedence } from '../dlr-status.js';
+import { deliveryStatsSchemaSql } from './postgres-delivery-stats.sql.js';
 import { outcomeSchemaSql } from './postgres-outcome.sql.js';
 import { recordFunctionSql } from './postgres-record.sql.js';
 
@@ -7,9 +8,11 @@ import { recordFunctionSql } from './postgres-record.sql.js';
  * by running the (idempotent) SQL again. 2 added the feed and search indexes, `reports.recipient`
  * and the `precedence` function; 3 added outcome tracking (the `outcomes`, `outcome_messages` and
  * `outcome_pending` tables, `reports.tracked`, `.ref` and `.account`, and `record`'s outcome decision and
- * account; a version 3 of an earlier build, without `reports.account`, is upgraded in place too).
+ * account; a version 3 of an earlier build, without `reports.account`, is upgraded in place too); 4
+ * added the delivery analytics (the `delivery_messages` and `delivery_buckets` tables and the
+ * `tally_delivery` function).
  */
-export const POSTGRES_DLR_SCHEMA_VERSION = 3;
+export const POSTGRES_DLR_SCHEMA_VERSION = 4;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -114,7 +117,7 @@ ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS tracked boolean NOT NULL DEFAU
 ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS ref text;
 -- The account whose secret verified the report (module option accounts), or NULL without one.
 ALTER TABLE ${s}.reports ADD COLUMN IF NOT EXISTS account text;
-${outcomeSchemaSql(s)}${recordFunctionSql(s)}
+${outcomeSchemaSql(s)}${recordFunctionSql(s)}${deliveryStatsSchemaSql(s)}
 INSERT INTO ${s}.schema_version (version) VALUES (${POSTGRES_DLR_SCHEMA_VERSION}) ON CONFLICT DO NOTHING;
 `;
 }

@@ -1,4 +1,10 @@
 import type { QueryResult } from 'pg';
+import type {
+  DeliveryBucketRow,
+  DeliveryTally,
+  DeliveryWindow,
+  DlrDeliveryStatsStore,
+} from '../interfaces/delivery-stats.interface.js';
 import { isFinalStatus, statusPrecedence } from '../dlr-status.js';
 import type {
   DlrStore,
@@ -16,7 +22,7 @@ import type {
   TrackResult,
 } from '../interfaces/outcome-store.interface.js';
 import { integerOrNull } from '../payload/payload-fields.js';
-import { type UnidentifiedReport, identified, messageIdOf, statusOf } from '../stores/report-key.js';
+import { messageIdOf, statusOf } from '../stores/report-key.js';
 import { MAX_PHONE, MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
 import { errorMessage } from '../utils/error-message.js';
 import { withDeadline } from '../utils/with-deadline.js';
@@ -27,10 +33,12 @@ import {
 } from './postgres-dlr.options.js';
 import { type Statement, type Statements, statements } from './postgres-dlr.queries.js';
 import { quoteSchema } from './postgres-dlr.schema.js';
+import { PostgresDeliveryStats } from './postgres-delivery-stats.js';
 import { PostgresOutcomes, changeOrNull } from './postgres-outcomes.js';
 import { installSchema, isServerError } from './postgres-schema-install.js';
 import { PostgresPool, unavailable } from './postgres-pool.js';
 import { PostgresRetention } from './postgres-retention.js';
+import { type StoredJson, decoded, reports } from './postgres-stored-report.js';
 import { fromDbText, searchValues, toDbText } from './postgres-text.js';
 
 export type { PostgresDlrStoreOptions } from './postgres-dlr.options.js';
@@ -49,13 +57,14 @@ const RETRIES = 3;
  * Every call rejects within `timeoutMs` with an error saying PostgreSQL is unavailable,
  * so that the webhook answers 503 and Messente retries later.
  */
-export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
+export class PostgresDlrStore implements DlrStore, DlrOutcomeStore, DlrDeliveryStatsStore {
   private readonly options: ResolvedPostgresOptions;
   private readonly schema: string;
   private readonly pool: PostgresPool;
   private readonly sql: Statements;
   private readonly retention: PostgresRetention;
   private readonly outcomes: PostgresOutcomes;
+  private readonly deliveryStats: PostgresDeliveryStats;
   private schemaReady: Promise<void> | null;
   private schemaInstalled: boolean;
   private closed = false;
@@ -69,11 +78,14 @@ export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
     this.pool = new PostgresPool(options, timeoutMs);
     this.schemaReady = createSchema ? null : Promise.resolve();
     this.schemaInstalled = !createSchema;
-    this.outcomes = new PostgresOutcomes(schema, (statement, values) => this.run(statement, values));
+    const run = (statement: Statement, values: unknown[]) => this.run(statement, values);
+    this.outcomes = new PostgresOutcomes(schema, run);
+    this.deliveryStats = new PostgresDeliveryStats(schema, run);
     this.retention = new PostgresRetention(
       async (olderThan, batchSize) => ({
         messages: (await this.run(this.sql.prune, [olderThan, batchSize])).rowCount ?? 0,
         outcomes: (await this.run(this.outcomes.sql.prune, [olderThan, batchSize])).rowCount ?? 0,
+        ...(await this.deliveryStats.prune(olderThan, batchSize)),
       }),
       retentionMs,
       pruneBatchSize,
@@ -240,6 +252,16 @@ export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
     return this.outcomes.countPendingOutcomes();
   }
 
+  /** {@inheritDoc DlrDeliveryStatsStore.tallyDelivery} */
+  tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]> {
+    return this.deliveryStats.tallyDelivery(tallies);
+  }
+
+  /** {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets} */
+  deliveryBuckets(window: DeliveryWindow, now: number): Promise<readonly DeliveryBucketRow[]> {
+    return this.deliveryStats.deliveryBuckets(window, now);
+  }
+
   /**
    * Creates the schema when it is missing, under a transaction-scoped advisory lock, and
    * records its version; a schema of a newer release is refused. Runs by itself before the
@@ -257,10 +279,11 @@ export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
   }
 
   /**
-   * Deletes the history of messages silent for longer than `retentionDays`, and tracked outcomes
-   * silent (and due) for as long with their messages, in batches of `pruneBatchSize` that skip
-   * rows intake holds; never a pending change nor a pending outcome change. Resolves with how
-   * many messages were deleted. Runs on a timer by itself (`pruneIntervalMs`).
+   * Deletes the history of messages silent for longer than `retentionDays`, tracked outcomes
+   * silent (and due) for as long with their messages, and the delivery analytics' messages as
+   * silent and buckets past their window, in batches of `pruneBatchSize` that skip rows intake
+   * holds; never a pending change nor a pending outcome change. Resolves with how many messages
+   * were deleted. Runs on a timer by itself (`pruneIntervalMs`).
    */
   prune(): Promise<number> {
     return this.retention.run();
@@ -313,26 +336,6 @@ export class PostgresDlrStore implements DlrStore, DlrOutcomeStore {
 
 function keyValues(key: PendingKey): [string, string] {
   return [toDbText(key.messageId), toDbText(key.status)];
-}
-
-/**
- * A report as the schema's JSON has it: `ref` (as stored) only when its message was tracked,
- * `account` (as stored) only when it was recorded with one.
- */
-type StoredJson = UnidentifiedReport & { readonly ref?: string | null; readonly account?: string | null };
-
-function reports(result: QueryResult): StoredReport[] {
-  return (result.rows as { report: StoredJson }[]).map(({ report }) => decoded(report, identified(report)));
-}
-
-/** `base` with the `ref` and `account` that `report` has (decoded), and no key it lacks. */
-function decoded(report: StoredJson, base: StoredReport): StoredReport {
-  // Most reports have neither: their object is the one built already.
-  if (!('ref' in report) && !('account' in report)) return base;
-  const full: { -readonly [K in keyof StoredReport]: StoredReport[K] } = { ...base };
-  if ('ref' in report) full.ref = report.ref == null ? null : fromDbText(report.ref);
-  if ('account' in report) full.account = report.account == null ? null : fromDbText(report.account);
-  return full;
 }
 
 function isRetryable(error: unknown): boolean {

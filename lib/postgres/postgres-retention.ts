@@ -6,13 +6,14 @@ import { errorMessage } from '../utils/error-message.js';
 const PRUNE_BATCHES_PER_RUN = 200;
 
 /**
- * Deletes up to `batchSize` messages, and as many tracked outcomes, silent since before
- * `olderThan` (ms); resolves with how many of each.
+ * Deletes up to `batchSize` messages, and as many of each other kind of row retention keeps in
+ * bounds (tracked outcomes, the delivery analytics' messages and buckets), silent since before
+ * `olderThan` (ms); resolves with how many of each (`messages` the history's messages).
  */
 export type PruneBatch = (
   olderThan: number,
   batchSize: number,
-) => Promise<{ readonly messages: number; readonly outcomes: number }>;
+) => Promise<{ readonly messages: number; readonly [kind: string]: number }>;
 
 /**
  * `PostgresDlrStore`'s retention: runs of small delete batches, on a timer (the first within a
@@ -68,8 +69,8 @@ export class PostgresRetention {
     for (let batch = 0; batch < PRUNE_BATCHES_PER_RUN && !this.stopped; batch++) {
       const deleted = await this.pruneBatch(Date.now() - this.retentionMs, this.batchSize);
       total += deleted.messages;
-      // Either backlog that filled its batch may have more.
-      if (deleted.messages < this.batchSize && deleted.outcomes < this.batchSize) break;
+      // Any backlog that filled its batch may have more.
+      if (Object.values(deleted).every((count) => count < this.batchSize)) break;
     }
     return total;
   }

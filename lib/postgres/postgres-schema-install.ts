@@ -11,7 +11,7 @@ const SCHEMA_TIMEOUT_MS = 30_000;
  * Creates or upgrades `schema` to `POSTGRES_DLR_SCHEMA_VERSION` under a transaction-scoped
  * advisory lock, so that instances starting together do it once: the first creates (or
  * upgrades, by running the idempotent SQL again), the others find it done. A schema of a newer
- * release is refused; one at this version from an earlier build (without the account) is upgraded.
+ * release is refused; one at this version from an earlier build (without the current `record`) is upgraded.
  */
 export async function installSchema(pool: PostgresPool, schema: string): Promise<void> {
   const deadline = Date.now() + SCHEMA_TIMEOUT_MS;
@@ -37,7 +37,7 @@ export async function installSchema(pool: PostgresPool, schema: string): Promise
           `${POSTGRES_DLR_SCHEMA_VERSION}; upgrade nestjs-messente-dlr`,
       );
     }
-    // A version 3 of an earlier build of this release lacks the account: its `record` has fewer arguments.
+    // A schema at this version without the current `record` (an earlier build's) is brought up to date too.
     const current =
       version === POSTGRES_DLR_SCHEMA_VERSION &&
       (

@@ -1,0 +1,52 @@
+import { HOUR_MS, MINUTE_MS } from '../analytics/delivery-window.js';
+import { quoteSchema } from './postgres-dlr.schema.js';
+import type { Statement } from './postgres-dlr.queries.js';
+
+/** The statements of `PostgresDlrStore`'s delivery analytics (`DlrDeliveryStatsStore`), each one round trip. */
+export interface DeliveryStatsStatements {
+  readonly tally: Statement;
+  readonly buckets: Statement;
+  readonly prune: Statement;
+}
+
+/** The delivery analytics statements for one schema; names carry the schema, as `statements()` does. */
+export function deliveryStatsStatements(schema: string): DeliveryStatsStatements {
+  const s = quoteSchema(schema);
+  const make = (name: string, text: string): Statement => ({ name: `messente-dlr:${schema}:${name}`, text });
+  return {
+    tally: make(
+      'tally-delivery',
+      `SELECT ${s}.tally_delivery($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+         $6::double precision[], $7::double precision[]) AS seconds`,
+    ),
+    buckets: make(
+      'delivery-buckets',
+      // A range of delivery_buckets_pkey: one granularity, the window's starts.
+      `SELECT channel, country, started, delivered, failed, bins, reasons FROM ${s}.delivery_buckets
+       WHERE bucket_ms = $1 AND start_at >= $2 AND start_at <= $3`,
+    ),
+    prune: make(
+      'prune-delivery',
+      // A batch of messages the analytics have not heard of since the cutoff ($1), a batch of
+      // minute buckets older than $3 and one of hour buckets older than $4 (each in the order of
+      // an index); rows a tally holds are skipped.
+      `WITH old AS (
+         SELECT ctid FROM ${s}.delivery_messages WHERE updated_at < $1
+         ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), messages AS (
+         DELETE FROM ${s}.delivery_messages WHERE ctid = ANY (ARRAY (SELECT ctid FROM old)) RETURNING 1
+       ), old_minutes AS (
+         SELECT ctid FROM ${s}.delivery_buckets WHERE bucket_ms = ${MINUTE_MS} AND start_at < $3
+         ORDER BY start_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), old_hours AS (
+         SELECT ctid FROM ${s}.delivery_buckets WHERE bucket_ms = ${HOUR_MS} AND start_at < $4
+         ORDER BY start_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), buckets AS (
+         DELETE FROM ${s}.delivery_buckets WHERE ctid = ANY (ARRAY (
+           SELECT ctid FROM old_minutes UNION ALL SELECT ctid FROM old_hours)) RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM messages)::integer AS messages,
+         (SELECT count(*) FROM buckets)::integer AS buckets`,
+    ),
+  };
+}

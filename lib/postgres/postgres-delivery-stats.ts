@@ -1,0 +1,102 @@
+import { HOUR_MS, deliveryWindowRange } from '../analytics/delivery-window.js';
+import type {
+  DeliveryBucketRow,
+  DeliveryTally,
+  DeliveryWindow,
+  DlrDeliveryStatsStore,
+} from '../interfaces/delivery-stats.interface.js';
+import { type DeliveryStatsStatements, deliveryStatsStatements } from './postgres-delivery-stats.queries.js';
+import type { RunStatement } from './postgres-outcomes.js';
+import { fromDbText, toDbText } from './postgres-text.js';
+
+/** Minute buckets are kept this long: the `1h` window, and room for clocks apart and a late prune. */
+export const MINUTE_BUCKETS_KEPT_MS = 3 * HOUR_MS;
+/** Hour buckets are kept this long: the `24h` window, and as much again. */
+export const HOUR_BUCKETS_KEPT_MS = 48 * HOUR_MS;
+
+const STEPS: ReadonlySet<string> = new Set(['started', 'delivered', 'failed']);
+
+/** A row of `delivery_buckets` as the buckets statement answers it. */
+interface BucketRecord {
+  readonly channel: string;
+  readonly country: string;
+  readonly started: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly bins: number[];
+  readonly reasons: Record<string, number>;
+}
+
+/**
+ * The delivery analytics (`DlrDeliveryStatsStore`) of `PostgresDlrStore`: a batch of tallies is
+ * one call of the schema's `tally_delivery` function (one round trip, atomic: each message's row
+ * is locked for its decision, so instances tallying the same steps at once count them once), and
+ * a window is one range of `delivery_buckets`' primary key. The store delegates to it.
+ */
+export class PostgresDeliveryStats implements DlrDeliveryStatsStore {
+  /** The statements, public so that the store's retention runs `prune` with its own. */
+  readonly sql: DeliveryStatsStatements;
+
+  constructor(
+    schema: string,
+    private readonly run: RunStatement,
+  ) {
+    this.sql = deliveryStatsStatements(schema);
+  }
+
+  /** {@inheritDoc DlrDeliveryStatsStore.tallyDelivery} */
+  async tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]> {
+    if (tallies.length === 0) return [];
+    for (const tally of tallies) {
+      if (!Number.isFinite(tally.at) || !Number.isFinite(tally.receivedAt) || !STEPS.has(tally.step)) {
+        throw new TypeError('PostgresDlrStore: a tally needs finite at and receivedAt, and a known step');
+      }
+    }
+    const values = [
+      tallies.map((tally) => toDbText(tally.messageId)),
+      tallies.map((tally) => toDbText(tally.channel)),
+      tallies.map((tally) => toDbText(tally.country)),
+      tallies.map((tally) => tally.step),
+      tallies.map((tally) => (tally.reason === null ? null : toDbText(tally.reason))),
+      tallies.map((tally) => tally.at),
+      tallies.map((tally) => tally.receivedAt),
+    ];
+    const [row] = (await this.run(this.sql.tally, values)).rows as { seconds: (number | null)[] }[];
+    return row!.seconds;
+  }
+
+  /** {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets} */
+  async deliveryBuckets(window: DeliveryWindow, now: number): Promise<readonly DeliveryBucketRow[]> {
+    const { bucketMs, first, last } = deliveryWindowRange(window, now);
+    const { rows } = await this.run(this.sql.buckets, [bucketMs, first, last]);
+    return (rows as BucketRecord[]).map((row) => ({
+      channel: fromDbText(row.channel),
+      country: fromDbText(row.country),
+      started: row.started,
+      delivered: row.delivered,
+      failed: row.failed,
+      bins: row.bins,
+      reasons: Object.fromEntries(
+        Object.entries(row.reasons).map(([reason, count]) => [fromDbText(reason), count]),
+      ),
+    }));
+  }
+
+  /**
+   * Deletes a batch of up to `batchSize` messages not tallied since before `olderThan` (ms), and
+   * of buckets older than kept (`MINUTE_BUCKETS_KEPT_MS`, `HOUR_BUCKETS_KEPT_MS` before `now`);
+   * resolves with how many of each.
+   */
+  async prune(
+    olderThan: number,
+    batchSize: number,
+    now = Date.now(),
+  ): Promise<{ readonly deliveryMessages: number; readonly deliveryBuckets: number }> {
+    const values = [olderThan, batchSize, now - MINUTE_BUCKETS_KEPT_MS, now - HOUR_BUCKETS_KEPT_MS];
+    const [row] = (await this.run(this.sql.prune, values.map(Math.round))).rows as {
+      messages: number;
+      buckets: number;
+    }[];
+    return { deliveryMessages: row!.messages, deliveryBuckets: row!.buckets };
+  }
+}

@@ -1,0 +1,295 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool, type PoolConfig } from 'pg';
+import { DELIVERY_BIN_COUNT, deliveryBinOf } from '../../lib/analytics/delivery-bins.js';
+import { HOUR_MS, MINUTE_MS } from '../../lib/analytics/delivery-window.js';
+import type { DeliveryBucketRow, DeliveryTally } from '../../lib/interfaces/delivery-stats.interface.js';
+import { PostgresDlrStore, type PostgresDlrStoreOptions } from '../../lib/postgres/index.js';
+import {
+  type PostgresServer,
+  describeWithPostgres,
+  startPostgresServer,
+} from '../support/postgres-server.js';
+
+const DAY = 86_400_000;
+/** 10:30:15 UTC on a fixed day: windows are asked for with this `now`, so that no test races the clock. */
+const NOW = Date.UTC(2026, 0, 15, 10, 30, 15);
+
+function tally(
+  messageId: string,
+  step: DeliveryTally['step'],
+  at: number,
+  extra: Partial<DeliveryTally> = {},
+): DeliveryTally {
+  return { messageId, channel: 'sms', country: 'EE', step, reason: null, at, receivedAt: at, ...extra };
+}
+
+function bins(...counted: [bin: number, count: number][]): number[] {
+  const all = new Array<number>(DELIVERY_BIN_COUNT).fill(0);
+  for (const [bin, count] of counted) all[bin] = count;
+  return all;
+}
+
+const byPair = (rows: readonly DeliveryBucketRow[]) =>
+  [...rows].sort((a, b) => `${a.channel}/${a.country}`.localeCompare(`${b.channel}/${b.country}`));
+
+describeWithPostgres('PostgresDlrStore delivery analytics', () => {
+  let server: PostgresServer;
+  let admin: Pool;
+  let schemas = 0;
+  const schema = () => `stats_${++schemas}`;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  function pool(config: PoolConfig = {}): Pool {
+    const created = new Pool({ connectionString: server.url, ...config });
+    created.on('error', () => undefined);
+    cleanups.push(() => created.end());
+    return created;
+  }
+  function store(options: PostgresDlrStoreOptions = {}): PostgresDlrStore {
+    const created = new PostgresDlrStore(
+      options.pool
+        ? { pruneIntervalMs: 0, ...options }
+        : { connectionString: server.url, schema: schema(), pruneIntervalMs: 0, ...options },
+    );
+    cleanups.unshift(() => created.close());
+    return created;
+  }
+  const schemaOf = (dlrStore: PostgresDlrStore) => (dlrStore as unknown as { schema: string }).schema;
+
+  beforeAll(async () => {
+    server = await startPostgresServer();
+    admin = new Pool({ connectionString: server.url, max: 2 });
+    await admin.query('CREATE EXTENSION pg_stat_statements');
+    await admin.query('CREATE DATABASE roundtrips');
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await admin.end();
+    await server.stop();
+  });
+
+  it('counts a start once and only the first final step, in the minute and the hour of receivedAt', async () => {
+    const dlrStore = store();
+    const t = NOW - 20 * MINUTE_MS;
+    const answers = await dlrStore.tallyDelivery([
+      tally('m1', 'started', t),
+      tally('m1', 'started', t + 500),
+      tally('m1', 'delivered', t + 4_000),
+      tally('m1', 'delivered', t + 9_000),
+      tally('m2', 'started', t, { channel: 'viber', country: 'LV' }),
+      tally('m2', 'failed', t + 1_000, { channel: 'viber', country: 'LV', reason: 'expired' }),
+      tally('m2', 'delivered', t + 2_000, { channel: 'viber', country: 'LV' }),
+      tally('m3', 'delivered', t + 3_000),
+      tally('m4', 'failed', t + 3_000, { channel: 'viber', country: 'LV' }),
+    ]);
+    expect(answers).toEqual([null, null, 4, null, null, null, null, null, null]);
+    // A track() after the first report lowers the start; the delivery is measured from it.
+    expect(
+      await dlrStore.tallyDelivery([
+        tally('m5', 'started', t + 60_000, { receivedAt: t + 60_000 }),
+        tally('m5', 'started', t - 600_000, { receivedAt: t + 61_000 }),
+        tally('m5', 'delivered', t + 120_000, { receivedAt: t + 121_000 }),
+      ]),
+    ).toEqual([null, null, 720]);
+
+    const hour = byPair(await dlrStore.deliveryBuckets('24h', NOW));
+    expect(hour).toEqual([
+      {
+        channel: 'sms',
+        country: 'EE',
+        started: 3,
+        delivered: 3,
+        failed: 0,
+        bins: bins([2, 1], [10, 1]),
+        reasons: {},
+      },
+      {
+        channel: 'viber',
+        country: 'LV',
+        started: 2,
+        delivered: 0,
+        failed: 2,
+        bins: bins(),
+        reasons: { expired: 1, unknown: 1 },
+      },
+    ]);
+    expect(deliveryBinOf(4)).toBe(2);
+    expect(deliveryBinOf(720)).toBe(10);
+    // The 1h window sums the minutes: m5's steps fell in two other minutes than the rest.
+    const minutes = await dlrStore.deliveryBuckets('1h', NOW);
+    expect(minutes).toHaveLength(4);
+    const sum = (key: 'started' | 'delivered' | 'failed') =>
+      minutes.reduce((total, row) => total + row[key], 0);
+    expect([sum('started'), sum('delivered'), sum('failed')]).toEqual([5, 3, 2]);
+    // Outside the windows: an hour later, the minutes are gone from 1h; a day later, the hour from 24h.
+    expect(await dlrStore.deliveryBuckets('1h', NOW + HOUR_MS)).toEqual([]);
+    expect(await dlrStore.deliveryBuckets('24h', NOW + 24 * HOUR_MS)).toEqual([]);
+    expect(await dlrStore.deliveryBuckets('24h', NOW + 23 * HOUR_MS)).toHaveLength(2);
+  });
+
+  it('keeps channels, countries and reasons PostgreSQL text cannot hold, and any reason as a key', async () => {
+    const dlrStore = store();
+    const odd = { channel: 'a\u0000b', country: '_OTHER' };
+    await dlrStore.tallyDelivery([
+      tally('x\u0000', 'failed', NOW, { ...odd, reason: '__proto__' }),
+      tally('x\uD800', 'failed', NOW, { ...odd, reason: 'nul\u0000reason' }),
+      tally('\u0001x', 'failed', NOW, { ...odd, reason: '__proto__' }),
+    ]);
+    const [row] = await dlrStore.deliveryBuckets('1h', NOW);
+    expect(row).toMatchObject({ ...odd, started: 3, failed: 3 });
+    expect(Object.entries(row!.reasons).sort()).toEqual([
+      ['__proto__', 2],
+      ['nul\u0000reason', 1],
+    ]);
+  });
+
+  it('tallies a batch with one statement: one call of tally_delivery, no BEGIN', async () => {
+    const url = server.url.replace(/\/postgres$/, '/roundtrips');
+    const dlrStore = store({ connectionString: url, pool: undefined });
+    await dlrStore.ensureSchema();
+    await admin.query('SELECT pg_stat_statements_reset()');
+    const batch = Array.from({ length: 50 }, (_, i) => [
+      tally(`rt-${i}`, 'started', NOW),
+      tally(`rt-${i}`, 'delivered', NOW + 1_000),
+    ]).flat();
+    const answers = await dlrStore.tallyDelivery(batch);
+    expect(answers.filter((seconds) => seconds === 1)).toHaveLength(50);
+    expect(await dlrStore.tallyDelivery([])).toEqual([]);
+    const { rows } = await admin.query<{ query: string; calls: string }>(
+      `SELECT query, calls FROM pg_stat_statements
+       WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = 'roundtrips')`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.query).toMatch(/\.tally_delivery\(\$1::text\[\]/);
+    expect(Number(rows[0]!.calls)).toBe(1);
+  });
+
+  it('counts once what two instances tally at once, in opposite orders, without a deadlock', async () => {
+    const shared = schema();
+    const [a, b] = [store({ schema: shared }), store({ schema: shared })];
+    await Promise.all([a.ensureSchema(), b.ensureSchema()]);
+    const deadlocks = async () =>
+      Number(
+        (await admin.query(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`))
+          .rows[0].deadlocks,
+      );
+    const before = await deadlocks();
+    // 200 messages over 4 channels: every batch touches the same bucket rows as the others.
+    const steps = (i: number) => {
+      const channel = ['sms', 'viber', 'whatsapp', 'telegram'][i % 4]!;
+      const final = i % 3 === 0 ? tally(`c-${i}`, 'failed', NOW + i, { channel, reason: 'err-1' }) : null;
+      return [
+        tally(`c-${i}`, 'started', NOW, { channel }),
+        final ?? tally(`c-${i}`, 'delivered', NOW + 2_000 + i, { channel }),
+      ];
+    };
+    const ids = Array.from({ length: 200 }, (_, i) => i);
+    const batches = (order: number[]) =>
+      Array.from({ length: 20 }, (_, k) => order.slice(k * 10, k * 10 + 10).flatMap(steps));
+    const answers = await Promise.all([
+      ...batches(ids).map((batch) => a.tallyDelivery(batch)),
+      ...batches([...ids].reverse()).map((batch) => b.tallyDelivery(batch)),
+    ]);
+    const durations = answers.flat().filter((seconds) => seconds !== null);
+    expect(durations).toHaveLength(133);
+    const rows = await a.deliveryBuckets('1h', NOW);
+    const total = (key: 'started' | 'delivered' | 'failed') => rows.reduce((sum, row) => sum + row[key], 0);
+    expect([total('started'), total('delivered'), total('failed')]).toEqual([200, 133, 67]);
+    expect(rows.reduce((sum, row) => sum + row.bins.reduce((n, count) => n + count, 0), 0)).toBe(133);
+    expect(rows.map((row) => row.channel).sort()).toEqual(['sms', 'telegram', 'viber', 'whatsapp']);
+    expect(await deadlocks()).toBe(before);
+  });
+
+  it('prunes silent messages past retentionDays, minute buckets after 3 hours and hour buckets after 48', async () => {
+    const dlrStore = store({ retentionDays: 30, pruneBatchSize: 2 });
+    const now = Date.now();
+    const old = now - 31 * DAY;
+    await dlrStore.tallyDelivery([
+      ...Array.from({ length: 5 }, (_, i) => tally(`old-${i}`, 'started', old)),
+      tally('recent', 'started', old),
+      tally('recent', 'delivered', now - 29 * DAY),
+      tally('minute-kept', 'started', now - 2 * HOUR_MS),
+      tally('minute-gone', 'started', now - 3 * HOUR_MS - 2 * MINUTE_MS),
+      tally('hour-kept', 'started', now - 46 * HOUR_MS),
+    ]);
+    const s = schemaOf(dlrStore);
+    const left = async () => ({
+      messages: (
+        await admin.query<{ message_id: string }>(`SELECT message_id FROM ${s}.delivery_messages ORDER BY 1`)
+      ).rows.map((row) => row.message_id),
+      minutes: Number(
+        (await admin.query(`SELECT count(*) AS n FROM ${s}.delivery_buckets WHERE bucket_ms = ${MINUTE_MS}`))
+          .rows[0].n,
+      ),
+      hours: Number(
+        (await admin.query(`SELECT count(*) AS n FROM ${s}.delivery_buckets WHERE bucket_ms = ${HOUR_MS}`))
+          .rows[0].n,
+      ),
+    });
+    // The buckets of 31 and 29 days, 46 h, 3 h 2 min and 2 h ago: five minutes and five hours.
+    expect(await left()).toMatchObject({ minutes: 5, hours: 5 });
+    await dlrStore.prune();
+    const after = await left();
+    // Five old messages in batches of two: the backlog is worked off in one run.
+    expect(after.messages).toEqual(['hour-kept', 'minute-gone', 'minute-kept', 'recent']);
+    expect(after).toMatchObject({ minutes: 1, hours: 3 });
+  });
+
+  it('serves the window query and every statement of a tally from an index (EXPLAIN)', async () => {
+    const planned = schema();
+    const plans: string[] = [];
+    const given = pool({ max: 1 });
+    // auto_explain logs the plan of every statement, nested ones in tally_delivery() too, as notices.
+    given.on('connect', (client) => {
+      client.on('notice', (notice) => plans.push(notice.message ?? ''));
+      void client.query(
+        `LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
+         SET client_min_messages = log; SET plan_cache_mode = force_generic_plan`,
+      );
+    });
+    const dlrStore = store({ pool: given, schema: planned });
+    await dlrStore.ensureSchema();
+    // 20 days of hour buckets and 2 days of minute buckets for 20 pairs, and 20 000 messages.
+    await admin.query(
+      `INSERT INTO ${planned}.delivery_buckets (bucket_ms, start_at, channel, country, started, delivered, failed, bins, reasons)
+       SELECT ms, ${NOW} - (${NOW} % ms) - i * ms, 'ch-' || (p % 4), 'C' || (p / 4), 1, 1, 0,
+         array_fill(0, ARRAY[${DELIVERY_BIN_COUNT}]), '{}'
+       FROM (VALUES (${MINUTE_MS}, 2880), (${HOUR_MS}, 480)) AS g(ms, n), generate_series(0, n) i, generate_series(0, 19) p;
+       INSERT INTO ${planned}.delivery_messages (message_id, started_at, final, updated_at)
+       SELECT 'seed-' || i, ${NOW}, i % 2 = 0, ${NOW} - i * 1000 FROM generate_series(1, 20000) i;
+       ANALYZE ${planned}.delivery_buckets; ANALYZE ${planned}.delivery_messages;`,
+    );
+    plans.length = 0;
+    const minutes = await dlrStore.deliveryBuckets('1h', NOW);
+    expect(minutes).toHaveLength(60 * 20);
+    expect(await dlrStore.deliveryBuckets('24h', NOW)).toHaveLength(24 * 20);
+    await dlrStore.tallyDelivery([
+      tally('seed-1', 'delivered', NOW),
+      tally('seed-3', 'failed', NOW, { reason: 'expired' }),
+      tally('plan-new', 'started', NOW),
+      tally('plan-new', 'started', NOW - 1),
+      tally('plan-new', 'delivered', NOW + 1_000),
+    ]);
+    await dlrStore.prune();
+    const text = plans.join('\n\n');
+    writeFileSync(join(tmpdir(), 'messente-dlr-postgres-delivery-plans.txt'), text);
+    // The window query's own plans (1h and 24h): a range of the primary key.
+    const windowPlans = plans.filter((plan) => plan.includes('WHERE bucket_ms = $1 AND start_at >= $2'));
+    expect(windowPlans).toHaveLength(2);
+    for (const plan of windowPlans) {
+      expect(plan).toMatch(/Index Scan using delivery_buckets_pkey on delivery_buckets\s+\(/);
+      expect(plan).not.toMatch(/Seq Scan/);
+    }
+    expect(text).not.toMatch(/Seq Scan on delivery_(buckets|messages)\b/);
+    for (const index of [
+      'delivery_buckets_pkey',
+      'delivery_messages_pkey',
+      'delivery_messages_updated_idx',
+    ]) {
+      expect(text).toContain(index);
+    }
+  });
+});
