@@ -13,7 +13,7 @@ const LIB = resolve(dirname(fileURLToPath(import.meta.url)), '../../lib');
 const LAYERS: readonly (readonly string[])[] = [
   ['utils'],
   ['interfaces', 'payload', 'errors', 'dlr-status.ts', 'messente-dlr.constants.ts'],
-  ['accounts', 'analytics', 'config', 'events', 'decorators', 'outcomes', 'stores', 'telemetry'],
+  ['accounts', 'alarms', 'analytics', 'config', 'events', 'decorators', 'outcomes', 'stores', 'telemetry'],
   ['dispatch'],
   ['services'],
   ['webhook'],
