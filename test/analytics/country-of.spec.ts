@@ -1,0 +1,34 @@
+import { countryOf } from '../../lib/payload/country-of.js';
+
+describe('countryOf', () => {
+  it('names the country of an E.164 number, with or without its +', () => {
+    expect(countryOf('+37255550000')).toBe('EE');
+    expect(countryOf('37255550000')).toBe('EE');
+    expect(countryOf('+442071838750')).toBe('GB');
+    expect(countryOf('+447400123456')).toBe('GB');
+    expect(countryOf('+12015550123')).toBe('US');
+    expect(countryOf('+14165550123')).toBe('CA');
+  });
+
+  it('answers _OTHER for text that is no number of any country', () => {
+    for (const to of [
+      '',
+      '+',
+      'abc',
+      '+999999',
+      '+441234',
+      '_OTHER',
+      `+372${'5'.repeat(40)}`,
+      '\u0000',
+      '__proto__',
+    ]) {
+      expect(countryOf(to)).toBe('_OTHER');
+    }
+  });
+
+  it('answers _OTHER for anything but text', () => {
+    for (const to of [37255550000, null, undefined, {}, ['+37255550000'], true]) {
+      expect(countryOf(to)).toBe('_OTHER');
+    }
+  });
+});
