@@ -434,6 +434,156 @@ describeWithPostgres('PostgresDlrStore', () => {
     ]);
   });
 
+  it('upgrades a database of schema version 2: its reports, pending changes and signature keep working', async () => {
+    const upgraded = schema();
+    const v2 = readFileSync(new URL('fixtures/postgres-schema-v2.sql', import.meta.url), 'utf8');
+    await admin.query(v2.replaceAll('v2_schema_placeholder', upgraded));
+    // What the release before recorded, with its record(…, recipient): changes, a stale report.
+    const recordV2 = (messageId: string, status: string, precedence: number, at: number, to: string | null) =>
+      admin.query<{ outcome: string }>(
+        `SELECT outcome FROM ${upgraded}.record($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          JSON.stringify({ ...dlr(messageId, status), ...(to === null ? {} : { to }) }),
+          messageId,
+          status,
+          `omni-${messageId}`,
+          at,
+          at + 1000,
+          precedence,
+          ['DELIVRD', 'UNDELIV'].includes(status),
+          to,
+        ],
+      );
+    const t = past();
+    for (const [messageId, status, precedence, at] of [
+      ['v2-1', 'ACCEPTD', 1, t],
+      ['v2-1', 'DELIVRD', 3, t + 1],
+      ['v2-1', 'ACK', 1, t + 2],
+      ['v2-2', 'UNDELIV', 3, t + 3],
+    ] as const) {
+      await recordV2(messageId, status, precedence, at, '+3725552');
+    }
+    await admin.query(`DELETE FROM ${upgraded}.pending WHERE message_id = 'v2-1' AND status = 'ACCEPTD'`);
+
+    const dlrStore = store({ schema: upgraded });
+    await dlrStore.ensureSchema();
+    const { rows } = await admin.query(`SELECT version FROM ${upgraded}.schema_version ORDER BY version`);
+    expect(rows).toEqual([{ version: 2 }, { version: POSTGRES_DLR_SCHEMA_VERSION }]);
+    // The reports as they were: no ref, no account; the feed, the search by id and by phone.
+    expect(await dlrStore.latest('v2-1')).toEqual({
+      messageId: 'v2-1',
+      status: 'DELIVRD',
+      raw: { ...dlr('v2-1', 'DELIVRD'), to: '+3725552' },
+      receivedAt: t + 1,
+      previousStatus: 'ACCEPTD',
+    });
+    expect((await dlrStore.history('v2-1')).map((report) => report.status)).toEqual([
+      'ACCEPTD',
+      'DELIVRD',
+      'ACK',
+    ]);
+    expect((await dlrStore.recent(10)).map((report) => `${report.messageId}/${report.status}`)).toEqual([
+      'v2-2/UNDELIV',
+      'v2-1/DELIVRD',
+      'v2-1/ACCEPTD',
+    ]);
+    expect(await dlrStore.search('+3725552', 10)).toEqual(['v2-2', 'v2-1']);
+    expect(await dlrStore.forOmnimessage('omni-v2-2')).toHaveLength(1);
+    // Pending changes the release before left (their leases over) are claimed by this one.
+    expect(
+      (await dlrStore.claimPending(10, LONG)).map((report) => `${report.messageId}/${report.status}`),
+    ).toEqual(['v2-1/DELIVRD', 'v2-2/UNDELIV']);
+    expect((await dlrStore.record(dlr('v2-1', 'DELIVRD'), Date.now(), LONG)).outcome).toBe('duplicate');
+
+    // What this release added works on the upgraded schema: tracking, accounts, delivery analytics.
+    const tracked = await dlrStore.track(trackInput('omni-v2-track', ['v2-2']), Date.now(), LONG);
+    expect(tracked.outcome).toMatchObject({ result: 'failed' });
+    expect((await dlrStore.record(dlr('v2-3'), Date.now(), LONG, 'shop-lv')).report?.account).toBe('shop-lv');
+    const now = Date.now();
+    expect(
+      await dlrStore.tallyDelivery([
+        {
+          messageId: 'v2-3',
+          channel: 'sms',
+          country: 'LV',
+          step: 'started',
+          reason: null,
+          at: now - 2000,
+          receivedAt: now,
+        },
+        {
+          messageId: 'v2-3',
+          channel: 'sms',
+          country: 'LV',
+          step: 'delivered',
+          reason: null,
+          at: now,
+          receivedAt: now,
+        },
+      ]),
+    ).toEqual([null, 2]);
+    expect(await dlrStore.deliveryBuckets('1h', now)).toMatchObject([
+      { channel: 'sms', country: 'LV', delivered: 1 },
+    ]);
+    // An instance of the release before, still running during a rolling upgrade, still records.
+    expect((await recordV2('v2-4', 'DELIVRD', 3, Date.now(), null)).rows).toEqual([{ outcome: 'change' }]);
+    expect((await dlrStore.latest('v2-4'))?.status).toBe('DELIVRD');
+  });
+
+  it('upgrades a database of schema version 3 in place: reports, accounts and outcomes stay, the analytics start', async () => {
+    const upgraded = schema();
+    const v3 = readFileSync(new URL('fixtures/postgres-schema-v3.sql', import.meta.url), 'utf8');
+    await admin.query(v3.replaceAll('v3_schema_placeholder', upgraded));
+    // The release before's statements are this one's (record and track kept their signatures):
+    // a store that does not touch the schema stands for an instance of it.
+    const before = store({ schema: upgraded, createSchema: false });
+    await before.track(trackInput('omni-v3', ['v3-viber', 'v3-sms']), past(), LONG);
+    await before.record({ ...dlr('v3-sms', 'DELIVRD'), to: '+3725553' }, past(), LONG, 'shop-ee');
+    expect(await before.outcome('omni-v3')).toMatchObject({ result: 'delivered', deliveredVia: 'sms' });
+    await expect(before.tallyDelivery([])).resolves.toEqual([]);
+    await expect(before.deliveryBuckets('1h', Date.now())).rejects.toThrow(
+      /PostgresDlrStore: .*delivery_buckets.* does not exist/,
+    );
+
+    const dlrStore = store({ schema: upgraded });
+    await dlrStore.ensureSchema();
+    const { rows } = await admin.query(`SELECT version FROM ${upgraded}.schema_version ORDER BY version`);
+    expect(rows).toEqual([{ version: 3 }, { version: POSTGRES_DLR_SCHEMA_VERSION }]);
+    expect(await dlrStore.latest('v3-sms')).toMatchObject({
+      status: 'DELIVRD',
+      account: 'shop-ee',
+      ref: 'ref-omni-v3',
+    });
+    expect(await dlrStore.outcome('omni-v3')).toMatchObject({ result: 'delivered', deliveredVia: 'sms' });
+    expect(await dlrStore.countPendingOutcomes()).toBe(1);
+    const now = Date.now();
+    await dlrStore.tallyDelivery([
+      {
+        messageId: 'v3-new',
+        channel: 'viber',
+        country: 'EE',
+        step: 'failed',
+        reason: 'expired',
+        at: now,
+        receivedAt: now,
+      },
+    ]);
+    expect(await dlrStore.deliveryBuckets('24h', now)).toEqual([
+      {
+        channel: 'viber',
+        country: 'EE',
+        started: 1,
+        delivered: 0,
+        failed: 1,
+        bins: expect.any(Array),
+        reasons: { expired: 1 },
+      },
+    ]);
+    // An instance of the release before, still running, records on the upgraded schema.
+    expect((await before.record(dlr('v3-late'), Date.now(), LONG)).outcome).toBe('change');
+    expect((await dlrStore.latest('v3-late'))?.status).toBe('DELIVRD');
+  });
+
   it('refuses a schema written by a newer release, and names that are not plain identifiers', async () => {
     const newer = schema();
     await admin.query(postgresDlrSchemaSql(newer));
