@@ -8,6 +8,8 @@ import {
 import { DlrBusBridgesService } from './dispatch/dlr-bus-bridges.service.js';
 import { DlrDispatcherService } from './dispatch/dlr-dispatcher.service.js';
 import { DlrHandlersExplorer } from './dispatch/dlr-handlers.explorer.js';
+import { DlrAlarmDispatcherService } from './dispatch/dlr-alarm-dispatcher.service.js';
+import { DeliveryAlarmsService } from './alarms/delivery-alarms.service.js';
 import { DlrPendingService } from './dispatch/dlr-pending.service.js';
 import { DlrLifecycleService } from './dispatch/dlr-lifecycle.service.js';
 import { OutcomeDispatcherService } from './dispatch/outcome-dispatcher.service.js';
@@ -125,6 +127,8 @@ function withInternals(base: DynamicModule): DynamicModule {
       ReconcileScheduleService,
       DeliveryReportStats,
       DlrTelemetryService,
+      DeliveryAlarmsService,
+      DlrAlarmDispatcherService,
       DlrAccountsService,
       SecretsMatchedLogService,
     ],

@@ -1,3 +1,4 @@
+import type { DeliveryAlarm } from '../interfaces/delivery-alarm.interface.js';
 import type { DeliveryOutcomeChanged } from '../events/delivery-outcome-changed.event.js';
 import type { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 
@@ -19,4 +20,14 @@ export interface OutcomeHandler {
   readonly results: ReadonlySet<string>;
   /** Calls the method directly (no guards, interceptors or filters). */
   readonly call: (event: DeliveryOutcomeChanged) => unknown;
+}
+
+/** One discovered `@OnDlrAlarm` method, bound to its provider instance. */
+export interface AlarmHandler {
+  /** `ClassName.methodName`, for logs. */
+  readonly name: string;
+  /** The kinds it listens to; `'*'` for all. */
+  readonly kinds: ReadonlySet<string>;
+  /** Calls the method directly (no guards, interceptors or filters). */
+  readonly call: (alarm: DeliveryAlarm) => unknown;
 }

@@ -4,13 +4,17 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { KNOWN_STATUSES, isKnownStatus } from '../dlr-status.js';
 import {
   ON_DELIVERY_OUTCOME_METADATA,
+  ON_DLR_ALARM_METADATA,
   ON_DLR_STATUS_METADATA,
   LOGGER_CONTEXT,
 } from '../messente-dlr.constants.js';
-import type { DlrHandler, OutcomeHandler } from './dlr-handler.interface.js';
+import type { AlarmHandler, DlrHandler, OutcomeHandler } from './dlr-handler.interface.js';
 
 /** The results `@OnDeliveryOutcome` may name: every one that fires an event, and '*'. */
 const OUTCOME_SELECTORS = ['delivered', 'failed', 'overdue', '*'];
+
+/** The kinds `@OnDlrAlarm` may name, and '*'. */
+const ALARM_SELECTORS = ['refusals', 'silence', 'account', '*'];
 
 /** One decorated method found: its name, what it selects, and a call bound to its instance. */
 interface Found {
@@ -20,8 +24,8 @@ interface Found {
 }
 
 /**
- * Finds every `@OnDlrStatus` and `@OnDeliveryOutcome` method on providers and controllers at
- * bootstrap. Instances are scanned rather than classes so that `useValue` and `useFactory`
+ * Finds every `@OnDlrStatus`, `@OnDeliveryOutcome` and `@OnDlrAlarm` method on providers and
+ * controllers at bootstrap. Instances are scanned rather than classes so that `useValue` and `useFactory`
  * providers are found too. Request-scoped providers are refused with a warning: a delivery
  * report has no request of the user's to scope them to.
  */
@@ -51,6 +55,15 @@ export class DlrHandlersExplorer {
         : `no such result. Valid results: delivered, failed, overdue, or '*' for all ` +
           '(pending fires no event).',
     ).map(({ name, selectors, call }) => ({ name, results: selectors, call }));
+  }
+
+  /** Every `@OnDlrAlarm` handler; throws when one names a kind of alarm there is not. */
+  exploreAlarms(): AlarmHandler[] {
+    return this.find(ON_DLR_ALARM_METADATA, '@OnDlrAlarm', (selector) =>
+      ALARM_SELECTORS.includes(selector)
+        ? null
+        : `no such alarm. Valid kinds: refusals, silence, account, or '*' for all.`,
+    ).map(({ name, selectors, call }) => ({ name, kinds: selectors, call }));
   }
 
   private find(

@@ -76,6 +76,7 @@ export class OutcomeTrackingService implements OnApplicationBootstrap, OnApplica
       );
     }
     this.telemetry.tracked(answer.messages, to, now);
+    this.telemetry.outcomeTracked(result.outcome);
     if (result.change) {
       this.telemetry.outcomeChanged(result.change);
       void this.dispatcher.dispatch(result.change);

@@ -3,10 +3,11 @@ import type { MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { isKnownStatus } from '../dlr-status.js';
 import { DLR_OPTIONS } from '../messente-dlr.constants.js';
+import { DeliveryAlarmsService } from '../alarms/delivery-alarms.service.js';
 import type { RecordOutcome, RecordResult } from '../interfaces/dlr-store.interface.js';
 import type { ResolvedDlrOptions } from '../interfaces/resolved-dlr-options.interface.js';
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
-import type { OutcomeChange } from '../interfaces/outcome-store.interface.js';
+import type { OutcomeChange, StoredOutcome } from '../interfaces/outcome-store.interface.js';
 import { countryOf } from '../payload/country-of.js';
 import { DeliveryLedger, channelKey, type LedgerSentMessage } from './delivery-ledger.js';
 import { DeliveryReportStats } from './delivery-report-stats.service.js';
@@ -49,9 +50,9 @@ export function statusAttribute(status: string): string {
 /**
  * The module's one recording point. Guards, pipe and intake (through
  * `DlrWebhookExceptionFilter` and the controller), the dispatcher and the API client report
- * here, and every event fans out to its sinks: `DeliveryReportStats` always, OpenTelemetry
- * when `@opentelemetry/api` is installed, an SDK is registered (or passed) and `telemetry` is
- * not false. Internal.
+ * here, and every event fans out to its sinks: `DeliveryReportStats` and the alarms
+ * (`DeliveryAlarmsService`) always, OpenTelemetry when `@opentelemetry/api` is installed, an
+ * SDK is registered (or passed) and `telemetry` is not false. Internal.
  */
 @Injectable()
 export class DlrTelemetryService implements OnModuleDestroy {
@@ -62,6 +63,7 @@ export class DlrTelemetryService implements OnModuleDestroy {
   constructor(
     @Inject(DLR_OPTIONS) options: ResolvedDlrOptions,
     private readonly stats: DeliveryReportStats,
+    private readonly alarms: DeliveryAlarmsService,
   ) {
     const api = options.telemetry ? loadOtelApi() : null;
     const meterProvider = (options.meterProvider as MeterProvider | null) ?? api?.metrics.getMeterProvider();
@@ -85,6 +87,7 @@ export class DlrTelemetryService implements OnModuleDestroy {
   requestAccepted(): void {
     this.stats.requestAccepted();
     this.otel?.requestAccepted();
+    this.alarms.requestAccepted();
   }
 
   /** A webhook request refused, once its answer is decided: counted, and logged (rate-limited). */
@@ -92,6 +95,7 @@ export class DlrTelemetryService implements OnModuleDestroy {
     this.refusalLog.refused(reason, ip, httpStatus);
     this.stats.requestRefused(reason, ip, httpStatus);
     this.otel?.requestRefused(reason);
+    this.alarms.requestRefused(reason);
   }
 
   /**
@@ -139,11 +143,17 @@ export class DlrTelemetryService implements OnModuleDestroy {
   /** A status change: the delivery analytics count its message's start, and end when final. */
   reportChanged(report: StoredReport): void {
     this.ledger?.reportChanged(report);
+    this.alarms.reportChanged(report);
   }
 
   /** A send was tracked at `at`: its messages start there for the delivery analytics. */
   tracked(messages: readonly LedgerSentMessage[], to: string | null, at: number): void {
     this.ledger?.tracked(messages, to, at);
+  }
+
+  /** A `track()` answered `outcome`: the `silence` alarm watches it while it is pending. */
+  outcomeTracked(outcome: StoredOutcome): void {
+    this.alarms.tracked(outcome);
   }
 
   /**
@@ -152,6 +162,7 @@ export class DlrTelemetryService implements OnModuleDestroy {
    * the one that delivered, else the last one tried.
    */
   outcomeChanged(change: OutcomeChange): void {
+    this.alarms.outcomeChanged(change.outcome);
     const otel = this.otel;
     if (!otel) return;
     const { outcome } = change;
