@@ -1,3 +1,5 @@
+import { boardPageChart } from './page/board-page.chart.js';
+import { boardPageDelivery } from './page/board-page.delivery.js';
 import { boardPageFeed } from './page/board-page.feed.js';
 import { boardPageKit } from './page/board-page.kit.js';
 import { boardPageLive } from './page/board-page.live.js';
@@ -19,10 +21,11 @@ export const BOARD_PAGE_SCRIPT = `
 'use strict';
 (() => {
   const kit = (${boardPageKit.toString()})();
+  const delivery = (${boardPageDelivery.toString()})(kit, (${boardPageChart.toString()})());
   (${boardPageLive.toString()})(
     kit,
     (${boardPageFeed.toString()})(kit),
-    (${boardPagePanels.toString()})(kit),
+    (${boardPagePanels.toString()})(kit, delivery),
     (${boardPageSearch.toString()})(kit),
   );
 })();

@@ -61,4 +61,25 @@ table:not(.with-accounts) .account { display: none; }
 label.filter { max-width: 22rem; margin-bottom: .25rem; }
 select { font: inherit; padding: .35rem .5rem; border: 1px solid #767676; border-radius: 6px; color: var(--fg); background: var(--card); }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+#delivery-section { grid-column: 1 / -1; }
+#delivery-body[hidden], #delivery-windows[hidden] { display: none; }
+.toggle { display: inline-flex; gap: 0; margin-bottom: .25rem; }
+.toggle button { background: var(--card); color: var(--accent); border-radius: 0; }
+.toggle button:first-child { border-radius: 6px 0 0 6px; }
+.toggle button:last-child { border-radius: 0 6px 6px 0; border-left: 0; }
+.toggle button[aria-pressed="true"] { background: var(--accent); color: #fff; }
+#delivery-section table { margin-bottom: .75rem; }
+#delivery-section th.key { font-weight: 600; color: var(--fg); white-space: nowrap; }
+#delivery-section td.rate { white-space: nowrap; }
+#delivery-section td.rate .chart { vertical-align: middle; margin-left: .35rem; }
+svg.chart { display: inline-block; overflow: visible; }
+svg.chart text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill: var(--fg); }
+svg.chart.bars { display: block; width: 100%; max-width: 420px; height: auto; margin-bottom: .5rem; }
+svg.chart .frame { fill: none; stroke: var(--line); }
+.seg-delivered { fill: #1e7b34; }
+.seg-failed, .bar-failed { fill: #c42b2b; }
+.seg-pending { fill: #d9a300; }
+svg.chart .grid { stroke: var(--line); }
+.time-span { fill: #8fb0ea; }
+.time-median { fill: var(--accent); }
 `;

@@ -75,6 +75,39 @@ export const BOARD_PAGE_HTML = `<!doctype html>
       </table>
     </div>
   </section>
+  <section id="delivery-section" aria-labelledby="delivery-title">
+    <h2 id="delivery-title">Delivery <span id="delivery-range" class="note"></span></h2>
+    <div id="delivery-windows" class="toggle" role="group" aria-label="Window">
+      <button id="delivery-1h" type="button" data-window="1h" aria-pressed="true">Last hour</button>
+      <button id="delivery-24h" type="button" data-window="24h" aria-pressed="false">Last 24 hours</button>
+    </div>
+    <p id="delivery-note" class="note" role="status" aria-live="polite"></p>
+    <div id="delivery-body">
+      <dl id="delivery-total" class="counts"></dl>
+      <h3 id="delivery-reasons-title">Failures by reason</h3>
+      <div id="delivery-reasons"></div>
+      <div class="scroll">
+        <table id="delivery-channels">
+          <caption>By channel</caption>
+          <thead><tr><th scope="col">Channel</th><th scope="col"><span class="term" title="delivered / (delivered + failed); the bar adds pending">Delivery rate</span></th>
+            <th scope="col">Delivered</th><th scope="col">Failed</th><th scope="col"><span class="term" title="started in the window, no final report yet">Pending</span></th>
+            <th scope="col"><span class="term" title="median, as the upper bound of its histogram bin">Median</span></th><th scope="col"><span class="term" title="90th percentile, as the upper bound of its histogram bin">90%</span></th>
+            <th scope="col" class="wide"><span class="sr-only">Time to deliver, median to 90th percentile</span><span class="axis"></span></th></tr></thead>
+          <tbody id="delivery-by-channel"></tbody>
+        </table>
+      </div>
+      <div class="scroll">
+        <table id="delivery-countries">
+          <caption>By country</caption>
+          <thead><tr><th scope="col">Country</th><th scope="col">Delivery rate</th>
+            <th scope="col">Delivered</th><th scope="col">Failed</th><th scope="col">Pending</th>
+            <th scope="col">Median</th><th scope="col">90%</th>
+            <th scope="col" class="wide"><span class="sr-only">Time to deliver, median to 90th percentile</span><span class="axis"></span></th></tr></thead>
+          <tbody id="delivery-by-country"></tbody>
+        </table>
+      </div>
+    </div>
+  </section>
 </main>
 <script>${BOARD_PAGE_SCRIPT}</script>
 </body>

@@ -1,4 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
+import { isDeliveryWindow } from '../analytics/delivery-window.js';
+import type { DeliveryWindow } from '../interfaces/delivery-stats.interface.js';
 import { BOARD_MAX_QUERY_LENGTH, BOARD_RECENT_DEFAULT, BOARD_RECENT_MAX } from './board.constants.js';
 
 /**
@@ -27,6 +29,18 @@ export function parseSearchQuery(value: unknown): string {
   }
   if ([...value].length > BOARD_MAX_QUERY_LENGTH) {
     throw new BadRequestException(`q must be at most ${BOARD_MAX_QUERY_LENGTH} characters`);
+  }
+  return value;
+}
+
+/**
+ * The `window` of `GET {path}/api/delivery`: `1h` or `24h`, required. Anything else (none, a
+ * repeated parameter, `1H`, `60m`) is a 400 naming both, so that a script learns the choice
+ * instead of receiving some default window it did not ask for.
+ */
+export function parseDeliveryWindow(value: unknown): DeliveryWindow {
+  if (!isDeliveryWindow(value)) {
+    throw new BadRequestException('window is required and must be 1h or 24h');
   }
   return value;
 }

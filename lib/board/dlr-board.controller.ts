@@ -15,7 +15,8 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import type { Observable } from 'rxjs';
 import { BOARD_MAX_ID_LENGTH } from './board.constants.js';
 import { BOARD_PAGE_CSP, BOARD_PAGE_HTML } from './board-page.js';
-import { parseRecentLimit, parseSearchQuery } from './board-query.js';
+import type { DeliveryStats } from '../interfaces/delivery-stats.interface.js';
+import { parseDeliveryWindow, parseRecentLimit, parseSearchQuery } from './board-query.js';
 import { BoardSameOriginGuard } from './board-same-origin.guard.js';
 import {
   DlrBoardService,
@@ -77,6 +78,16 @@ export class DlrBoardController {
       throw new BadRequestException(`id must be at most ${BOARD_MAX_ID_LENGTH} characters`);
     }
     return this.board.messages(id);
+  }
+
+  /**
+   * Delivery rate, failures by reason and time to deliver, by channel and by country, over
+   * the last hour (`window=1h`) or 24 hours (`window=24h`), from the store's buckets.
+   */
+  @Get('api/delivery')
+  @Header('cache-control', 'no-store')
+  delivery(@Query('window') window: unknown): Promise<DeliveryStats> {
+    return this.board.delivery(parseDeliveryWindow(window));
   }
 
   /** The changes whose handlers have not all succeeded. */

@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  NotImplementedException,
   ServiceUnavailableException,
   type MessageEvent,
   type OnModuleDestroy,
@@ -12,7 +13,13 @@ import { DlrPendingService } from '../dispatch/dlr-pending.service.js';
 import { MessenteDlrConfigError } from '../errors/messente-dlr-config.error.js';
 import { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import { DeliveryStatusEvents } from '../events/delivery-status-events.service.js';
+import type {
+  DeliveryStats,
+  DeliveryWindow,
+  DlrDeliveryStatsStore,
+} from '../interfaces/delivery-stats.interface.js';
 import type { DlrStore, StoredReport } from '../interfaces/dlr-store.interface.js';
+import { summarizeDelivery } from '../analytics/summarize-delivery.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from '../services/delivery-status.service.js';
 import {
@@ -218,6 +225,25 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
       this.fromStore(() => store.listPending(BOARD_PENDING_LIMIT)),
     ]);
     return { count, changes: reports.map((report) => this.views.pending(report)) };
+  }
+
+  /**
+   * The delivery analytics of the window ending now, from the store's buckets (every
+   * instance's reports). A store without `deliveryBuckets` answers 501: it keeps none, and
+   * asking again will not change that, so the page says so and stops asking.
+   */
+  async delivery(window: DeliveryWindow): Promise<DeliveryStats> {
+    const { store } = this.dlr;
+    if (typeof store.deliveryBuckets !== 'function') {
+      const name = (store as object).constructor?.name ?? 'The store';
+      throw new NotImplementedException(
+        `${name} keeps no delivery analytics (it lacks deliveryBuckets() of DlrDeliveryStatsStore)`,
+      );
+    }
+    const analytics = store as DlrStore & DlrDeliveryStatsStore;
+    const now = Date.now();
+    const rows = await this.fromStore(() => analytics.deliveryBuckets(window, now));
+    return summarizeDelivery(window, now, rows);
   }
 
   /** Dispatches the pending changes again, as the sweep would; resolves once their handlers ran. */

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import type { BoardPageDelivery } from './board-page.delivery.js';
 import type { BoardPageKit } from './board-page.kit.js';
 import type { WirePending, WireStats } from './board-page.wire.js';
 
@@ -6,23 +7,27 @@ import type { WirePending, WireStats } from './board-page.wire.js';
 // where coverage counters inserted into it would be undefined.
 
 /**
- * Counts, refusals and the pending list with its redispatch button. They have no stream of
- * their own: they are polled while the page is seen, and after each change. Browser code,
+ * Counts, refusals and the pending list with its redispatch button, and the Delivery panel's
+ * refresh. They have no stream of their own: they are polled while the page is seen, and after
+ * each change. Browser code,
  * inlined by its source text: nothing from outside its body but types.
  */
-export function boardPagePanels({
-  byId,
-  el,
-  term,
-  time,
-  timeCell,
-  badge,
-  cell,
-  changeRow,
-  markAccounts,
-  replaceRows,
-  getJson,
-}: BoardPageKit) {
+export function boardPagePanels(
+  {
+    byId,
+    el,
+    term,
+    time,
+    timeCell,
+    badge,
+    cell,
+    changeRow,
+    markAccounts,
+    replaceRows,
+    getJson,
+  }: BoardPageKit,
+  delivery: BoardPageDelivery,
+) {
   // Words for support staff; the code each stands for stays in its tooltip.
   const REASONS: Readonly<Record<string, string>> = {
     ip_not_allowed: 'Sender address not allowed',
@@ -111,9 +116,11 @@ export function boardPagePanels({
     }
     refreshing = (async () => {
       try {
+        // The Delivery panel handles its own errors: a store without analytics must not stop these.
         const [stats, pending] = await Promise.all([
           getJson<WireStats>('stats'),
           getJson<WirePending>('pending'),
+          delivery.refresh(),
         ]);
         renderStats(stats);
         renderPending(pending);

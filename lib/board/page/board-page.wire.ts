@@ -1,4 +1,5 @@
 import type { BoardMessages, BoardPending, BoardRecent, BoardStats } from '../dlr-board.service.js';
+import type { DeliveryStats } from '../../interfaces/delivery-stats.interface.js';
 
 /**
  * A server type as it reaches the page through JSON: dates are ISO strings. Deriving the page's
@@ -35,3 +36,9 @@ export type WireHistoryEntry = WireMessage['history'][number];
 
 /** One tracked send of a search answer. */
 export type WireOutcome = NonNullable<WireMessages['outcomes']>[number];
+
+/** `GET api/delivery` as the page reads it. */
+export type WireDelivery = Wire<DeliveryStats>;
+
+/** One channel's or country's row of `GET api/delivery`. */
+export type WireDeliveryGroup = WireDelivery['total'];
