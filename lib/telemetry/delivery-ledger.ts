@@ -64,8 +64,13 @@ export class DeliveryLedger {
       at,
       receivedAt,
     };
-    this.queue({ ...base, step: 'started', reason: null });
-    if (!isFinalStatus(status)) return;
+    // Only a report that is not final starts the message: a final one first heard of would
+    // otherwise start and end at the same moment, a delivery in 0 s. The store starts such a
+    // message at its final step, without a duration (its start is unknown).
+    if (!isFinalStatus(status)) {
+      this.queue({ ...base, step: 'started', reason: null });
+      return;
+    }
     const failed = failureSet.has(status);
     const reason = failed ? (dlrErrorReason(raw['err'] as number | null) ?? status.toLowerCase()) : null;
     this.queue({ ...base, step: failed ? 'failed' : 'delivered', reason });
