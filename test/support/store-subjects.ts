@@ -38,6 +38,7 @@ export function redisSubject(prefix: string): StoreSubject {
     name: 'RedisDlrStore',
     describe: describeWithRedis,
     tracking: true,
+    deliveryStats: true,
     setup() {
       let server: RedisServer;
       let client: Redis;
@@ -60,6 +61,7 @@ export function redisClusterSubject(prefix: string): StoreSubject {
   return {
     name: 'RedisDlrStore on Redis Cluster',
     describe: describeWithRedis,
+    deliveryStats: true,
     setup() {
       let cluster: RedisCluster;
       let client: Cluster;
