@@ -88,6 +88,7 @@ export function postgresSubject(prefix: string): StoreSubject {
     name: 'PostgresDlrStore',
     describe: describeWithPostgres,
     tracking: true,
+    deliveryStats: true,
     setup() {
       let server: PostgresServer;
       let pool: Pool;
