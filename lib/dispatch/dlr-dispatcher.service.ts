@@ -12,6 +12,7 @@ import {
   type HandlerTry,
   type TraceParent,
 } from '../telemetry/dlr-telemetry.service.js';
+import { AfterIo } from './after-io.js';
 import type { DlrHandler } from './dlr-handler.interface.js';
 import { DlrBusBridgesService } from './dlr-bus-bridges.service.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
@@ -63,7 +64,7 @@ export class DlrDispatcherService implements OnModuleInit {
   /** `progress` size that triggers a forgetting pass; raised while every change is running. */
   private forgetAbove = MAX_REMEMBERED;
   /** Settles once the current I/O phase is over; shared by every change dispatched in it. */
-  private afterIo: Promise<void> | null = null;
+  private readonly afterIo = new AfterIo();
   /** How handlers are tried: each try traced and timed, each failure logged with its stack. */
   private readonly retries: RetryPolicy<
     DlrHandler,
@@ -201,7 +202,7 @@ export class DlrDispatcherService implements OnModuleInit {
     // The key alone, not the report: a custom store may keep or serialise what it is given.
     const key: PendingKey = { messageId: report.messageId, status: report.status };
     // After the webhook's answer: Messente's wait must not include the handlers' own work.
-    if (this.options.acknowledge === 'after-store') await this.nextTurn();
+    if (this.options.acknowledge === 'after-store') await this.afterIo.next();
     let ok: boolean;
     try {
       const event = new DeliveryStatusChanged(report);
@@ -242,20 +243,6 @@ export class DlrDispatcherService implements OnModuleInit {
     progress.idleSince = Date.now();
     if (this.chains.get(key.messageId) === progress) this.chains.delete(key.messageId);
     return ok;
-  }
-
-  /**
-   * Resolves after the answers written in this I/O phase have gone out. One macrotask serves
-   * every change of the phase: under load that is hundreds of reports, and a timer each would
-   * cost more than the in-memory store's whole decision.
-   */
-  private nextTurn(): Promise<void> {
-    return (this.afterIo ??= new Promise((resolve) =>
-      setImmediate(() => {
-        this.afterIo = null;
-        resolve();
-      }),
-    ));
   }
 
   private handlersFor(status: string): DlrHandler[] {

@@ -8,6 +8,7 @@ import { toDeliveryOutcome } from '../outcomes/to-delivery-outcome.js';
 import { trackingOf } from '../stores/tracking-of.js';
 import { DlrTelemetryService } from '../telemetry/dlr-telemetry.service.js';
 import { errorMessage } from '../utils/error-message.js';
+import { AfterIo } from './after-io.js';
 import { callWithRetries, type RetryPolicy } from './call-with-retries.js';
 import type { OutcomeHandler } from './dlr-handler.interface.js';
 import { DlrHandlersExplorer } from './dlr-handlers.explorer.js';
@@ -33,7 +34,8 @@ export class OutcomeDispatcherService implements OnModuleInit {
   private readonly progress = new Map<string, Progress>();
   /** The last change queued for each omnimessage, whose run is its chain's tail. */
   private readonly chains = new Map<string, Progress>();
-  private afterIo: Promise<void> | null = null;
+  /** Settles once the current I/O phase is over; shared by every change dispatched in it. */
+  private readonly afterIo = new AfterIo();
 
   /** How handlers are tried: each failure counted and logged with its stack. */
   private readonly retries: RetryPolicy<OutcomeHandler, DeliveryOutcomeChanged, undefined, undefined> = {
@@ -95,7 +97,7 @@ export class OutcomeDispatcherService implements OnModuleInit {
 
   private async run(change: OutcomeChange, progress: Progress, id: string): Promise<boolean> {
     // After the webhook's answer: Messente's wait must not include the handlers' own work.
-    if (this.options.acknowledge === 'after-store') await this.nextTurn();
+    if (this.options.acknowledge === 'after-store') await this.afterIo.next();
     const key: OutcomeKey = { omnimessageId: change.outcome.omnimessageId, result: change.outcome.result };
     const event = new DeliveryOutcomeChanged(toDeliveryOutcome(change.outcome), change.previousResult);
     const done = progress.succeeded;
@@ -123,15 +125,5 @@ export class OutcomeDispatcherService implements OnModuleInit {
     progress.running = null;
     if (this.chains.get(key.omnimessageId) === progress) this.chains.delete(key.omnimessageId);
     return ok;
-  }
-
-  /** Resolves after this I/O phase's answers went out: one macrotask shared by its changes. */
-  private nextTurn(): Promise<void> {
-    return (this.afterIo ??= new Promise((resolve) =>
-      setImmediate(() => {
-        this.afterIo = null;
-        resolve();
-      }),
-    ));
   }
 }
