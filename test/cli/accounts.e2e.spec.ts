@@ -113,4 +113,14 @@ describe.each(ADAPTERS)('--account against an app whose accounts has a resolver,
     const bare = await runCli(['doctor', '--url', url, '--secret', 'ee-secret'], { env: ENV });
     expect(bare.code).toBe(1);
   });
+
+  it('doctor --account after a 404 finds the webhook with the account kept last in the path', async () => {
+    const wrong = `${running.baseUrl}/api/messente/dlr`;
+    const run = await runCli(['doctor', '--url', wrong, '--account', 'shop-ee', '--secret', 'ee-secret'], {
+      env: ENV,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL {2}signed report +404/);
+    expect(run.stdout).toContain(`A webhook answers at ${url}/shop-ee (it answered 200)`);
+  });
 });

@@ -44,6 +44,8 @@ export class Doctor {
     private readonly secret: string,
     /** Where doctor reads the address the app saw after a 403 (`--board`), or null. */
     private readonly board: BoardAccess | null = null,
+    /** `--account`: the last segment of `url`, kept last in every path doctor guesses. */
+    private readonly account: string | null = null,
   ) {}
 
   /** Runs every check against the webhook; resolves with their results, in order. */
@@ -146,10 +148,13 @@ export class Doctor {
 
   /**
    * After a 404, where the webhook is instead: the path without its first segment, under
-   * /api, or the default path. Each try is a signed test report, so it records nothing.
+   * /api, or the default path, each followed by the account with `--account`. Each try is a
+   * signed test report, so it records nothing.
    */
   private async findWebhook(): Promise<string | null> {
     const segments = this.url.pathname.split('/').filter(Boolean);
+    // The account's segment is not part of the path being guessed: it stays last.
+    const tail = this.account === null ? '' : `/${segments.pop() ?? ''}`;
     const candidates = new Set([
       `/${segments.slice(1).join('/')}`,
       `/api/${segments.join('/')}`,
@@ -157,10 +162,10 @@ export class Doctor {
       '/api/messente/dlr',
     ]);
     candidates.delete(`/${segments.join('/')}`);
-    candidates.delete('/');
+    if (tail === '') candidates.delete('/');
     for (const path of candidates) {
       const candidate = new URL(this.url);
-      candidate.pathname = path;
+      candidate.pathname = `${path === '/' ? '' : path}${tail}` || '/';
       const sent = await this.send(this.body('compact'), 'valid', {}, candidate);
       if ('unreachable' in sent) return null;
       if (sent.answer.status !== 404 && sent.answer.status !== 405) {

@@ -57,7 +57,7 @@ Example:
     const url = accountUrl(requireUrl(values.url), values.account);
     const secret = requireSecret(values.secret, io.env, 'doctor signs its test reports');
     const board = boardAccess(values.board, values['board-header'] ?? []);
-    const doctor = new Doctor(url, secret, board);
+    const doctor = new Doctor(url, secret, board, values.account ?? null);
     const checks = await doctor.run();
     const ok = checks.every((check) => check.result !== 'fail');
     if (values.json) {
