@@ -17,6 +17,15 @@ export {
   OnDeliveryOutcome,
   type DeliveryOutcomeSelector,
 } from './decorators/on-delivery-outcome.decorator.js';
+export { OnDlrAlarm, type DeliveryAlarmSelector } from './decorators/on-dlr-alarm.decorator.js';
+export type {
+  DeliveryAlarm,
+  DeliveryAlarmKind,
+  DeliveryAlarmState,
+  RefusalsAlarmDetail,
+  SilenceAlarmDetail,
+  AccountAlarmDetail,
+} from './interfaces/delivery-alarm.interface.js';
 export {
   describeDlrError,
   type DlrErrorDescription,
@@ -71,6 +80,7 @@ export type {
   ReconcileOptions,
   ReconcileScheduleOptions,
   TrackingOptions,
+  AlarmOptions,
   OtelMeterProvider,
   OtelTracerProvider,
 } from './interfaces/messente-dlr-options.interface.js';

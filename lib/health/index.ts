@@ -3,7 +3,9 @@
  * optional peer loaded only through this entry).
  */
 export {
+  HEALTH_MIN_REQUESTS,
   HEALTH_TIMEOUT_MS,
   MessenteDlrHealthIndicator,
+  type MessenteDlrHealthCondition,
   type MessenteDlrHealthOptions,
 } from './messente-dlr-health.indicator.js';
