@@ -59,7 +59,8 @@ export class RedisDeliveryStats {
    * an HGET and at most two writes and an EXPIRE of its message's hash, then one HINCRBY per
    * counter changed and one EXPIREAT per bucket hash touched. On Redis Cluster, two rounds of
    * concurrent script calls: one per message bucket the tallies fall in (the decisions), then
-   * one per hour they were received in, usually one (`DELIVERY_ADD`, the counts). No `WAIT`
+   * one per hour they were received in, usually one (`DELIVERY_ADD`, the counts); counts
+   * decided but not added (a master failing in between) are lost. No `WAIT`
    * (`waitForReplicas`): counts lost with a failing master only make the panel a little low.
    */
   tally(tallies: readonly DeliveryTally[]): () => Promise<(number | null)[]> {
@@ -95,7 +96,7 @@ export class RedisDeliveryStats {
       placed.map((entry, position) => ({ entry, position })),
       ({ entry }) => this.dlrKeys.bucketOf(entry.tally.messageId),
     );
-    await Promise.all(
+    const decided = await Promise.allSettled(
       [...byBucket.values()].map(async (group) => {
         const [own, flat = []] = await this.decide(
           group.map(({ entry }) => entry),
@@ -110,7 +111,11 @@ export class RedisDeliveryStats {
         }
       }),
     );
+    // Steps decided on a master that answered are counted even when another master failed:
+    // they are decided now, and would not be counted again.
     await this.add(list, counts);
+    const failed = decided.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     return answers;
   }
 
