@@ -26,20 +26,25 @@
 // Env: BENCH_ACCOUNTS_ROUNDS (default 24), BENCH_ACCOUNTS_BATCH (reports per batch, default 1000),
 // BENCH_ACCOUNTS_WARMUP (unmeasured batches per app first, default 3), BENCH_ACCOUNTS_HMACS (HMACs
 // per timing of the direct measurement, default 200000), BENCH_SKIP_BUILD=1 (reuse dist/).
-import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CONCURRENCY,
+  HANDLER_WAIT_MS,
+  buildPackage,
+  checkCalls,
+  describeRun,
   median,
   medianInterval,
-  pct,
-  range,
+  noiseOf,
+  pairedRatios,
+  printNoise,
+  printRates,
+  printRatios,
   runBatch,
-  settledCalls,
   startApp,
+  targetVerdict,
+  workingTree,
 } from './in-process.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,8 +54,6 @@ const warmupBatches = Number(process.env.BENCH_ACCOUNTS_WARMUP ?? 3);
 const hmacsPerTiming = Number(process.env.BENCH_ACCOUNTS_HMACS ?? 200_000);
 /** List form / single secret, median at least this: six secrets cost at most 10 % throughput. */
 const TARGET = 0.9;
-/** How long a batch waits for its handler calls before it counts them as missing (idle time). */
-const HANDLER_WAIT_MS = 5000;
 
 /** Every order of `n` items (n! of them), e.g. the 24 orders of four apps. */
 function permutations(n) {
@@ -58,11 +61,6 @@ function permutations(n) {
   return permutations(n - 1).flatMap((order) =>
     Array.from({ length: n }, (_, at) => [...order.slice(0, at), n - 1, ...order.slice(at)]),
   );
-}
-
-function git(...args) {
-  const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.trim() : '?';
 }
 
 /** µs of CPU time per HMAC-SHA256 of `body` (a Buffer): the median of 5 timings of `count` each. */
@@ -81,10 +79,7 @@ function timeHmac(secret, body, count) {
 
 const apps = [];
 try {
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (built.status !== 0) throw new Error(`npm run build failed (${built.status})`);
-  }
+  buildPackage(ROOT);
   // Loaded only now, from dist/ (the package by its own name).
   const pkg = await import('nestjs-messente-dlr');
   const { dlrPayload, signDlr } = await import('nestjs-messente-dlr/testing');
@@ -134,14 +129,8 @@ try {
     });
   }
 
-  const cpu = cpus();
-  const head = git('rev-parse', '--short', 'HEAD');
-  const changed = git('status', '--porcelain', '--', 'lib').split('\n').filter(Boolean).length;
   console.log('accounts (list form) against a single secret in one process (bench/accounts.mjs):');
-  console.log(
-    `  build     the working tree: HEAD ${head}` +
-      (changed ? `, ${changed} file(s) in lib/ changed or new since` : ', lib/ as committed'),
-  );
+  console.log(`  build     ${workingTree(ROOT).text}`);
   console.log('  single    signatureSecrets: [one secret]');
   console.log(
     '  first     accounts: 3 x { id, signatureSecrets: [2 secrets] }, reports signed with account 1, secret 1',
@@ -149,8 +138,7 @@ try {
   console.log('  last      the same list, reports signed with account 3, secret 2 (the 6th of 6)');
   console.log('  A/A       "single" again: a second app, same build, same configuration');
   console.log(
-    `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'cpu'}; Fastify inject, ${rounds} rounds ` +
-      `of ${batch} reports per app (after ${warmupBatches} unmeasured), ${CONCURRENCY} at once; fresh reports ` +
+    `${describeRun({ rounds, batch, warmupBatches })}; fresh reports ` +
       'every round, the same bodies to every app; CPU time (user + system) per batch up to its last answer and ' +
       'handler call; order permuted every round (24 orders)',
   );
@@ -175,52 +163,21 @@ try {
   }
 
   const [single, first, last, control] = entries;
-  const ratios = (entry) => entry.rates.map((rate, round) => rate / single.rates[round]);
-  const controlRatio = median(ratios(control));
-  const controlInterval = medianInterval(ratios(control));
-  const noise = Math.max(Math.abs(1 - controlRatio), (controlInterval[1] - controlInterval[0]) / 2);
+  const ratios = (entry) => pairedRatios(entry, single);
+  const noise = noiseOf(ratios(control));
 
   console.log('');
-  const width = Math.max(...entries.map((entry) => entry.variant.name.length));
-  for (const { variant, rates } of entries) {
-    console.log(
-      `  ${variant.name.padEnd(width)} ${median(rates).toFixed(0).padStart(7)} reports per CPU-second ` +
-        `(median; min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)})`,
-    );
-  }
-  const rows = [
-    ['first / single', first],
-    ['last / single', last],
-    ['A/A: again / single', control],
-  ];
-  const labelWidth = Math.max(...rows.map(([label]) => label.length));
-  for (const [label, entry] of rows) {
-    const mine = ratios(entry);
-    const ratio = median(mine);
-    console.log(
-      `  ${label.padEnd(labelWidth)} ${ratio.toFixed(3)} (median of ${rounds} rounds, ${pct(ratio)}; 95 % CI ` +
-        `${range(medianInterval(mine))}; rounds ${range([Math.min(...mine), Math.max(...mine)])})`,
-    );
-  }
-  console.log(
-    `  noise ±${(100 * noise).toFixed(1)} % (the A/A median's distance from 1 or half its 95 % CI, the larger)`,
-  );
+  printRates(entries, (entry) => entry.variant.name);
+  printRatios([
+    ['first / single', ratios(first)],
+    ['last / single', ratios(last)],
+    ['A/A: again / single', ratios(control)],
+  ]);
+  printNoise(noise);
   for (const entry of [first, last]) {
-    const mine = ratios(entry);
-    const ratio = median(mine);
-    const interval = medianInterval(mine);
-    const met = ratio >= TARGET;
-    const how = met
-      ? interval[0] >= TARGET
-        ? 'its whole 95 % CI is above the target'
-        : `by the median only: its 95 % CI reaches down to ${interval[0].toFixed(3)}`
-      : interval[1] >= TARGET
-        ? `by the median; its 95 % CI reaches up to ${interval[1].toFixed(3)}`
-        : 'its whole 95 % CI is below the target';
-    const close = Math.abs(ratio - TARGET) < noise ? '; within noise of the target: run it again' : '';
     console.log(
       `  verdict ${entry.variant.short.padEnd(5)} / single >= ${TARGET.toFixed(2)} (within ${Math.round(100 * (1 - TARGET))} % ` +
-        `of a single secret) ${met ? 'met' : 'MISSED'}: ${ratio.toFixed(3)}, ${pct(ratio)} (${how}${close})`,
+        `of a single secret) ${targetVerdict(ratios(entry), TARGET, noise).text}`,
     );
   }
 
@@ -252,12 +209,10 @@ try {
   let problems = 0;
   const checks = [];
   for (const entry of entries) {
-    const calls = await settledCalls(entry);
-    if (calls !== entry.accepted || entry.refused !== 0 || entry.late) problems++;
+    const check = await checkCalls(entry, entry.variant.short);
+    if (!check.ok || entry.late) problems++;
     checks.push(
-      `${entry.variant.short} ${calls} ${calls === entry.accepted ? '=' : '!='} ${entry.accepted}` +
-        (entry.refused ? ` (${entry.refused} refused, first: ${entry.refusal})` : '') +
-        (entry.late ? ` (${entry.late} batch(es) waited ${HANDLER_WAIT_MS} ms in vain)` : ''),
+      check.text + (entry.late ? ` (${entry.late} batch(es) waited ${HANDLER_WAIT_MS} ms in vain)` : ''),
     );
   }
   console.log(`  handler calls = 200s: ${checks.join('; ')}${problems ? '  WARNING' : ''}`);

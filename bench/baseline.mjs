@@ -13,8 +13,8 @@
 // its own, is an A/A control: it differs from the baseline by nothing but noise, so its spread
 // is what noise looks like in this run. The order of the three apps goes through all six
 // permutations, one per round, so that none is always first or last. The apps, the batches, the
-// statistics and the Redis probe and cleanup are bench/in-process.mjs's, shared with
-// bench/tracking.mjs.
+// statistics, what is printed of them and the Redis probe and cleanup are bench/in-process.mjs's,
+// shared with bench/tracking.mjs and bench/accounts.mjs.
 //
 // Reports of a round are made (and signed) before it starts, outside the measured time; every
 // app gets the same ones, each app's store being its own. Then the same with RedisDlrStore from
@@ -33,21 +33,24 @@
 // BENCH_SKIP_BUILD=1 (reuse dist/ of the current tree; the baseline is always compiled).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CONCURRENCY,
   PERMUTATIONS,
+  checkCalls,
   deleteRedisKeys,
+  describeRun,
   median,
-  medianInterval,
+  noiseOf,
+  pairedRatios,
   pct,
-  range,
+  printRates,
+  printRatios,
   redisAnswers,
   runBatch,
-  settledCalls,
   startApp,
+  workingTree,
 } from './in-process.mjs';
 
 const DEFAULT_REV = '25253a0';
@@ -140,8 +143,8 @@ try {
   cpSync(join(tree, 'dist'), join(tree, 'dist-control'), { recursive: true });
   if (process.env.BENCH_SKIP_BUILD !== '1') run('npm', ['run', '--silent', 'build'], ROOT);
 
-  const head = git('rev-parse', '--short', 'HEAD');
-  const changed = git('status', '--porcelain', '--', 'lib').split('\n').filter(Boolean).length;
+  const workTree = workingTree(ROOT);
+  const { head, changed } = workTree;
   const baseName = `baseline ${commit.slice(0, 7)}`;
   const BUILDS = [
     { name: baseName, short: 'baseline', dist: join(tree, 'dist') },
@@ -201,31 +204,18 @@ try {
       }
     }
     const [base, current, control] = entries;
-    const ratios = (entry) => entry.rates.map((rate, round) => rate / base.rates[round]);
-    const currentRatio = median(ratios(current));
-    const controlRatio = median(ratios(control));
-    const controlInterval = medianInterval(ratios(control));
-    const noise = Math.max(Math.abs(1 - controlRatio), (controlInterval[1] - controlInterval[0]) / 2);
+    const currentRatios = pairedRatios(current, base);
+    const controlRatios = pairedRatios(control, base);
+    const currentRatio = median(currentRatios);
+    const noise = noiseOf(controlRatios);
 
     console.log('');
     console.log(`${title}:`);
-    const width = Math.max(...entries.map((entry) => entry.build.name.length));
-    for (const { build, rates } of entries) {
-      console.log(
-        `  ${build.name.padEnd(width)} ${median(rates).toFixed(0).padStart(7)} reports per CPU-second ` +
-          `(median; min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)})`,
-      );
-    }
-    for (const [label, entry, ratio] of [
-      ['current / baseline', current, currentRatio],
-      ['A/A: again / baseline', control, controlRatio],
-    ]) {
-      const mine = ratios(entry);
-      console.log(
-        `  ${label.padEnd(22)} ${ratio.toFixed(3)} (median of ${rounds} rounds, ${pct(ratio)}; 95 % CI ` +
-          `${range(medianInterval(mine))}; rounds ${range([Math.min(...mine), Math.max(...mine)])})`,
-      );
-    }
+    printRates(entries, (entry) => entry.build.name);
+    printRatios([
+      ['current / baseline', currentRatios],
+      ['A/A: again / baseline', controlRatios],
+    ]);
     const verdict =
       currentRatio < 1 - noise
         ? `SLOWDOWN beyond noise: current ${pct(currentRatio)}, noise ±${(100 * noise).toFixed(1)} %`
@@ -233,37 +223,25 @@ try {
           ? `no slowdown beyond noise (faster beyond noise: ${pct(currentRatio)}, noise ±${(100 * noise).toFixed(1)} %)`
           : `no slowdown beyond noise (current ${pct(currentRatio)}, noise ±${(100 * noise).toFixed(1)} %)`;
     console.log(`  verdict: ${verdict}`);
-    const checks = [];
-    let wrong = 0;
-    for (const entry of entries) {
-      const calls = await settledCalls(entry);
-      if (calls !== entry.accepted || entry.refused !== 0) wrong++;
-      checks.push(
-        `${entry.build.short} ${calls} ${calls === entry.accepted ? '=' : '!='} ${entry.accepted}` +
-          (entry.refused ? ` (${entry.refused} refused, first: ${entry.refusal})` : ''),
-      );
-    }
-    console.log(`  handler calls = 200s: ${checks.join('; ')}${wrong ? '  WARNING' : ''}`);
+    const checks = await Promise.all(entries.map((entry) => checkCalls(entry, entry.build.short)));
+    const wrong = checks.filter((check) => !check.ok).length;
+    console.log(
+      `  handler calls = 200s: ${checks.map((check) => check.text).join('; ')}${wrong ? '  WARNING' : ''}`,
+    );
     problems += wrong;
     for (const entry of entries) await entry.app.close();
     apps.length = 0;
   }
 
-  const cpu = cpus();
   const subject = git('log', '-1', '--format=%s', commit);
   console.log('before/after in one process (bench/baseline.mjs):');
   console.log(
     `  baseline  ${commit.slice(0, 7)} ${subject.length > 80 ? `${subject.slice(0, 79)}…` : subject}`,
   );
-  console.log(
-    `  current   the working tree: HEAD ${head}` +
-      (changed ? `, ${changed} file(s) in lib/ changed or new since` : ', lib/ as committed'),
-  );
+  console.log(`  current   ${workTree.text}`);
   console.log('  A/A       a second copy of the baseline build, loaded as modules of its own');
   console.log(
-    `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'cpu'}; Fastify inject, ${rounds} rounds ` +
-      `of ${batch} reports per app (after ${warmupBatches} unmeasured), ${CONCURRENCY} at once; ` +
-      'CPU time (user + system) per batch; order permuted every round',
+    `${describeRun({ rounds, batch, warmupBatches })}; CPU time (user + system) per batch; order permuted every round`,
   );
 
   await compare('in-memory store (default)', () => undefined);

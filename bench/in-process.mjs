@@ -1,8 +1,12 @@
-// Shared by the in-process comparisons (bench/baseline.mjs, bench/tracking.mjs): Fastify apps of a
-// build of the package driven through inject(), CPU time per batch, the statistics of paired
-// rounds, and a Redis server's probe and key cleanup. Nothing here imports the package itself:
-// each script passes the build it loaded (its dist/index.js as `pkg`). Nest, Fastify and ioredis
-// are loaded on first use, so that importing this module (for `median`, say) loads nothing else.
+// Shared by the in-process comparisons (bench/baseline.mjs, bench/tracking.mjs, bench/accounts.mjs):
+// Fastify apps of a build of the package driven through inject(), CPU time per batch, the
+// statistics of paired rounds and how they are printed (rates, ratios, noise, a target's verdict,
+// handler counts), the build and its description, and a Redis server's probe and key cleanup.
+// Nothing here imports the package itself: each script passes the build it loaded (its
+// dist/index.js as `pkg`). Nest, Fastify and ioredis are loaded on first use, so that importing
+// this module (for `median`, say) loads nothing else.
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 
 /** Requests in flight at once in a batch. */
 export const CONCURRENCY = 32;
@@ -36,6 +40,122 @@ export function medianInterval(values) {
 export const pct = (ratio) => `${ratio >= 1 ? '+' : ''}${(100 * (ratio - 1)).toFixed(1)} %`;
 /** An interval as `low-high`, three decimals. */
 export const range = ([low, high]) => `${low.toFixed(3)}-${high.toFixed(3)}`;
+
+/** How long a batch waits for its handler calls before it counts them as missing (idle time). */
+export const HANDLER_WAIT_MS = 5000;
+
+/** Each round's rate of `entry` divided by that of `base` in the same round. */
+export const pairedRatios = (entry, base) => entry.rates.map((rate, round) => rate / base.rates[round]);
+
+/**
+ * What noise looks like in this run, from the A/A control's paired ratios: the larger of its
+ * median's distance from 1 and half the width of its 95 % confidence interval.
+ */
+export function noiseOf(controlRatios) {
+  const [low, high] = medianInterval(controlRatios);
+  return Math.max(Math.abs(1 - median(controlRatios)), (high - low) / 2);
+}
+
+/** Prints one line per app: its median reports per CPU-second, min and max; `nameOf(entry)` names it. */
+export function printRates(entries, nameOf) {
+  const width = Math.max(...entries.map((entry) => nameOf(entry).length));
+  for (const entry of entries) {
+    const { rates } = entry;
+    console.log(
+      `  ${nameOf(entry).padEnd(width)} ${median(rates).toFixed(0).padStart(7)} reports per CPU-second ` +
+        `(median; min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)})`,
+    );
+  }
+}
+
+/** Prints one line per `[label, ratios]`: the median ratio, its 95 % CI and the rounds' range. */
+export function printRatios(rows) {
+  const width = Math.max(...rows.map(([label]) => label.length)) + 1;
+  for (const [label, ratios] of rows) {
+    const ratio = median(ratios);
+    console.log(
+      `  ${label.padEnd(width)} ${ratio.toFixed(3)} (median of ${ratios.length} rounds, ${pct(ratio)}; 95 % CI ` +
+        `${range(medianInterval(ratios))}; rounds ${range([Math.min(...ratios), Math.max(...ratios)])})`,
+    );
+  }
+}
+
+/** Prints the noise of the run (noiseOf). */
+export function printNoise(noise) {
+  console.log(
+    `  noise ±${(100 * noise).toFixed(1)} % (the A/A median's distance from 1 or half its 95 % CI, the larger)`,
+  );
+}
+
+/**
+ * The verdict on a target "median ratio >= target": `met`, and `text` such as
+ * `met: on/off 0.950, -5.0 % (its whole 95 % CI is above the target)` (`label` names the ratio, if
+ * given), saying whether the median alone or the whole interval meets it, and when the median is
+ * within noise of the target.
+ */
+export function targetVerdict(ratios, target, noise, label = '') {
+  const ratio = median(ratios);
+  const [low, high] = medianInterval(ratios);
+  const met = ratio >= target;
+  const how = met
+    ? low >= target
+      ? 'its whole 95 % CI is above the target'
+      : `by the median only: its 95 % CI reaches down to ${low.toFixed(3)}`
+    : high >= target
+      ? `by the median; its 95 % CI reaches up to ${high.toFixed(3)}`
+      : 'its whole 95 % CI is below the target';
+  const close = Math.abs(ratio - target) < noise ? '; within noise of the target: run it again' : '';
+  return {
+    met,
+    text: `${met ? 'met' : 'MISSED'}: ${label ? `${label} ` : ''}${ratio.toFixed(3)}, ${pct(ratio)} (${how}${close})`,
+  };
+}
+
+/**
+ * Waits until `entry`'s handler count `field` stops moving (settledCalls) and checks it against
+ * `expected` (default: the 200s) and that nothing was refused. Returns `{ ok, count, text }`, the
+ * text as `label 1000 = 1000`, with the first refusal when there was one.
+ */
+export async function checkCalls(entry, label, field = 'calls', expected = entry.accepted) {
+  const count = await settledCalls(entry, field);
+  const ok = count === expected && (field !== 'calls' || entry.refused === 0);
+  const refusals =
+    field === 'calls' && entry.refused ? ` (${entry.refused} refused, first: ${entry.refusal})` : '';
+  return { ok, count, text: `${label} ${count} ${count === expected ? '=' : '!='} ${expected}${refusals}` };
+}
+
+/** `npm run build` in `root` unless BENCH_SKIP_BUILD=1; throws when it fails. */
+export function buildPackage(root) {
+  if (process.env.BENCH_SKIP_BUILD === '1') return;
+  const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`npm run build failed (${built.status})`);
+}
+
+/**
+ * The working tree at `root`: `{ head, changed, text }`, the short HEAD, how many files in lib/
+ * differ from it, and a line such as `the working tree: HEAD 29902ff, lib/ as committed`.
+ */
+export function workingTree(root) {
+  const git = (...args) => {
+    const result = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : '?';
+  };
+  const head = git('rev-parse', '--short', 'HEAD');
+  const changed = git('status', '--porcelain', '--', 'lib').split('\n').filter(Boolean).length;
+  const text =
+    `the working tree: HEAD ${head}` +
+    (changed ? `, ${changed} file(s) in lib/ changed or new since` : ', lib/ as committed');
+  return { head, changed, text };
+}
+
+/** The start of a run's setup line: Node, the CPUs, and the rounds, batches and concurrency. */
+export function describeRun({ rounds, batch, warmupBatches }) {
+  const cpu = cpus();
+  return (
+    `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'cpu'}; Fastify inject, ${rounds} rounds ` +
+    `of ${batch} reports per app (after ${warmupBatches} unmeasured), ${CONCURRENCY} at once`
+  );
+}
 
 /** Applies a method decorator of `pkg` to `Class.prototype[method]`, as TypeScript would. */
 function decorate(Class, method, decorator) {

@@ -31,22 +31,27 @@
 // Env: BENCH_TRACKING_ROUNDS (default 30), BENCH_TRACKING_BATCH (reports per batch, default 1000),
 // BENCH_TRACKING_WARMUP (unmeasured batches per app first, default 3), BENCH_TRACKING_REDIS_URL,
 // BENCH_TRACKING_REDIS=0 (skip Redis), BENCH_SKIP_BUILD=1 (reuse dist/).
-import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CONCURRENCY,
+  HANDLER_WAIT_MS,
   PERMUTATIONS,
+  buildPackage,
+  checkCalls,
   deleteRedisKeys,
+  describeRun,
   median,
-  medianInterval,
-  pct,
-  range,
+  noiseOf,
+  pairedRatios,
+  printNoise,
+  printRates,
+  printRatios,
   redisAnswers,
   runBatch,
-  settledCalls,
   startApp,
+  targetVerdict,
+  workingTree,
 } from './in-process.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,21 +61,11 @@ const warmupBatches = Number(process.env.BENCH_TRACKING_WARMUP ?? 3);
 const redisUrl = process.env.BENCH_TRACKING_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** On/off median at least this: tracking costs at most 15 % throughput. */
 const TARGET = 0.85;
-/** How long a batch waits for its handler calls before it counts them as missing (idle time). */
-const HANDLER_WAIT_MS = 5000;
-
-function git(...args) {
-  const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.trim() : '?';
-}
 
 const apps = [];
 let redisCleanup = null;
 try {
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (built.status !== 0) throw new Error(`npm run build failed (${built.status})`);
-  }
+  buildPackage(ROOT);
   // Loaded only now, from dist/ (the package by its own name).
   const pkg = await import('nestjs-messente-dlr');
   const { buildSendAnswer, dlrPayload, signDlr } = await import('nestjs-messente-dlr/testing');
@@ -180,47 +175,21 @@ try {
       }
     }
     const [off, on, control] = entries;
-    const ratios = (entry) => entry.rates.map((rate, round) => rate / off.rates[round]);
-    const onRatio = median(ratios(on));
-    const onInterval = medianInterval(ratios(on));
-    const controlRatio = median(ratios(control));
-    const controlInterval = medianInterval(ratios(control));
-    const noise = Math.max(Math.abs(1 - controlRatio), (controlInterval[1] - controlInterval[0]) / 2);
+    const onRatios = pairedRatios(on, off);
+    const controlRatios = pairedRatios(control, off);
+    const noise = noiseOf(controlRatios);
 
     console.log('');
     console.log(`${title}:`);
-    const width = Math.max(...entries.map((entry) => entry.variant.name.length));
-    for (const { variant, rates } of entries) {
-      console.log(
-        `  ${variant.name.padEnd(width)} ${median(rates).toFixed(0).padStart(7)} reports per CPU-second ` +
-          `(median; min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)})`,
-      );
-    }
-    for (const [label, entry, ratio] of [
-      ['on / off', on, onRatio],
-      ['A/A: again / off', control, controlRatio],
-    ]) {
-      const mine = ratios(entry);
-      console.log(
-        `  ${label.padEnd(17)} ${ratio.toFixed(3)} (median of ${rounds} rounds, ${pct(ratio)}; 95 % CI ` +
-          `${range(medianInterval(mine))}; rounds ${range([Math.min(...mine), Math.max(...mine)])})`,
-      );
-    }
-    console.log(
-      `  noise ±${(100 * noise).toFixed(1)} % (the A/A median's distance from 1 or half its 95 % CI, the larger)`,
-    );
-    const met = onRatio >= TARGET;
-    const how = met
-      ? onInterval[0] >= TARGET
-        ? 'its whole 95 % CI is above the target'
-        : `by the median only: its 95 % CI reaches down to ${onInterval[0].toFixed(3)}`
-      : onInterval[1] >= TARGET
-        ? `by the median; its 95 % CI reaches up to ${onInterval[1].toFixed(3)}`
-        : 'its whole 95 % CI is below the target';
-    const close = Math.abs(onRatio - TARGET) < noise ? '; within noise of the target: run it again' : '';
+    printRates(entries, (entry) => entry.variant.name);
+    printRatios([
+      ['on / off', onRatios],
+      ['A/A: again / off', controlRatios],
+    ]);
+    printNoise(noise);
     console.log(
       `  verdict: target on/off >= ${TARGET.toFixed(2)} (tracking costs at most ${Math.round(100 * (1 - TARGET))} %) ` +
-        `${met ? 'met' : 'MISSED'}: on/off ${onRatio.toFixed(3)}, ${pct(onRatio)} (${how}${close})`,
+        targetVerdict(onRatios, TARGET, noise, 'on/off').text,
     );
     console.log(
       `  send path, not measured above: track() ${median(on.trackRates).toFixed(0)} sends per CPU-second ` +
@@ -231,22 +200,18 @@ try {
     const outcomeChecks = [];
     let wrong = 0;
     for (const entry of entries) {
-      const calls = await settledCalls(entry, 'calls');
-      const outcomes = await settledCalls(entry, 'outcomes');
+      const status = await checkCalls(entry, entry.variant.short);
+      const outcome = await checkCalls(entry, entry.variant.short, 'outcomes', entry.tracked);
       const delivered = entry.counter.results.delivered ?? 0;
-      if (calls !== entry.accepted || entry.refused !== 0) wrong++;
-      if (outcomes !== entry.tracked || delivered !== entry.tracked) wrong++;
-      statusChecks.push(
-        `${entry.variant.short} ${calls} ${calls === entry.accepted ? '=' : '!='} ${entry.accepted}` +
-          (entry.refused ? ` (${entry.refused} refused, first: ${entry.refusal})` : ''),
-      );
+      if (!status.ok) wrong++;
+      if (!outcome.ok || delivered !== entry.tracked) wrong++;
+      statusChecks.push(status.text);
       const others = Object.entries(entry.counter.results)
         .filter(([result]) => result !== 'delivered')
         .map(([result, count]) => `, ${result} ${count}`)
         .join('');
       outcomeChecks.push(
-        `${entry.variant.short} ${outcomes} ${outcomes === entry.tracked ? '=' : '!='} ${entry.tracked}` +
-          (entry.tracked || outcomes ? ` (delivered ${delivered}${others})` : ''),
+        outcome.text + (entry.tracked || outcome.count ? ` (delivered ${delivered}${others})` : ''),
       );
       if (entry.late) {
         outcomeChecks.push(
@@ -263,22 +228,15 @@ try {
     apps.length = 0;
   }
 
-  const cpu = cpus();
-  const head = git('rev-parse', '--short', 'HEAD');
-  const changed = git('status', '--porcelain', '--', 'lib').split('\n').filter(Boolean).length;
   console.log('outcome tracking on against off in one process (bench/tracking.mjs):');
-  console.log(
-    `  build     the working tree: HEAD ${head}` +
-      (changed ? `, ${changed} file(s) in lib/ changed or new since` : ', lib/ as committed'),
-  );
+  console.log(`  build     ${workingTree(ROOT).text}`);
   console.log('  off       reports of omnimessages nobody tracked');
   console.log(
     '  on        the same reports, each omnimessage tracked (track()) before its batch, outside the measured time',
   );
   console.log('  A/A       "off" again: a second app, same build, same configuration');
   console.log(
-    `node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'cpu'}; Fastify inject, ${rounds} rounds ` +
-      `of ${batch} reports per app (after ${warmupBatches} unmeasured), ${CONCURRENCY} at once; sends of 1 and 2 ` +
+    `${describeRun({ rounds, batch, warmupBatches })}; sends of 1 and 2 ` +
       'channels in turn, one report per message, the last DELIVRD; CPU time (user + system) per batch up to its ' +
       'last answer and handler call; order permuted every round',
   );
