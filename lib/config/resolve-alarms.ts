@@ -25,7 +25,8 @@ export function resolveAlarms(alarms: AlarmOptions | undefined): ResolvedAlarmOp
   if (alarms === undefined)
     return { refusalRatio: 0.5, minRequests: 10, windowMs: 300_000, silentForMs: null };
   if (alarms === null || typeof alarms !== 'object' || Array.isArray(alarms)) {
-    return fail('alarms', `must be an object, got ${alarms === null ? 'null' : typeof alarms}`);
+    const got = alarms === null ? 'null' : Array.isArray(alarms) ? 'an array' : typeof alarms;
+    return fail('alarms', `must be an object, got ${got}`);
   }
   const unknown = Object.keys(alarms).filter((key) => !KNOWN.has(key));
   if (unknown.length > 0) {
