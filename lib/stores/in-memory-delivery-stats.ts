@@ -76,25 +76,29 @@ export class InMemoryDeliveryStats {
     return tallies.map((tally) => this.tallyOne(tally, now));
   }
 
-  /** {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets} */
+  /**
+   * {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets}
+   *
+   * Summed per channel and country here, one row each: the answer is a few dozen rows rather
+   * than one per minute and pair, and copies, so that no caller can change what is kept.
+   */
   buckets(window: DeliveryWindow, now: number): DeliveryBucketRow[] {
     const { bucketMs, first, last } = deliveryWindowRange(window, now);
     const buckets = window === '1h' ? this.minutes : this.hours;
-    const rows: DeliveryBucketRow[] = [];
+    const sums = new Map<string, RowCounts>();
     for (let start = first; start <= last; start += bucketMs) {
-      for (const row of buckets.get(start)?.values() ?? []) {
-        rows.push({
-          channel: row.channel,
-          country: row.country,
-          started: row.started,
-          delivered: row.delivered,
-          failed: row.failed,
-          bins: [...row.bins],
-          reasons: Object.fromEntries(row.reasons),
-        });
+      for (const [key, row] of buckets.get(start) ?? []) {
+        let sum = sums.get(key);
+        if (sum === undefined) sums.set(key, (sum = emptyRow(row.channel, row.country)));
+        sum.started += row.started;
+        sum.delivered += row.delivered;
+        sum.failed += row.failed;
+        row.bins.forEach((count, bin) => (sum.bins[bin]! += count));
+        for (const [reason, count] of row.reasons)
+          sum.reasons.set(reason, (sum.reasons.get(reason) ?? 0) + count);
       }
     }
-    return rows;
+    return [...sums.values()].map((sum) => ({ ...sum, reasons: Object.fromEntries(sum.reasons) }));
   }
 
   private tallyOne(tally: DeliveryTally, now: number): number | null {
@@ -148,10 +152,7 @@ export class InMemoryDeliveryStats {
     const full = bucket.size >= MAX_ROWS_PER_BUCKET;
     const [channel, country, key] = full ? [OTHER, OTHER, OTHER_KEY] : [tally.channel, tally.country, wanted];
     let row = bucket.get(key);
-    if (row === undefined) {
-      row = { channel, country, started: 0, delivered: 0, failed: 0, bins: emptyBins(), reasons: new Map() };
-      bucket.set(key, row);
-    }
+    if (row === undefined) bucket.set(key, (row = emptyRow(channel, country)));
     return row;
   }
 
@@ -162,8 +163,9 @@ export class InMemoryDeliveryStats {
   }
 }
 
-function emptyBins(): number[] {
-  return new Array<number>(DELIVERY_BIN_COUNT).fill(0);
+function emptyRow(channel: string, country: string): RowCounts {
+  const bins = new Array<number>(DELIVERY_BIN_COUNT).fill(0);
+  return { channel, country, started: 0, delivered: 0, failed: 0, bins, reasons: new Map() };
 }
 
 function countFailure(row: RowCounts, tally: DeliveryTally): void {
