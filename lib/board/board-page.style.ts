@@ -68,10 +68,19 @@ select { font: inherit; padding: .35rem .5rem; border: 1px solid #767676; border
 .toggle button:first-child { border-radius: 6px 0 0 6px; }
 .toggle button:last-child { border-radius: 0 6px 6px 0; border-left: 0; }
 .toggle button[aria-pressed="true"] { background: var(--accent); color: #fff; }
-#delivery-section table { margin-bottom: .75rem; }
-#delivery-section th.key { font-weight: 600; color: var(--fg); white-space: nowrap; }
-#delivery-section td.rate { white-space: nowrap; }
-#delivery-section td.rate .chart { vertical-align: middle; margin-left: .35rem; }
+#delivery-section table { margin-bottom: .75rem; table-layout: fixed; min-width: 46rem; }
+/* Both tables share their column widths, so that channels and countries line up. */
+#delivery-section th:nth-child(1) { width: 15%; }
+#delivery-section th:nth-child(2) { width: 23%; }
+#delivery-section th:nth-child(n+3):nth-child(-n+5) { width: 9%; }
+#delivery-section th:nth-child(6), #delivery-section th:nth-child(7) { width: 10%; }
+#delivery-section th.key { overflow-wrap: anywhere; }
+.legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+.legend svg { vertical-align: -1px; }
+#delivery-section th.key { font-weight: 600; color: var(--fg); }
+#delivery-section td.n-rate { white-space: nowrap; }
+#delivery-section td.n-rate .pct { display: inline-block; min-width: 3.4em; }
+#delivery-section td.n-rate .chart { vertical-align: middle; margin-left: .35rem; width: 6.5rem; }
 svg.chart { display: inline-block; overflow: visible; }
 svg.chart text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill: var(--fg); }
 svg.chart.bars { display: block; width: 100%; max-width: 420px; height: auto; margin-bottom: .5rem; }

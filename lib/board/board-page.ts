@@ -16,6 +16,7 @@ export const BOARD_PAGE_HTML = `<!doctype html>
 <body>
 <header>
   <h1>Delivery reports</h1>
+  <a id="to-delivery" href="#delivery-section">Delivery rate and times</a>
   <span id="connection" role="status" aria-live="polite">Connecting…</span>
 </header>
 <main>
@@ -86,6 +87,10 @@ export const BOARD_PAGE_HTML = `<!doctype html>
       <dl id="delivery-total" class="counts"></dl>
       <h3 id="delivery-reasons-title">Failures by reason</h3>
       <div id="delivery-reasons"></div>
+      <p class="legend note" aria-hidden="true"><span><svg class="swatch" viewBox="0 0 10 10" width="10" height="10"><rect class="seg-delivered" width="10" height="10"/></svg> delivered</span>
+        <span><svg class="swatch" viewBox="0 0 10 10" width="10" height="10"><rect class="seg-failed" width="10" height="10"/></svg> failed</span>
+        <span><svg class="swatch" viewBox="0 0 10 10" width="10" height="10"><rect class="seg-pending" width="10" height="10"/></svg> pending</span>
+        <span><svg class="swatch" viewBox="0 0 10 10" width="10" height="10"><rect class="time-median" x="4" width="2" height="10"/></svg> median, <svg class="swatch" viewBox="0 0 10 10" width="10" height="10"><rect class="time-span" y="2" width="10" height="6"/></svg> to 90% of deliveries (log scale)</span></p>
       <div class="scroll">
         <table id="delivery-channels">
           <caption>By channel</caption>

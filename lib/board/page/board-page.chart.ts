@@ -64,6 +64,8 @@ export function boardPageChart() {
     const height = 14;
     const label = parts.map((part) => part.value + ' ' + part.words).join(', ');
     const svg = image('stacked', width, height, label);
+    // Stretched to whatever width the page's stylesheet gives it.
+    svg.setAttribute('preserveAspectRatio', 'none');
     svg.append(node('rect', { class: 'frame', x: 0.5, y: 0.5, width: width - 1, height: height - 1 }));
     const total = parts.reduce((sum, part) => sum + part.value, 0);
     let x = 0;

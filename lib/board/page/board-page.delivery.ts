@@ -88,7 +88,7 @@ export function boardPageDelivery(
 
   function groupRow(group: WireDeliveryGroup, label: Node | string): HTMLTableRowElement {
     const cell = (className: string, content: Node | string | number) => el('td', className, [content]);
-    const rate = cell('rate', percent(group.rate));
+    const rate = cell('n-rate', el('span', 'pct', [percent(group.rate)]));
     rate.append(
       ' ',
       chart.stacked([
@@ -100,13 +100,13 @@ export function boardPageDelivery(
     const row = el('tr', 'delivery-row', [
       el('th', 'key', [label]),
       rate,
-      cell('delivered', group.delivered),
-      cell('failed', group.failed),
-      cell('pending', group.pending),
-      cell('p50', seconds(group.p50Seconds)),
-      cell('p90', seconds(group.p90Seconds)),
+      cell('n-delivered', group.delivered),
+      cell('n-failed', group.failed),
+      cell('n-pending', group.pending),
+      cell('n-p50', seconds(group.p50Seconds)),
+      cell('n-p90', seconds(group.p90Seconds)),
       cell(
-        'time wide',
+        'n-time wide',
         chart.timeRange(
           group.p50Seconds,
           group.p90Seconds,
