@@ -54,9 +54,10 @@ const OTHER_KEY = pairKey(OTHER, OTHER);
  * Synchronous, so every tally is decided atomically.
  *
  * Bounded, and what it forgets:
- * - Messages: an LRU of `maxMessages`, the store's own bound. A message forgotten there is
- *   unknown again: a later step of it starts it once more (`started` +1), and its final step
- *   counts again, without a duration (its start is unknown).
+ * - Messages: an LRU of `maxMessages`, the store's own bound, least recently counted first. A
+ *   message forgotten there is unknown again: a later step of it starts it once more (`started`
+ *   +1) and, when final, counts even if a final step of it was counted before, without a
+ *   duration (its start is forgotten).
  * - Buckets: minute buckets older than 61 minutes and hour buckets older than 25 hours (by
  *   this process's clock) are dropped as new buckets are made; a step whose bucket is already
  *   that old is not counted in it.
@@ -71,7 +72,11 @@ export class InMemoryDeliveryStats {
     this.messages = new LRUCache({ max: maxMessages });
   }
 
-  /** {@inheritDoc DlrDeliveryStatsStore.tallyDelivery} */
+  /**
+   * {@inheritDoc DlrDeliveryStatsStore.tallyDelivery}
+   *
+   * `now` is this process's clock, by which buckets too old to keep are dropped.
+   */
   tally(tallies: readonly DeliveryTally[], now = Date.now()): (number | null)[] {
     return tallies.map((tally) => this.tallyOne(tally, now));
   }
