@@ -36,7 +36,7 @@ export async function lowestAcross(
 
 /**
  * Leases up to `count` pending items whose lease ended before `endedBefore`, until `leaseUntil`,
- * and answers their JSON. Reads the due head of every bucket (bounded by `count`), finds how
+ * and answers their JSON (`member`), each with the bucket it was claimed in. Reads the due head of every bucket (bounded by `count`), finds how
  * many of the `count` leases that ended first lie in each bucket (ties: buckets reached first
  * in a walk from a random bucket), and claims that many from the head of each bucket,
  * atomically per bucket. When other instances claimed some meanwhile, it walks the buckets
@@ -50,7 +50,7 @@ export async function claimAcrossBuckets(
   endedBefore: number,
   leaseUntil: number,
   count: number,
-): Promise<string[]> {
+): Promise<Entry[]> {
   const claim = async (bucket: number, n: number) =>
     (await scriptOn(client, CLAIM)(
       index.leases(bucket),
@@ -75,5 +75,6 @@ export async function claimAcrossBuckets(
     }
   }
   // A lease shorter than a millisecond could let the walk claim an item twice.
-  return [...new Set(mergeByScore(replies, buckets).map((entry) => entry.member))];
+  const unique = new Map(mergeByScore(replies, buckets).map((entry) => [entry.member, entry]));
+  return [...unique.values()];
 }

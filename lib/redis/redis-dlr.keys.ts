@@ -7,36 +7,57 @@ export const MAX_BUCKETS = 1024;
 
 /**
  * The store's key layout. Every key carries a hash tag `{<bucket>}`, so that Redis Cluster
- * hashes only the bucket number:
+ * hashes only the bucket number (the bucket of an id is CRC32 of the id, modulo the bucket count):
  *
- * - per message (bucket = CRC32 of the message id, modulo the bucket count):
- *   `<prefix>{b}:msg:<id>` (hash: seen statuses, status, latest), `<prefix>{b}:hist:<id>` (list);
+ * - per message, in its home bucket (`homeOf`): `<prefix>{b}:msg:<id>` (hash: seen statuses,
+ *   status, latest), `<prefix>{b}:hist:<id>` (list);
  * - per bucket: `<prefix>{b}:pending` (leases, a sorted set), `<prefix>{b}:pending-reports` (hash),
  *   `<prefix>{b}:unsettled` (sorted set), `<prefix>{b}:omni:<omnimessage id>` (sorted set of the
  *   message ids of this bucket that belong to the omnimessage), `<prefix>{b}:recent` (the
  *   bucket's latest changes, a sorted set scored by receipt), `<prefix>{b}:find:<period>` (the
  *   search entries of the bucket's messages reported in that period, a lex sorted set);
- * - `<prefix>buckets`: the bucket count, written by the first instance and checked by the others;
+ * - on Redis Cluster only, per message whose home is not its id's bucket, in its id's bucket:
+ *   `<prefix>{b}:home:<id>`, the home bucket (see `RedisMessageHomes`);
+ * - `<prefix>buckets`: the bucket count and layout version (`layoutValue`), written by the first
+ *   instance and checked by the others;
  * - the keys of tracked outcomes: see `RedisTrackingKeys`.
  *
- * A message's keys and the indexes its report updates are therefore in one slot, which is
- * what lets one script record a report on a cluster; the shared indexes are read bucket by
- * bucket. The ids follow the tag, so braces inside ids cannot move a key to another slot.
+ * Layout 1 (standalone Redis): a message's home is the bucket of its id. Layout 2 (Redis
+ * Cluster, `colocated`): a report that names an omnimessage puts its message in the bucket of
+ * the omnimessage, beside the outcome it may change; one without stays in its id's bucket.
+ * A report's keys, the indexes it updates and (layout 2, or any layout on one server) its
+ * omnimessage's outcome are therefore in one slot, which is what lets one script record a
+ * report and decide its outcome on a cluster; the shared indexes are read bucket by bucket.
+ * The ids follow the tag, so braces inside ids cannot move a key to another slot.
  */
 export class RedisDlrKeys {
   /** The bucket hash tags, `{0}` … `{n-1}`. */
   private readonly tags: readonly string[];
 
+  /**
+   * @param colocated layout 2 (Redis Cluster): a message that names an omnimessage lives in
+   *   the omnimessage's bucket. False: layout 1, every message in its id's bucket.
+   */
   constructor(
     private readonly prefix: string,
     readonly buckets: number,
+    readonly colocated = false,
   ) {
     this.tags = Array.from({ length: buckets }, (_, bucket) => `${prefix}{${bucket}}:`);
   }
 
-  /** Where the bucket count is recorded. */
+  /** Where the bucket count and layout version are recorded. */
   get layout(): string {
     return `${this.prefix}buckets`;
+  }
+
+  /**
+   * What `layout` holds for this store: the bucket count, followed by ` v2` in layout 2. Layout
+   * 1 is the bare count, as every version before layout 2 wrote it, and such a version refuses
+   * a value with a suffix as a bucket count of another store's.
+   */
+  get layoutValue(): string {
+    return this.colocated ? `${this.buckets} v2` : String(this.buckets);
   }
 
   /** What every key of `bucket` starts with: the prefix and the bucket's hash tag, `<prefix>{b}:`. */
@@ -44,19 +65,35 @@ export class RedisDlrKeys {
     return this.tags[bucket]!;
   }
 
-  /** The bucket of a message (or of any id: tracking files omnimessages and refs the same way). */
+  /**
+   * The bucket of an id: of a message id (its home in layout 1, see `homeOf`), an omnimessage
+   * id or a ref.
+   */
   bucketOf(messageId: string): number {
     return crc32(messageId) % this.buckets;
   }
 
-  /** The message's hash: `seen:<status>` flags, `status`, `latest`. */
-  message(messageId: string): string {
-    return `${this.tags[this.bucketOf(messageId)]}msg:${messageId}`;
+  /**
+   * The home bucket of a message, where its keys are, from a report of it: the bucket of its
+   * omnimessage in layout 2 when the report names one, else the bucket of its id.
+   */
+  homeOf(messageId: string, omnimessageId: string | null): number {
+    return this.bucketOf(this.colocated && omnimessageId !== null ? omnimessageId : messageId);
   }
 
-  /** The message's reports, oldest first. */
-  history(messageId: string): string {
-    return `${this.tags[this.bucketOf(messageId)]}hist:${messageId}`;
+  /** The message's hash: `seen:<status>` flags, `status`, `latest` (`bucket`: its home). */
+  message(messageId: string, bucket = this.bucketOf(messageId)): string {
+    return `${this.tags[bucket]}msg:${messageId}`;
+  }
+
+  /** The message's reports, oldest first (`bucket`: its home). */
+  history(messageId: string, bucket = this.bucketOf(messageId)): string {
+    return `${this.tags[bucket]}hist:${messageId}`;
+  }
+
+  /** Layout 2: the home bucket of a message whose home is not its id's bucket, in its id's bucket. */
+  homeIndex(messageId: string): string {
+    return `${this.tags[this.bucketOf(messageId)]}home:${messageId}`;
   }
 
   /** The ids of the omnimessage's messages that live in `bucket`, scored by first report. */
@@ -89,12 +126,16 @@ export class RedisDlrKeys {
     return `${this.tags[bucket]}find:${period}`;
   }
 
-  /** The KEYS of the `RECORD` script for one report, in its order: all in the message's slot. */
-  recordKeys(messageId: string, omnimessageId: string | null, period: number): string[] {
-    const bucket = this.bucketOf(messageId);
+  /** The KEYS of the `RECORD` script for one report, in its order: all in `bucket`, by default its home. */
+  recordKeys(
+    messageId: string,
+    omnimessageId: string | null,
+    period: number,
+    bucket = this.homeOf(messageId, omnimessageId),
+  ): string[] {
     return [
-      this.message(messageId),
-      this.history(messageId),
+      this.message(messageId, bucket),
+      this.history(messageId, bucket),
       this.omnimessage(bucket, omnimessageId ?? ''),
       this.leases(bucket),
       this.pendingReports(bucket),

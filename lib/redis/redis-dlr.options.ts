@@ -1,4 +1,4 @@
-import type { Cluster, ClusterNode, ClusterOptions, Redis } from 'ioredis';
+import { Cluster, type ClusterNode, type ClusterOptions, type Redis } from 'ioredis';
 import { optionValidatorsOf } from '../utils/option-validators.js';
 import { DEFAULT_BUCKETS, MAX_BUCKETS, RedisDlrKeys, assertNoHashTag } from './redis-dlr.keys.js';
 
@@ -57,7 +57,7 @@ export interface RedisDlrStoreOptions {
 
 /** `RedisDlrStoreOptions` checked, with their defaults. */
 export interface ResolvedRedisOptions {
-  /** The key layout of `keyPrefix` and `buckets`. */
+  /** The key layout of `keyPrefix` and `buckets`: layout 2 (`colocated`) on Redis Cluster. */
   readonly keys: RedisDlrKeys;
   readonly ttlSeconds: number;
   readonly maxHistory: number;
@@ -79,8 +79,10 @@ export function resolveRedisOptions(options: RedisDlrStoreOptions): ResolvedRedi
   if (buckets > MAX_BUCKETS) {
     throw new Error(`RedisDlrStore: buckets must be at most ${MAX_BUCKETS}, got ${buckets}`);
   }
+  // On a cluster a message lives in its omnimessage's bucket (layout 2), so that tracking works.
+  const colocated = options.cluster !== undefined || options.client instanceof Cluster;
   return {
-    keys: new RedisDlrKeys(prefix, buckets),
+    keys: new RedisDlrKeys(prefix, buckets, colocated),
     ttlSeconds: positiveInteger('ttlSeconds', options.ttlSeconds ?? 30 * 24 * 60 * 60),
     maxHistory: positiveInteger('maxHistory', options.maxHistory ?? 32),
     timeoutMs:

@@ -36,12 +36,14 @@ ${body}`;
 export const RECORD = script('messenteDlrRecord', 8, recordLua());
 
 /**
- * What the record script adds when it also decides outcomes (standalone Redis only, see
- * `RECORD_TRACKED`): `link` runs once the report is known not to be a duplicate and may set
- * the local `linked`, `ref` extends the stored report's JSON, `outcome` runs once a change is
- * recorded, before the script answers it.
+ * What the record script adds when it also decides outcomes (see `RECORD_TRACKED`) and, on
+ * Redis Cluster, checks where its message lives (see `RECORD_TRACKED_HOMED`): `link` runs once
+ * the report is known not to be a duplicate and may set the local `linked`, `ref` extends the
+ * stored report's JSON, `outcome` runs once a change is recorded, before the script answers it.
  */
 export interface RecordHooks {
+  /** Runs first, before anything is read or written (layout 2: the check of the message's home). */
+  readonly home?: string;
   readonly link: string;
   readonly ref: string;
   readonly outcome: string;
@@ -53,6 +55,7 @@ export function recordLua(hooks: RecordHooks = { link: '', ref: '', outcome: '' 
 local raw, id, status, member, now, leaseUntil, hasOmni, maxHistory, ttl, findTtl, byId, byOmni, byTo, account =
   unpack(ARGV)
 local msg, hist, omni, leases, pending, unsettled, recent, find = unpack(KEYS)
+${hooks.home ?? ''}
 if redis.call('HSETNX', msg, 'seen:' .. status, '1') == 0 then
   local lease = redis.call('ZSCORE', leases, member)
   if not lease or tonumber(lease) > tonumber(now) then return { 'duplicate' } end

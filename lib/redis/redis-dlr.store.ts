@@ -1,11 +1,5 @@
 import type { OnModuleInit } from '@nestjs/common';
-import type {
-  DlrStore,
-  PendingKey,
-  RecordOutcome,
-  RecordResult,
-  StoredReport,
-} from '../interfaces/dlr-store.interface.js';
+import type { DlrStore, PendingKey, RecordResult, StoredReport } from '../interfaces/dlr-store.interface.js';
 import type { DeliveryTally, DeliveryWindow } from '../interfaces/delivery-stats.interface.js';
 import type {
   DlrOutcomeStore,
@@ -15,7 +9,7 @@ import type {
   TrackInput,
   TrackResult,
 } from '../interfaces/outcome-store.interface.js';
-import { encodeReportKey, messageIdOf, statusOf } from '../stores/report-key.js';
+import { encodeReportKey } from '../stores/report-key.js';
 import { MAX_RECENT, MAX_SEARCH, boundedLimit } from '../stores/store-queries.js';
 import { storeUnavailable } from '../stores/store-unavailable.js';
 import { errorMessage } from '../utils/error-message.js';
@@ -43,11 +37,11 @@ import { readRecent, searchIds } from './redis-feed.js';
 import { readOmnimessage } from './redis-omnimessage.js';
 import { readUnsettled } from './redis-unsettled.js';
 import { LayoutMismatchError, RedisLayoutCheck } from './redis-layout-check.js';
-import { runReplicated } from './replicated-pipeline.js';
 import { RedisMessageHomes } from './redis-message-homes.js';
 import { RedisOutcomes } from './redis-outcomes.js';
+import { RedisRecorder } from './redis-recorder.js';
+import { HOME_SCRIPTS } from './redis-home.scripts.js';
 import { TRACKING_SCRIPTS } from './redis-tracking.scripts.js';
-import { periodOf, periodSeconds, searchEntries } from './search-entries.js';
 
 export type { RedisDlrStoreOptions } from './redis-dlr.options.js';
 
@@ -69,6 +63,7 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
   private readonly layout: RedisLayoutCheck;
   private readonly outcomes: RedisOutcomes;
   private readonly homes: RedisMessageHomes;
+  private readonly recorder: RedisRecorder;
   private readonly stats: RedisDeliveryStats;
 
   constructor(options: RedisDlrStoreOptions) {
@@ -79,8 +74,9 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     this.layout = new RedisLayoutCheck(this.client, this.keys);
     this.outcomes = new RedisOutcomes(this.client, this.keys, this.options.ttlSeconds);
     this.homes = new RedisMessageHomes(this.client, this.keys, this.options.ttlSeconds);
+    this.recorder = new RedisRecorder(this.client, this.options, this.outcomes, this.homes);
     this.stats = new RedisDeliveryStats(this.client, this.keys, this.options.ttlSeconds);
-    defineScripts(this.client, [...SCRIPTS, ...TRACKING_SCRIPTS]);
+    defineScripts(this.client, [...SCRIPTS, ...TRACKING_SCRIPTS, ...HOME_SCRIPTS]);
   }
 
   /**
@@ -103,60 +99,16 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
     leaseMs: number,
     account?: string,
   ): Promise<RecordResult> {
-    if (!Number.isFinite(receivedAt) || !Number.isFinite(leaseMs)) {
-      throw new TypeError(`RedisDlrStore: receivedAt and leaseMs must be finite numbers`);
-    }
-    const messageId = messageIdOf(raw);
-    const status = statusOf(raw);
-    const omnimessageId = typeof raw['omnimessage_id'] === 'string' ? raw['omnimessage_id'] : null;
-    const { ttlSeconds, maxHistory, waitForReplicas } = this.options;
-    const keys = this.keys.recordKeys(messageId, omnimessageId, periodOf(Date.now(), ttlSeconds));
-    const args = [
-      JSON.stringify(raw),
-      messageId,
-      status,
-      encodeReportKey(messageId, status),
-      String(receivedAt),
-      String(receivedAt + leaseMs),
-      omnimessageId === null ? '0' : '1',
-      String(maxHistory),
-      String(ttlSeconds),
-      // A period and a TTL after its last write: no message it names outlives it.
-      String(ttlSeconds + periodSeconds(ttlSeconds)),
-      ...searchEntries(messageId, omnimessageId, raw['to']),
-    ];
-    const home = this.keys.homeOf(messageId, omnimessageId);
-    // The account, and what lets the same script decide a tracked message's outcome.
-    const { script, ...extras } = this.outcomes.recordExtras(messageId, omnimessageId, home, raw, account);
-    keys.push(...extras.keys);
-    args.push(...extras.args);
-    return this.call(async () => {
-      const recorded =
-        waitForReplicas > 0
-          ? runReplicated(this.client, script, keys, args, {
-              replicas: waitForReplicas,
-              timeoutMs: this.options.waitForReplicasTimeoutMs,
-            })
-          : scriptOn(this.client, script)(...keys, ...args);
-      // On Redis Cluster, the message's home index goes beside the script (`RedisMessageHomes`).
-      const noted = this.homes.note(messageId, home);
-      const reply = noted ? (await Promise.all([recorded, noted]))[0] : await recorded;
-      const [outcome, json, change, relink] = reply as [RecordOutcome, string?, string?, string?];
-      // The report's key is this call's: the stored JSON is parsed for the rest (ref, account).
-      const report = json === undefined ? null : parseReport(json, messageId, status);
-      // Untracked reports (no ref) keep the answer of a store without tracking.
-      if (outcome !== 'change' || report?.ref === undefined) return { outcome, report };
-      const outcomeChange = await this.outcomes.changeOf(messageId, home, change, relink, receivedAt + leaseMs);
-      return { outcome, report, outcomeChange };
-    });
+    const recording = this.recorder.prepare(raw, receivedAt, leaseMs, account);
+    return this.call(() => this.recorder.record(recording));
   }
 
   /** {@inheritDoc DlrStore.complete} On Redis Cluster, see `RedisMessageHomes` for its cost. */
   async complete(key: PendingKey): Promise<void> {
     await this.call(async () => {
       const bucket = await this.homes.find(key.messageId);
-      const member = encodeReportKey(key.messageId, key.status);
-      await scriptOn(this.client, COMPLETE)(this.keys.leases(bucket), this.keys.pendingReports(bucket), member);
+      const [leases, reports] = [this.keys.leases(bucket), this.keys.pendingReports(bucket)];
+      await scriptOn(this.client, COMPLETE)(leases, reports, encodeReportKey(key.messageId, key.status));
     });
   }
 
@@ -185,9 +137,9 @@ export class RedisDlrStore implements DlrStore, DlrOutcomeStore, OnModuleInit {
         Date.now() + leaseMs,
         Math.floor(limit),
       );
-      const reports = claimed.map((json) => parseReport(json));
-      await this.homes.repair(reports);
-      return reports;
+      return this.homes.repair(
+        claimed.map(({ bucket, member }) => ({ bucket, report: parseReport(member) })),
+      );
     });
   }
 

@@ -1,7 +1,7 @@
 import type { StoredReport } from '../interfaces/dlr-store.interface.js';
 import { MAX_RECENT } from '../stores/store-queries.js';
 import { decodeReportKey } from '../stores/report-key.js';
-import { mergeByScore } from './bucket-entries.js';
+import { type Entry, mergeByScore } from './bucket-entries.js';
 import type { RedisClient } from './redis-connection.js';
 import type { RedisDlrKeys } from './redis-dlr.keys.js';
 import { SEARCH, parseReports, scriptOn } from './redis-dlr.scripts.js';
@@ -31,7 +31,7 @@ export async function readRecent(
     );
     const newest = mergeByScore(replies).reverse().slice(0, window);
     const unread = newest.filter(({ member }) => !changes.has(member));
-    const read = await Promise.all(unread.map(({ member }) => changeOf(client, keys, member)));
+    const read = await Promise.all(unread.map((entry) => changeOf(client, keys, entry)));
     unread.forEach(({ member }, i) => changes.set(member, read[i] ?? null));
     const found = newest.flatMap(({ member }) => changes.get(member) ?? []);
     if (found.length >= count || newest.length < window || window === MAX_RECENT) {
@@ -69,8 +69,11 @@ export async function searchIds(
           )) as string[],
       ),
   );
-  const ids = [...new Set(replies.flat().map(messageIdOf))];
-  const latest = await Promise.all(ids.map((id) => client.hget(keys.message(id), 'latest')));
+  // Each id with the bucket that named it: its home (on Redis Cluster not always its id's bucket).
+  const homes = new Map<string, number>();
+  replies.forEach((members, bucket) => members.forEach((member) => homes.set(messageIdOf(member), bucket)));
+  const ids = [...homes.keys()];
+  const latest = await Promise.all(ids.map((id) => client.hget(keys.message(id, homes.get(id)), 'latest')));
   return ids
     .flatMap((id, i) => {
       const report = latest[i];
@@ -81,14 +84,13 @@ export async function searchIds(
     .map((match) => match.id);
 }
 
-/** The change a feed member (its key) names, from its message's history; null once it left it. */
-async function changeOf(
-  client: RedisClient,
-  keys: RedisDlrKeys,
-  member: string,
-): Promise<StoredReport | null> {
-  const { messageId, status } = decodeReportKey(member);
-  const history = parseReports(await client.lrange(keys.history(messageId), 0, -1));
+/**
+ * The change a feed entry (its key, in its message's home bucket) names, from its message's
+ * history; null once it left it.
+ */
+async function changeOf(client: RedisClient, keys: RedisDlrKeys, entry: Entry): Promise<StoredReport | null> {
+  const { messageId, status } = decodeReportKey(entry.member);
+  const history = parseReports(await client.lrange(keys.history(messageId, entry.bucket), 0, -1));
   // A message records each status once: the report with this status is the change.
   return history.find((report) => report.status === status) ?? null;
 }

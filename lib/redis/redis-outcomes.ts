@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import { Cluster } from 'ioredis';
 import type {
   OutcomeChange,
   OutcomeKey,
@@ -8,7 +7,6 @@ import type {
   TrackInput,
   TrackResult,
 } from '../interfaces/outcome-store.interface.js';
-import { integerOrNull } from '../payload/payload-fields.js';
 import { groupByBucket } from './bucket-entries.js';
 import { claimAcrossBuckets, lowestAcross } from './bucket-claims.js';
 import type { RedisClient } from './redis-connection.js';
@@ -21,26 +19,11 @@ import { CLAIM_OVERDUE, MARK_OVERDUE, SYNC_OUTCOME, TRACK } from './redis-tracki
 const MAX_BY_REF = 500;
 
 /**
- * Why `track()` refuses on Redis Cluster: the error a caller sees (the store throws it before
- * any call, so that it is not mistaken for an outage).
- */
-export const CLUSTER_TRACKING_MESSAGE =
-  'RedisDlrStore: track() cannot work on Redis Cluster. A report and the outcome it causes are ' +
-  'decided in one Lua script, which needs both the message’s keys and its omnimessage’s keys, and ' +
-  'these live in different hash slots. Track outcomes with a standalone Redis (Sentinel included) ' +
-  'or PostgresDlrStore; status changes on Redis Cluster work as before.';
-
-/**
  * The tracking half of `RedisDlrStore` (`DlrOutcomeStore`): the Redis operations of each
  * method, run by the store inside its deadline. Key layout: `RedisTrackingKeys`; Lua:
  * redis-tracking.scripts.ts.
  */
 export class RedisOutcomes {
-  /**
-   * True on standalone Redis, where the record script may touch an omnimessage's slot: only
-   * then are outcomes tracked and decided with reports.
-   */
-  readonly linked: boolean;
   private readonly keys: RedisTrackingKeys;
 
   constructor(
@@ -48,31 +31,7 @@ export class RedisOutcomes {
     private readonly dlrKeys: RedisDlrKeys,
     private readonly ttlSeconds: number,
   ) {
-    this.linked = !(client instanceof Cluster);
     this.keys = new RedisTrackingKeys(dlrKeys);
-  }
-
-  /**
-   * The KEYS and ARGV of the record script beyond `RECORD`'s first 8 KEYS and 13 ARGV: ARGV 14,
-   * the account's JSON ('' for none), then on standalone Redis (`linked`) what `RECORD_TRACKED`
-   * takes. On a cluster (where `RECORD` runs: nothing is tracked there) a report without an
-   * account gets none of them, so that it costs what it did before accounts. The outcome keys
-   * are those of the report's `omnimessage_id`, since KEYS must be known before the script
-   * reads the link.
-   */
-  recordExtras(
-    messageId: string,
-    omnimessageId: string | null,
-    raw: Readonly<Record<string, unknown>>,
-    account: string | undefined,
-  ): { keys: string[]; args: string[] } {
-    const accountArg = account === undefined ? '' : JSON.stringify(account);
-    if (!this.linked) return { keys: [], args: account === undefined ? [] : [accountArg] };
-    const err = integerOrNull(raw['err']);
-    return {
-      keys: [this.keys.link(messageId), ...this.keys.outcomeKeys(omnimessageId ?? '')],
-      args: [accountArg, err === null ? '' : String(err), omnimessageId ?? ''],
-    };
   }
 
   /**
@@ -82,14 +41,15 @@ export class RedisOutcomes {
    */
   async changeOf(
     messageId: string,
+    home: number,
     change: string | undefined,
     relink: string | undefined,
     leaseUntil: number,
   ): Promise<OutcomeChange | null> {
     if (relink) {
       change = (await scriptOn(this.client, SYNC_OUTCOME)(
-        this.keys.link(messageId),
-        this.dlrKeys.message(messageId),
+        this.keys.link(messageId, home),
+        this.dlrKeys.message(messageId, home),
         ...this.keys.outcomeKeys(relink),
         messageId,
         String(leaseUntil),
@@ -100,7 +60,15 @@ export class RedisOutcomes {
     return change ? parseChange(change) : null;
   }
 
-  /** {@inheritDoc DlrOutcomeStore.track} */
+  /**
+   * {@inheritDoc DlrOutcomeStore.track}
+   *
+   * One script, which reads the reports the messages already have: each message's keys and
+   * link in its home bucket (on Redis Cluster the omnimessage's, so all in one slot). The ref's
+   * index is in the ref's bucket: on a cluster it is written beside the script, at once (one
+   * round trip, two commands), with `ZADD NX`, so that tracking again keeps the first time; an
+   * id there whose outcome has another ref is skipped by `findByRef`.
+   */
   async track(input: TrackInput, now: number, leaseMs: number): Promise<TrackResult> {
     const tracked: StoredOutcome = {
       omnimessageId: input.omnimessageId,
@@ -121,15 +89,18 @@ export class RedisOutcomes {
       })),
     };
     const outcomeKeys = this.keys.outcomeKeys(input.omnimessageId);
+    const refHere = input.ref !== null && !this.dlrKeys.colocated;
     const keys = [
       ...outcomeKeys,
-      input.ref === null ? outcomeKeys[0]! : this.keys.byRef(input.ref),
-      ...input.messages.flatMap(({ messageId }) => [
-        this.keys.link(messageId),
-        this.dlrKeys.message(messageId),
-      ]),
+      refHere ? this.keys.byRef(input.ref!) : outcomeKeys[0]!,
+      ...input.messages.flatMap(({ messageId }) => {
+        const home = this.dlrKeys.homeOf(messageId, input.omnimessageId);
+        return [this.keys.link(messageId, home), this.dlrKeys.message(messageId, home)];
+      }),
     ];
-    const [status, outcome, change] = (await scriptOn(this.client, TRACK)(
+    const refIndex =
+      refHere || input.ref === null ? undefined : this.indexRef(input.ref, input.omnimessageId, now);
+    const tracking = scriptOn(this.client, TRACK)(
       keys.length,
       ...keys,
       JSON.stringify(tracked),
@@ -141,12 +112,30 @@ export class RedisOutcomes {
       // The index of a ref outlives its outcomes' own TTL: reports renew those, not it.
       String(this.ttlSeconds * 2),
       String(input.deadline),
-    )) as [TrackResult['status'], string, string?];
+      refHere ? '1' : '0',
+    );
+    const [[status, outcome, change]] = (await Promise.all([tracking, refIndex])) as [
+      [TrackResult['status'], string, string?],
+      unknown,
+    ];
     return {
       status,
       outcome: parseOutcome(outcome),
       change: status === 'tracked' && change ? parseChange(change) : null,
     };
+  }
+
+  /** Adds a tracked omnimessage to its ref's index, in the ref's slot (Redis Cluster). */
+  private async indexRef(ref: string, omnimessageId: string, now: number): Promise<void> {
+    const index = this.keys.byRef(ref);
+    // One key: one slot, so the pipeline goes to one master. The index outlives its outcomes.
+    const replies = await this.client
+      .pipeline()
+      .zadd(index, 'NX', now, omnimessageId)
+      .expire(index, this.ttlSeconds * 2)
+      .exec();
+    const failed = replies?.find(([error]) => error !== null)?.[0];
+    if (failed) throw failed;
   }
 
   /** {@inheritDoc DlrOutcomeStore.outcome} */
@@ -159,8 +148,8 @@ export class RedisOutcomes {
    * {@inheritDoc DlrOutcomeStore.findByRef}
    *
    * Reads the ref's index newest first, page by page, skipping ids whose outcome expired.
-   * The outcomes live in their own buckets: one MGET across slots, which standalone Redis
-   * allows (on a cluster nothing is tracked, so the index is empty).
+   * The outcomes live in their own buckets: one MGET across slots on standalone Redis, one GET
+   * each (at once) on a cluster.
    */
   async findByRef(ref: string, limit: number): Promise<StoredOutcome[]> {
     const count = Math.min(Math.floor(limit), MAX_BY_REF);
@@ -169,7 +158,10 @@ export class RedisOutcomes {
     for (let start = 0; found.length < count; start += count) {
       const ids = await this.client.zrevrange(this.keys.byRef(ref), start, start + count - 1);
       if (ids.length === 0) break;
-      const outcomes = await this.client.mget(...ids.map((id) => this.keys.outcome(id)));
+      const keys = ids.map((id) => this.keys.outcome(id));
+      const outcomes = this.dlrKeys.colocated
+        ? await Promise.all(keys.map((key) => this.client.get(key)))
+        : await this.client.mget(...keys);
       for (const json of outcomes) {
         const outcome = json === null ? null : parseOutcome(json);
         if (outcome?.ref === ref) found.push(outcome);
@@ -208,7 +200,7 @@ export class RedisOutcomes {
       Date.now() + leaseMs,
       Math.floor(limit),
     );
-    return claimed.map(parseChange);
+    return claimed.map((entry) => parseChange(entry.member));
   }
 
   /**

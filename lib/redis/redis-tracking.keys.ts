@@ -5,9 +5,10 @@ import type { RedisDlrKeys } from './redis-dlr.keys.js';
  * The keys of tracked outcomes, with the same hash tags as `RedisDlrKeys` (an id's bucket is
  * CRC32 of the id, modulo the bucket count):
  *
- * - per tracked message, in the message's bucket: `<prefix>{b}:track:<message id>`, the link
- *   `track()` writes (JSON `[omnimessage id, ref]`), which the record script reads to know
- *   that a report belongs to a tracked omnimessage, and with which ref;
+ * - per tracked message, in the message's home bucket (`RedisDlrKeys.homeOf`):
+ *   `<prefix>{b}:track:<message id>`, the link `track()` writes (JSON `[omnimessage id, ref]`),
+ *   which the record script reads to know that a report belongs to a tracked omnimessage, and
+ *   with which ref;
  * - per tracked omnimessage, in the omnimessage's bucket: `<prefix>{b}:outcome:<omnimessage id>`,
  *   the `StoredOutcome` as JSON;
  * - per bucket (the bucket of the omnimessage): `<prefix>{b}:outcome-pending` (lease ends of
@@ -16,16 +17,16 @@ import type { RedisDlrKeys } from './redis-dlr.keys.js';
  *   the end of an overdue sweeper's lease);
  * - per ref, in the ref's bucket: `<prefix>{b}:ref:<ref>`, omnimessage ids scored by `trackedAt`.
  *
- * An outcome's keys share one slot, but a report's script also needs its message's link, in
- * the message's bucket: deciding a report and its outcome together touches two slots, which
- * standalone Redis allows and Redis Cluster does not (see `RedisDlrStore.track`).
+ * A report's script needs its message's keys and link and its omnimessage's outcome. In layout
+ * 2 (Redis Cluster) the message's home is the omnimessage's bucket: one slot. In layout 1 the
+ * message's keys are in its id's bucket: two slots, which standalone Redis allows.
  */
 export class RedisTrackingKeys {
   constructor(private readonly keys: RedisDlrKeys) {}
 
-  /** The link of a tracked message to its omnimessage and ref. */
-  link(messageId: string): string {
-    return `${this.keys.tag(this.keys.bucketOf(messageId))}track:${messageId}`;
+  /** The link of a tracked message to its omnimessage and ref (`bucket`: the message's home). */
+  link(messageId: string, bucket = this.keys.bucketOf(messageId)): string {
+    return `${this.keys.tag(bucket)}track:${messageId}`;
   }
 
   /** The bucket of an omnimessage's outcome, pending changes and overdue entry. */
@@ -56,6 +57,19 @@ export class RedisTrackingKeys {
   /** The omnimessages tracked with `ref`. */
   byRef(ref: string): string {
     return `${this.keys.tag(this.keys.bucketOf(ref))}ref:${ref}`;
+  }
+
+  /**
+   * Keys of `bucket` in the places of `outcomeKeys`, for a record script that will not read
+   * them (see `RECORD_TRACKED_HOMED`): Redis Cluster wants every KEY in the script's slot.
+   */
+  outcomeKeysIn(bucket: number): string[] {
+    return [
+      `${this.keys.tag(bucket)}outcome:`,
+      this.leases(bucket),
+      this.changes(bucket),
+      this.overdue(bucket),
+    ];
   }
 
   /**

@@ -1,5 +1,6 @@
 import { FAILURE_STATUSES, FINAL_STATUSES } from '../dlr-status.js';
-import { type Script, recordLua, script } from './redis-dlr.scripts.js';
+import { type RecordHooks, type Script, recordLua, script } from './redis-dlr.scripts.js';
+import { HOME_CHECK } from './redis-home.scripts.js';
 
 /**
  * The Lua of tracked outcomes. Outcomes are JSON documents decoded and re-encoded with cjson:
@@ -77,28 +78,15 @@ function outcomeScript(name: string, numberOfKeys: number | undefined, body: str
   return script(name, numberOfKeys, OUTCOMES + body);
 }
 
-/**
- * `RECORD` that also decides the outcome of a tracked message, in the same step. KEYS 1–8 are
- * `RECORD`'s; 9 is the message's link (its bucket), 10–13 the outcome keys of the report's
- * `omnimessage_id` (that omnimessage's bucket, another slot: standalone Redis only). ARGV
- * 1–14 are `RECORD`'s (14, the account, is '' for none), 15 the report's `err` ('' for none),
- * 16 its omnimessage id ('').
- * An untracked report costs one GET more. Answers `RECORD`'s reply; a change of a tracked
- * message adds the outcome change's JSON (''), and, when the report names another omnimessage
- * than the one its message was tracked in (or none), '' and the tracked omnimessage's id
- * instead: `SYNC_OUTCOME` then applies it in a second step.
- */
-export const RECORD_TRACKED = outcomeScript(
-  'messenteDlrRecordTracked',
-  13,
-  recordLua({
-    link: `local linked = redis.call('GET', KEYS[9])
+/** The hooks that make `RECORD` decide outcomes (`RECORD_TRACKED`). */
+const TRACKED_HOOKS: RecordHooks = {
+  link: `local linked = redis.call('GET', KEYS[9])
 if linked then
   redis.call('EXPIRE', KEYS[9], ttl)
   linked = cjson.decode(linked)
 end`,
-    ref: ` .. (linked and (',"ref":' .. cjson.encode(linked[2])) or '')`,
-    outcome: `if linked then
+  ref: ` .. (linked and (',"ref":' .. cjson.encode(linked[2])) or '')`,
+  outcome: `if linked then
   if linked[1] ~= ARGV[16] then return { 'change', report, '', linked[1] } end
   local stored = redis.call('GET', KEYS[10])
   if stored then
@@ -108,14 +96,43 @@ end`,
     return { 'change', report, change }
   end
 end`,
-  }),
+};
+
+/**
+ * `RECORD` that also decides the outcome of a tracked message, in the same step. KEYS 1–8 are
+ * `RECORD`'s; 9 is the message's link (its home bucket), 10–13 the outcome keys of the report's
+ * `omnimessage_id` (that omnimessage's bucket: the home itself on Redis Cluster). ARGV
+ * 1–14 are `RECORD`'s (14, the account, is '' for none), 15 the report's `err` ('' for none),
+ * 16 its omnimessage id ('').
+ * An untracked report costs one GET more. Answers `RECORD`'s reply; a change of a tracked
+ * message adds the outcome change's JSON (''), and, when the report names another omnimessage
+ * than the one its message was tracked in (or none), '' and the tracked omnimessage's id
+ * instead: `SYNC_OUTCOME` then applies it in a second step.
+ */
+export const RECORD_TRACKED = outcomeScript('messenteDlrRecordTracked', 13, recordLua(TRACKED_HOOKS));
+
+/**
+ * `RECORD_TRACKED` on Redis Cluster (layout 2), where every KEY is in the bucket the report is
+ * recorded in. KEY 14 is the message's home index (see `HOME_CHECK`); ARGV 17 is '1' when that
+ * bucket is the message id's own (the index is in this slot), 18 the bucket. KEYS 10–13 are the
+ * outcome keys of the report's omnimessage when it is in this bucket, else any keys of this
+ * bucket: then a linked message's omnimessage (in this bucket) is not the report's, and the
+ * script answers `relink` without reading them. Answers `elsewhere` and the message's bucket
+ * when the index names another.
+ */
+export const RECORD_TRACKED_HOMED = outcomeScript(
+  'messenteDlrRecordTrackedHomed',
+  14,
+  recordLua({ ...TRACKED_HOOKS, home: HOME_CHECK }),
 );
 
 /**
  * Tracks an omnimessage. KEYS: outcome, leases, changes, overdue (the omnimessage's bucket),
- * the ref's index (the outcome key again without a ref), then per message its link and its
- * message hash (each in the message's bucket). ARGV: the outcome as tracked (pending, no
- * report), '1' when it has a ref, the ref, now, lease end, TTL, TTL of the ref index, deadline.
+ * the ref's index (the outcome key again when ARGV 9 is not '1'), then per message its link
+ * and its message hash (each in the message's home bucket). ARGV: the outcome as tracked
+ * (pending, no report), '1' when it has a ref, the ref, now, lease end, TTL, TTL of the ref
+ * index, deadline, '1' to add the omnimessage to the ref's index here (standalone Redis: on a
+ * cluster the index is in the ref's slot, and the caller writes it beside the script).
  * Answers `existing` or `ref_conflict` with the stored outcome, or `tracked`, the outcome
  * after the reports its messages already have, and the change they caused ('' for none).
  */
@@ -124,7 +141,7 @@ export const TRACK = outcomeScript(
   undefined,
   `
 local okey, leases, changes, overdue, refs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local given, hasRef, ref, now, leaseUntil, ttl, refTtl, deadline = unpack(ARGV)
+local given, hasRef, ref, now, leaseUntil, ttl, refTtl, deadline, refHere = unpack(ARGV)
 local stored = redis.call('GET', okey)
 if stored then
   -- A ref is written once, by the first track(): any other (even over none) is a conflict.
@@ -143,7 +160,7 @@ for i, m in ipairs(o.messages) do
   end
   redis.call('SET', KEYS[4 + 2 * i], link, 'EX', ttl)
 end
-if hasRef == '1' then
+if hasRef == '1' and refHere == '1' then
   redis.call('ZADD', refs, now, o.omnimessageId)
   redis.call('EXPIRE', refs, refTtl)
 end
@@ -230,12 +247,14 @@ return pend(json, 'pending', 'overdue', ARGV[1], KEYS[2], KEYS[3], ARGV[2])
 );
 
 /**
- * The tracking scripts. Kept apart from `SCRIPTS` (every key in one slot): `RECORD_TRACKED`,
- * `TRACK` and `SYNC_OUTCOME` touch a message's slot and its omnimessage's, and run on
- * standalone Redis only; `CLAIM_OVERDUE` and `MARK_OVERDUE` use one slot.
+ * The tracking scripts. Kept apart from `SCRIPTS` (every key in one slot in any layout):
+ * `RECORD_TRACKED`, `TRACK` and `SYNC_OUTCOME` touch a message's home and its omnimessage's
+ * bucket, one slot in layout 2 (Redis Cluster) and two on standalone Redis (layout 1);
+ * `CLAIM_OVERDUE` and `MARK_OVERDUE` use one slot.
  */
 export const TRACKING_SCRIPTS: readonly Script[] = [
   RECORD_TRACKED,
+  RECORD_TRACKED_HOMED,
   TRACK,
   SYNC_OUTCOME,
   CLAIM_OVERDUE,

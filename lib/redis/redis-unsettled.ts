@@ -29,7 +29,10 @@ export async function readUnsettled(
     const latest = new Map<Entry, string>();
     await Promise.all(
       [...groupByBucket(oldest)].map(async ([bucket, entries]) => {
-        const scriptKeys = [keys.unsettled(bucket), ...entries.map((entry) => keys.message(entry.member))];
+        const scriptKeys = [
+          keys.unsettled(bucket),
+          ...entries.map((entry) => keys.message(entry.member, bucket)),
+        ];
         const reports = (await scriptOn(client, UNSETTLED_LATEST)(
           scriptKeys.length,
           ...scriptKeys,

@@ -208,6 +208,22 @@ describeWithRedis('RedisDlrStore', () => {
     expect(given.status).toBe('ready');
   });
 
+  it('keeps layout 1 (the bare bucket count) and its keys, and refuses a key prefix written on Redis Cluster', async () => {
+    const keyPrefix = prefix();
+    const dlrStore = store({ keyPrefix });
+    await dlrStore.record(dlr('layout-1', 'ACCEPTD'), past(), LONG);
+    expect(await admin.get(`${keyPrefix}buckets`)).toBe(String(DEFAULT_BUCKETS));
+    // A message's keys stay in its id's bucket, whatever omnimessage it names; no home index.
+    const keys = new RedisDlrKeys(keyPrefix, DEFAULT_BUCKETS);
+    expect(await admin.exists(keys.message('layout-1'), keys.history('layout-1'))).toBe(2);
+    expect(await admin.keys(`${keyPrefix}*:home:*`)).toEqual([]);
+    const clustered = prefix();
+    await admin.set(`${clustered}buckets`, `${DEFAULT_BUCKETS} v2`);
+    await expect(store({ keyPrefix: clustered }).onModuleInit()).rejects.toThrow(
+      /data in layout 2 \(a message in the bucket of its omnimessage: Redis Cluster.*on standalone Redis, uses layout 1.*Use another keyPrefix/,
+    );
+  });
+
   it('records a report of a tracked message in one round trip too, deciding its outcome in it', async () => {
     const dlrStore = store();
     const input = sendInput(past(), LONG, ['viber', 'sms'], { ref: 'rt-order' });

@@ -62,6 +62,7 @@ export function redisClusterSubject(prefix: string): StoreSubject {
     name: 'RedisDlrStore on Redis Cluster',
     describe: describeWithRedis,
     deliveryStats: true,
+    tracking: true,
     setup() {
       let cluster: RedisCluster;
       let client: Cluster;
