@@ -14,3 +14,9 @@ export type {
   BoardState,
 } from './board-views.js';
 export type { BoardMessages, BoardPending, BoardStats } from './dlr-board.service.js';
+/** The answer of `GET {path}/api/delivery`, its rows and its windows. */
+export type {
+  DeliveryGroupStats,
+  DeliveryStats,
+  DeliveryWindow,
+} from '../interfaces/delivery-stats.interface.js';
