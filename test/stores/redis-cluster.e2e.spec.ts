@@ -13,6 +13,8 @@ import { delay, postDlr, startApp, waitFor, type AdapterName, type TestApp } fro
 import { ChangeModel } from '../support/change-model.js';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { describeWithRedis } from '../support/redis-server.js';
+import { useInstances } from '../support/instances.js';
+import { expectEachOutcomeOnce } from '../support/instances-outcomes.js';
 
 const SECRET = 'cluster-secret';
 const STATUSES = ['ACCEPTD', 'ACK', 'UNKNOWN', 'DELIVRD', 'FAILED', 'SEEN'];
@@ -27,6 +29,13 @@ class Recorder {
   }
 }
 
+/** A fresh id in `bucket` (of 16). */
+function inBucket(bucket: number): string {
+  let id = crypto.randomUUID();
+  while (crc32(id) % 16 !== bucket) id = crypto.randomUUID();
+  return id;
+}
+
 /** One answer of the webhook during a stream. */
 interface Answer {
   readonly id: string;
@@ -38,6 +47,7 @@ interface Answer {
 describeWithRedis('several instances on one Redis Cluster', () => {
   let cluster: RedisCluster;
   const apps: TestApp[] = [];
+  const instances = useInstances(SECRET);
   const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
 
@@ -53,8 +63,9 @@ describeWithRedis('several instances on one Redis Cluster', () => {
   }
 
   /**
-   * Posts new DELIVRD reports from 8 senders until `until` resolves, all for messages of one
-   * bucket, so that they all land on one slot, and records every answer.
+   * Posts new DELIVRD reports from 8 senders until `until` resolves, all for messages (and
+   * omnimessages: a message lives in its omnimessage's bucket) of one bucket, so that they all
+   * land on one slot, and records every answer.
    */
   async function stream(app: TestApp, bucket: number, until: Promise<unknown>): Promise<Answer[]> {
     const answers: Answer[] = [];
@@ -63,12 +74,10 @@ describeWithRedis('several instances on one Redis Cluster', () => {
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (!stop) {
-          let id = crypto.randomUUID();
-          while (crc32(id) % 16 !== bucket) id = crypto.randomUUID();
+          const [id, omnimessageId] = [inBucket(bucket), inBucket(bucket)];
           const started = Date.now();
-          const answer = await postDlr(app.baseUrl, dlrPayload({ message_id: id, status: 'DELIVRD' }), {
-            secret: SECRET,
-          });
+          const body = dlrPayload({ message_id: id, omnimessage_id: omnimessageId, status: 'DELIVRD' });
+          const answer = await postDlr(app.baseUrl, body, { secret: SECRET });
           answers.push({ id, status: answer.status, at: started, ms: Date.now() - started });
         }
       }),
@@ -185,6 +194,14 @@ describeWithRedis('several instances on one Redis Cluster', () => {
     }
     const store = one.app.get(DeliveryStatusService);
     expect(await store.forOmnimessage(crypto.randomUUID())).toEqual([]);
+  }, 120_000);
+
+  it('two instances given every track() and report at once fire each outcome exactly once', async () => {
+    const keyPrefix = `outcomes-${Date.now()}:`;
+    await expectEachOutcomeOnce(
+      instances,
+      () => new RedisDlrStore({ cluster: [...cluster.nodes], keyPrefix }),
+    );
   }, 120_000);
 
   it('an instance configured with another bucket count than Redis recorded fails to start, naming the option', async () => {
