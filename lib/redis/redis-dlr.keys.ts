@@ -16,15 +16,15 @@ export const MAX_BUCKETS = 1024;
  *   message ids of this bucket that belong to the omnimessage), `<prefix>{b}:recent` (the
  *   bucket's latest changes, a sorted set scored by receipt), `<prefix>{b}:find:<period>` (the
  *   search entries of the bucket's messages reported in that period, a lex sorted set);
- * - on Redis Cluster only, per message whose home is not its id's bucket, in its id's bucket:
- *   `<prefix>{b}:home:<id>`, the home bucket (see `RedisMessageHomes`);
+ * - on Redis Cluster only, per message, in its id's bucket: `<prefix>{b}:home:<id>`, its home
+ *   bucket (see `RedisMessageHomes`);
  * - `<prefix>buckets`: the bucket count and layout version (`layoutValue`), written by the first
  *   instance and checked by the others;
  * - the keys of tracked outcomes: see `RedisTrackingKeys`.
  *
  * Layout 1 (standalone Redis): a message's home is the bucket of its id. Layout 2 (Redis
- * Cluster, `colocated`): a report that names an omnimessage puts its message in the bucket of
- * the omnimessage, beside the outcome it may change; one without stays in its id's bucket.
+ * Cluster, `colocated`): a message lives in the bucket of the omnimessage its first report names,
+ * beside the outcome its reports may change, or in its id's bucket when that report names none.
  * A report's keys, the indexes it updates and (layout 2, or any layout on one server) its
  * omnimessage's outcome are therefore in one slot, which is what lets one script record a
  * report and decide its outcome on a cluster; the shared indexes are read bucket by bucket.
@@ -74,8 +74,10 @@ export class RedisDlrKeys {
   }
 
   /**
-   * The home bucket of a message, where its keys are, from a report of it: the bucket of its
-   * omnimessage in layout 2 when the report names one, else the bucket of its id.
+   * The home bucket of a message, where its keys are, as a report of it tells: the bucket of
+   * its omnimessage in layout 2 when the report names one, else the bucket of its id. (In
+   * layout 2 a report naming another omnimessage than the message's first did tells wrong:
+   * `RedisMessageHomes` finds that out.)
    */
   homeOf(messageId: string, omnimessageId: string | null): number {
     return this.bucketOf(this.colocated && omnimessageId !== null ? omnimessageId : messageId);

@@ -33,6 +33,10 @@ import { periodOf, searchEntries } from './search-entries.js';
  * - `claimPending()`: one `CLAIM_HOME` per claimed report outside its id's bucket (see `repair`);
  * - one small key per message, expiring with it.
  *
+ * `CLAIM_HOME` is not followed by `WAIT` (`waitForReplicas`): a master that fails before its
+ * replica has a new home key loses it, and until the message's next report claims it again a
+ * lookup by id does not find the message (a claim of its pending change restores it too).
+ *
  * Reading every bucket instead would cost `buckets` commands (up to 1024) for each lookup, a
  * status query of an unknown id included.
  */
