@@ -67,7 +67,8 @@ export class RedisOutcomes {
    * link in its home bucket (on Redis Cluster the omnimessage's, so all in one slot). The ref's
    * index is in the ref's bucket: on a cluster it is written beside the script, at once (one
    * round trip, two commands), with `ZADD NX`, so that tracking again keeps the first time; an
-   * id there whose outcome has another ref is skipped by `findByRef`.
+   * id there whose outcome has another ref is skipped by `findByRef`. If that write fails,
+   * `track()` rejects, and tracking again (which answers `existing`) writes it.
    */
   async track(input: TrackInput, now: number, leaseMs: number): Promise<TrackResult> {
     const tracked: StoredOutcome = {
