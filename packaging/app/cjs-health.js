@@ -19,12 +19,21 @@ async function main() {
     const indicator = app.get(MessenteDlrHealthIndicator);
     const result = await app
       .get(HealthCheckService)
-      .check([() => indicator.isHealthy('messente-dlr', { maxPending: 10 })]);
+      .check([
+        () =>
+          indicator.isHealthy('messente-dlr', { maxPending: 10, maxRefusalRatio: 0.5, silentForMs: 60000 }),
+      ]);
     const dlr = result.info['messente-dlr'];
     if (result.status !== 'ok' || dlr.status !== 'up' || dlr.store !== 'up' || dlr.pending !== 0) {
       throw new Error(`unexpected health result: ${JSON.stringify(result)}`);
     }
     console.log(`  health: ${JSON.stringify(result.info)}`);
+    // A down result, as terminus 11 reports it, names its condition.
+    const down = await indicator.isHealthy('messente-dlr', { maxPending: -1 });
+    if (down['messente-dlr'].status !== 'down' || down['messente-dlr'].condition !== 'pending') {
+      throw new Error(`unexpected down result: ${JSON.stringify(down)}`);
+    }
+    console.log(`  health down: ${JSON.stringify(down)}`);
   } finally {
     await app.close();
   }
