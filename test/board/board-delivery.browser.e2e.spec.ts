@@ -127,7 +127,10 @@ describeInChromium('the board in Chromium: the Delivery panel', () => {
       for (const body of streamBodies(now - 40 * 60_000)) expect((await board.post(body)).status).toBe(200);
       const expected = expectedDelivery();
 
-      await board.newPage({ width: 1280, height: 900 });
+      const opened = await board.newPage({ width: 1280, height: 900 });
+      // Chromium reports what the page's Content-Security-Policy blocked on the console.
+      const logged: string[] = [];
+      opened.on('console', (message) => logged.push(`${message.type()}: ${message.text()}`));
       const page = await board.open();
       await panelShows(page, '1h', expected.total.delivered);
       expect(await page.$eval('#delivery-1h', (node) => node.getAttribute('aria-pressed'))).toBe('true');
@@ -203,6 +206,10 @@ describeInChromium('the board in Chromium: the Delivery panel', () => {
       expect(await page.$eval('#delivery-failed', (node) => node.textContent)).toBe(
         String(expected.total.failed + 1),
       );
+
+      // The charts are drawn without anything the policy blocks (inline style, say).
+      expect(logged.filter((line) => /Content.Security.Policy|Refused to/i.test(line))).toEqual([]);
+      expect(await page.$$eval('#delivery-section [style]', (nodes) => nodes.length)).toBe(0);
 
       // And back: the hour has no RCS row.
       await page.click('#delivery-1h');
