@@ -1,7 +1,13 @@
-import { Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { resolveOptions } from '../../lib/config/resolve-options.js';
-import { MessenteDlrModule, MessenteDlrConfigError, type MessenteDlrModuleOptions } from '../../lib/index.js';
+import {
+  MessenteDlrModule,
+  MessenteDlrConfigError,
+  OnDlrAlarm,
+  type DeliveryAlarmKind,
+  type MessenteDlrModuleOptions,
+} from '../../lib/index.js';
 import { InMemoryDlrStore } from '../../lib/stores/in-memory-dlr.store.js';
 
 const resolveAlarms = (alarms: unknown) =>
@@ -53,5 +59,22 @@ describe('module option alarms', () => {
     await expect(NestFactory.create(BadModule, { logger: false, abortOnError: false })).rejects.toThrow(
       'option `alarms.minRequests` must be a positive integer, got -1',
     );
+  });
+
+  it('an @OnDlrAlarm naming a kind there is not stops the app, listing the kinds', async () => {
+    @Injectable()
+    class Typo {
+      @OnDlrAlarm('refusal' as DeliveryAlarmKind) on(): void {}
+    }
+    @Module({ imports: [MessenteDlrModule.forRoot({ signatureSecrets: ['s'] })], providers: [Typo] })
+    class TypoModule {}
+    const app = await NestFactory.create(TypoModule, { logger: false, abortOnError: false });
+    try {
+      await expect(app.init()).rejects.toThrow(
+        "@OnDlrAlarm('refusal') on Typo.on: no such alarm. Valid kinds: refusals, silence, account, or '*' for all.",
+      );
+    } finally {
+      await app.close().catch(() => undefined);
+    }
   });
 });
