@@ -1,17 +1,23 @@
 /**
  * `npm run simulate`: runs `messente-dlr scenario sample/scenario.json --track .../messages`
  * against the running sample: the sample tracks the scenario's four sends (POST /messages), then
- * gets a realistic stream of their signed delivery reports. It prints what was sent, what the
- * sample answered, what GET /messages/:omnimessageId says now, the outcome of each send
- * (GET /outcomes/:ref), and the sample's counters from GET /metrics.
+ * gets a realistic stream of their signed delivery reports. Then the same with the sample's
+ * traffic (traffic.ts): two dozen sends to seven countries on four channels, delivered, seen,
+ * failed or still pending, for the board's Delivery panel. It prints what the scenario sent,
+ * what the sample answered, what GET /messages/:omnimessageId says now, the outcome of each send
+ * (GET /outcomes/:ref), what the Delivery panel shows for the last hour, and the sample's
+ * counters from GET /metrics.
  * PORT and MESSENTE_API_PASSWORD as for `npm start`.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readSampleConfig } from './sample-config.js';
+import { sampleTraffic } from './traffic.js';
 
 // The package's own root, found as users find it: by its name.
 const PACKAGE_ROOT = dirname(createRequire(import.meta.url).resolve('nestjs-messente-dlr/package.json'));
@@ -41,9 +47,16 @@ export interface SimulationResult {
   readonly now: string[][];
   /** `[ref, omnimessage, channels, result, delivered via, reasons]`, from GET /outcomes/:ref. */
   readonly outcomes: string[][];
+  /** The same for the sends of the traffic (traffic.ts). */
+  readonly traffic: string[][];
+  /**
+   * `[by, key, delivered, failed, pending, rate, median, p90]`, the Delivery panel's rows for
+   * the last hour from GET /messente/board/api/delivery; empty when the board has no panel.
+   */
+  readonly delivery: string[][];
   /** `[counter, labels, value now, added by this run]`, from GET /metrics. */
   readonly counters: string[][];
-  /** Every step got the answer the scenario expects. */
+  /** Every step of both scenarios got the answer it expects. */
   readonly ok: boolean;
 }
 
@@ -67,15 +80,23 @@ interface ScenarioSend {
   readonly answer: { readonly omnimessage_id: string };
 }
 
+/** What `messente-dlr scenario --json` prints, as far as the simulation reads it. */
+interface ScenarioRun {
+  readonly ok: boolean;
+  readonly steps: ScenarioStep[];
+  readonly sends: ScenarioSend[];
+}
+
 /**
- * Runs `messente-dlr scenario sample/scenario.json --track <sample>/messages --json`: the
- * sample tracks the scenario's sends first, then gets their reports. Resolves with its document.
+ * Runs `messente-dlr scenario <file> --track <sample>/messages --json`: the sample tracks the
+ * scenario's sends first, then gets their reports. Resolves with its document.
  */
 function runScenario(
   cli: readonly string[],
+  file: string,
   baseUrl: string,
   secret: string,
-): Promise<{ ok: boolean; steps: ScenarioStep[]; sends: ScenarioSend[] }> {
+): Promise<ScenarioRun> {
   const [command, ...args] = cli;
   return new Promise((resolve, reject) => {
     execFile(
@@ -83,7 +104,7 @@ function runScenario(
       [
         ...args,
         'scenario',
-        SAMPLE_SCENARIO,
+        file,
         '--url',
         `${baseUrl}/messente/dlr`,
         '--track',
@@ -94,7 +115,7 @@ function runScenario(
       { env: { ...process.env, MESSENTE_API_PASSWORD: secret } },
       (error, stdout, stderr) => {
         try {
-          resolve(JSON.parse(stdout) as { ok: boolean; steps: ScenarioStep[]; sends: ScenarioSend[] });
+          resolve(JSON.parse(stdout) as ScenarioRun);
         } catch {
           reject(new Error(stderr.trim() || error?.message || 'messente-dlr scenario printed no result'));
         }
@@ -103,17 +124,89 @@ function runScenario(
   });
 }
 
+/** The traffic (traffic.ts) as a scenario file of its own, in a temporary folder, for the run of `use`. */
+async function withTrafficFile<T>(use: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'messente-dlr-sample-'));
+  try {
+    const file = join(dir, 'traffic.json');
+    await writeFile(file, JSON.stringify(sampleTraffic()));
+    return await use(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One row per tracked send of a scenario run, from GET /outcomes/:ref (see SimulationResult). */
+async function outcomesOf(baseUrl: string, run: ScenarioRun): Promise<string[][]> {
+  const short = (id: unknown) => String(id).slice(0, 8);
+  const outcomes: string[][] = [];
+  for (const { ref, answer } of run.sends) {
+    if (ref === null) continue;
+    const found = (await (await fetch(`${baseUrl}/outcomes/${encodeURIComponent(ref)}`)).json()) as Array<{
+      omnimessageId: string;
+      result: string;
+      deliveredVia: string | null;
+      messages: Array<{ channel: string; reason: string | null }>;
+    }>;
+    // Earlier runs tracked the same refs: this run's send is the one with this run's id.
+    for (const outcome of found.filter((one) => one.omnimessageId === answer.omnimessage_id)) {
+      outcomes.push([
+        ref,
+        short(outcome.omnimessageId),
+        outcome.messages.map((message) => message.channel).join(' > '),
+        outcome.result,
+        outcome.deliveredVia ?? '-',
+        outcome.messages.map((message) => message.reason ?? '-').join(', '),
+      ]);
+    }
+  }
+  return outcomes;
+}
+
+/** One row of the Delivery panel, as GET {board}/api/delivery answers it. */
+interface DeliveryRow {
+  readonly key: string;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly rate: number | null;
+  readonly p50Seconds: number | null;
+  readonly p90Seconds: number | null;
+}
+
+/** The Delivery panel's rows for the last hour, by channel then by country; none without a panel. */
+async function deliveryPanel(baseUrl: string): Promise<string[][]> {
+  const response = await fetch(`${baseUrl}/messente/board/api/delivery?window=1h`);
+  if (!response.ok) return [];
+  const stats = (await response.json()) as { byChannel: DeliveryRow[]; byCountry: DeliveryRow[] };
+  const seconds = (value: number | null) => (value === null ? '-' : `${value} s`);
+  const rows = (by: string, groups: DeliveryRow[]) =>
+    groups.map((group) => [
+      by,
+      group.key,
+      String(group.delivered),
+      String(group.failed),
+      String(group.pending),
+      group.rate === null ? '-' : `${Math.round(group.rate * 100)} %`,
+      seconds(group.p50Seconds),
+      seconds(group.p90Seconds),
+    ]);
+  return [...rows('channel', stats.byChannel), ...rows('country', stats.byCountry)];
+}
+
 /**
- * Runs the sample scenario against a sample at `baseUrl` signing with `secret`, through
- * `cli` (default: this package's `messente-dlr` bin).
+ * Runs the sample scenario, then the sample's traffic, against a sample at `baseUrl` signing
+ * with `secret`, through `cli` (default: this package's `messente-dlr` bin).
  */
 export async function simulate(
   baseUrl: string,
   secret: string,
   options: { cli?: readonly string[] } = {},
 ): Promise<SimulationResult> {
+  const cli = options.cli ?? packageCli();
   const before = await scrapeCounters(baseUrl);
-  const result = await runScenario(options.cli ?? packageCli(), baseUrl, secret);
+  const result = await runScenario(cli, SAMPLE_SCENARIO, baseUrl, secret);
+  const traffic = await withTrafficFile((file) => runScenario(cli, file, baseUrl, secret));
   const short = (id: unknown) => String(id).slice(0, 8);
   const sent = result.steps.map((step, index) => [
     String(index + 1),
@@ -149,51 +242,49 @@ export async function simulate(
       ]);
     }
   }
-  const outcomes: string[][] = [];
-  for (const { ref, answer } of result.sends) {
-    if (ref === null) continue;
-    const found = (await (await fetch(`${baseUrl}/outcomes/${encodeURIComponent(ref)}`)).json()) as Array<{
-      omnimessageId: string;
-      result: string;
-      deliveredVia: string | null;
-      messages: Array<{ channel: string; reason: string | null }>;
-    }>;
-    // Earlier runs tracked the same refs: this run's send is the one with this run's id.
-    for (const outcome of found.filter((one) => one.omnimessageId === answer.omnimessage_id)) {
-      outcomes.push([
-        ref,
-        short(outcome.omnimessageId),
-        outcome.messages.map((message) => message.channel).join(' > '),
-        outcome.result,
-        outcome.deliveredVia ?? '-',
-        outcome.messages.map((message) => message.reason ?? '-').join(', '),
-      ]);
-    }
-  }
+  const outcomes = await outcomesOf(baseUrl, result);
+  const trafficOutcomes = await outcomesOf(baseUrl, traffic);
+  const delivery = await deliveryPanel(baseUrl);
   const counters = [...(await scrapeCounters(baseUrl))].map(([key, value]) => {
     const [name, labels] = key.split('{') as [string, string];
     const added = value - (before.get(key) ?? 0);
     return [name, labels.slice(0, -1), String(value), name.endsWith('_total') ? `+${added}` : ''];
   });
-  return { sent, now, outcomes, counters, ok: result.ok };
+  return {
+    sent,
+    now,
+    outcomes,
+    traffic: trafficOutcomes,
+    delivery,
+    counters,
+    ok: result.ok && traffic.ok,
+  };
 }
 
 async function main(): Promise<void> {
   const config = readSampleConfig();
   const baseUrl = `http://127.0.0.1:${config.port}`;
   try {
-    const { sent, now, outcomes, counters, ok } = await simulate(baseUrl, config.secret);
+    const { sent, now, outcomes, traffic, delivery, counters, ok } = await simulate(baseUrl, config.secret);
     console.log('\nSent to POST /messente/dlr (messente-dlr scenario sample/scenario.json)');
     printTable(['#', 'omnimessage', 'message', 'channel', 'status', 'note', 'answer'], sent);
     console.log('\nNow at GET /messages/:omnimessageId');
     printTable(['omnimessage', 'message', 'channel', 'status', 'previous', 'err'], now);
     console.log('\nOutcomes of the sends at GET /outcomes/:ref (tracked by POST /messages)');
     printTable(['ref', 'omnimessage', 'channels', 'result', 'via', 'reasons'], outcomes);
+    console.log(
+      `\nThen the sample's traffic (sample/traffic.ts): ${traffic.length} sends, tracked and reported`,
+    );
+    printTable(['ref', 'omnimessage', 'channels', 'result', 'via', 'reasons'], traffic);
+    if (delivery.length > 0) {
+      console.log(`\nThe Delivery panel, last hour (${baseUrl}/messente/board)`);
+      printTable(['by', 'key', 'delivered', 'failed', 'pending', 'rate', 'median', 'p90'], delivery);
+    }
     console.log('\nCounters at GET /metrics (OpenTelemetry, Prometheus format)');
     printTable(['metric', 'labels', 'now', 'this run'], counters);
     if (!ok) {
       console.error(
-        '\nSome answers were not what sample/scenario.json expects: run messente-dlr scenario to see which',
+        '\nSome answers were not what the scenarios expect: run messente-dlr scenario sample/scenario.json to see which',
       );
       process.exitCode = 1;
     }

@@ -98,8 +98,51 @@ describe.each(ADAPTERS)('messente-dlr scenario with sends (%s)', (adapter) => {
     expect(outcome).toMatchObject({ ref: 'order-1', result: 'delivered', deliveredVia: 'sms' });
   });
 
+  it('gives a send the recipient its "to" names, and "$send.NAME.to" puts it in a report', async () => {
+    const to = '+37061234567';
+    const scenario = {
+      sends: { 'order-2': { channels: ['sms'], ref: 'order-2', to } },
+      steps: [
+        {
+          report: {
+            message_id: '$send.order-2.sms',
+            omnimessage_id: '$send.order-2.omnimessage_id',
+            to: '$send.order-2.to',
+            status: 'DELIVRD',
+          },
+          expect: { httpStatus: 200, outcome: 'change' },
+        },
+      ],
+    };
+    const run = await runCli([
+      'scenario',
+      await write(scenario),
+      '--url',
+      `${app.baseUrl}/messente/dlr`,
+      '--secret',
+      SECRET,
+      '--track',
+      `${app.baseUrl}/sends`,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const document = jsonOf<{
+      sends: { answer: { omnimessage_id: string; to: string } }[];
+      steps: { report: Record<string, unknown> }[];
+    }>(run);
+    const [send] = document.sends;
+    expect(send!.answer.to).toBe(to);
+    expect(document.steps[0]!.report['to']).toBe(to);
+    const outcome = await app.app.get(DeliveryStatusService).outcome(send!.answer.omnimessage_id);
+    expect(outcome).toMatchObject({ ref: 'order-2', to, result: 'delivered' });
+  });
+
   it.each([
     [{ ...SCENARIO, sends: { 'order-1': { channels: [] } } }, /sends\.order-1\.channels/],
+    [
+      { ...SCENARIO, sends: { 'order-1': { channels: ['viber', 'sms'], to: '37251234567' } } },
+      /"sends\.order-1\.to" must be a number in E\.164/,
+    ],
     [{ ...SCENARIO, sends: { 'bad name!': { channels: ['sms'] } } }, /a send's name/],
     [{ ...SCENARIO, sends: {} }, /"\$send\.order-1\.viber" must name a send/],
     [{ ...SCENARIO, sends: { 'order-1': { channels: ['sms'] } } }, /send "order-1" has no channel "viber"/],

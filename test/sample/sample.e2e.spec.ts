@@ -23,7 +23,15 @@ async function runSample(env: NodeJS.ProcessEnv) {
   }
 }
 
-function expectSimulation({ sent, now, outcomes, counters, ok }: Awaited<ReturnType<typeof runSample>>) {
+function expectSimulation({
+  sent,
+  now,
+  outcomes,
+  traffic,
+  delivery,
+  counters,
+  ok,
+}: Awaited<ReturnType<typeof runSample>>) {
   expect(ok).toBe(true);
   // Each send the simulation tracked through POST /messages, as GET /outcomes/:ref says it ended.
   expect(outcomes.map((row) => `${row[2]}: ${row[3]} via ${row[4]} (${row[5]})`)).toEqual([
@@ -55,24 +63,86 @@ function expectSimulation({ sent, now, outcomes, counters, ok }: Awaited<ReturnT
     'sms UNDELIV after -, err 3',
     'whatsapp DELIVRD after -, err 0',
   ]);
+  // The traffic (sample/traffic.ts): every send tracked, and what became of it.
+  expect(traffic.map((row) => `${row[0]} ${row[2]}: ${row[3]} via ${row[4]} (${row[5]})`)).toEqual([
+    'sample-traffic-01 sms: delivered via sms (-)',
+    'sample-traffic-02 viber: delivered via viber (-)',
+    'sample-traffic-03 viber > sms: delivered via sms (expired, -)',
+    'sample-traffic-04 sms: pending via - (-)',
+    'sample-traffic-05 sms: delivered via sms (-)',
+    'sample-traffic-06 whatsapp: delivered via whatsapp (-)',
+    'sample-traffic-07 sms: failed via - (delivery_failure)',
+    'sample-traffic-08 viber > sms: delivered via sms (delivery_failure, -)',
+    'sample-traffic-09 sms: delivered via sms (-)',
+    'sample-traffic-10 rcs: delivered via rcs (-)',
+    'sample-traffic-11 sms: failed via - (invalid_number)',
+    'sample-traffic-12 sms: delivered via sms (-)',
+    'sample-traffic-13 whatsapp > sms: delivered via sms (temporary_error, -)',
+    'sample-traffic-14 viber > sms: pending via - (-, -)',
+    'sample-traffic-15 sms: delivered via sms (-)',
+    'sample-traffic-16 rcs > sms: delivered via sms (expired, -)',
+    'sample-traffic-17 sms: failed via - (temporary_error)',
+    'sample-traffic-18 whatsapp: delivered via whatsapp (-)',
+    'sample-traffic-19 sms: delivered via sms (-)',
+    'sample-traffic-20 sms: failed via - (account_not_credited)',
+    'sample-traffic-21 sms: delivered via sms (-)',
+    'sample-traffic-22 rcs: delivered via rcs (-)',
+    'sample-traffic-23 sms: pending via - (-)',
+    'sample-traffic-24 viber > sms: failed via - (delivery_failure, invalid_number)',
+  ]);
+  // The Delivery panel for the last hour: every channel and country of the traffic, messages
+  // delivered, failed and pending in each, and times to deliver from seconds to minutes.
+  const panel = (by: string) =>
+    delivery
+      .filter((row) => row[0] === by)
+      .map((row) => `${row[1]}: ${row[2]} delivered, ${row[3]} failed, ${row[4]} pending`)
+      .sort();
+  expect(panel('channel')).toEqual([
+    'rcs: 2 delivered, 1 failed, 0 pending',
+    'sms: 11 delivered, 8 failed, 3 pending',
+    'viber: 2 delivered, 3 failed, 1 pending',
+    'whatsapp: 3 delivered, 1 failed, 0 pending',
+  ]);
+  expect(panel('country')).toEqual([
+    'DE: 2 delivered, 1 failed, 0 pending',
+    'EE: 5 delivered, 4 failed, 1 pending',
+    'FI: 2 delivered, 1 failed, 2 pending',
+    'GB: 2 delivered, 2 failed, 0 pending',
+    'LT: 3 delivered, 2 failed, 0 pending',
+    'LV: 2 delivered, 1 failed, 0 pending',
+    'US: 2 delivered, 2 failed, 1 pending',
+  ]);
+  const seconds = (column: number) => delivery.map((row) => Number.parseFloat(row[column]!));
+  expect(Math.min(...seconds(6))).toBeLessThanOrEqual(10);
+  expect(Math.max(...seconds(7))).toBeGreaterThanOrEqual(300);
   // What this run added to the sample's OpenTelemetry counters, as GET /metrics shows them.
+  // Outcomes are counted by channel and country too: summed here by result.
+  const outcomeCounts: Record<string, number> = {};
+  for (const [name, labels, , added] of counters) {
+    if (name !== 'messente_dlr_outcomes_total') continue;
+    const result = /messente_dlr_outcome_result="(\w+)"/.exec(labels!)?.[1] ?? '?';
+    outcomeCounts[result] = (outcomeCounts[result] ?? 0) + Number(added);
+  }
+  expect(outcomeCounts).toEqual({ delivered: 18, failed: 7 });
   const added = Object.fromEntries(
-    counters.filter((row) => row[3] !== '').map((row) => [`${row[0]}{${row[1]}}`, row[3]]),
+    counters
+      .filter((row) => row[3] !== '' && row[0] !== 'messente_dlr_outcomes_total')
+      .map((row) => [`${row[0]}{${row[1]}}`, row[3]]),
   );
   expect(added).toEqual({
-    'messente_dlr_webhook_requests_total{messente_dlr_webhook_result="accepted"}': '+12',
+    'messente_dlr_webhook_requests_total{messente_dlr_webhook_result="accepted"}': '+70',
     'messente_dlr_webhook_requests_total{messente_dlr_webhook_result="refused",error_type="signature_missing"}':
       '+1',
     'messente_dlr_webhook_requests_total{messente_dlr_webhook_result="refused",error_type="ip_not_allowed"}':
       '+1',
-    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="ACCEPTD"}': '+3',
-    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="DELIVRD"}': '+2',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="ACCEPTD"}': '+32',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="DELIVRD"}': '+16',
     'messente_dlr_reports_total{messente_dlr_outcome="duplicate",messente_dlr_status="DELIVRD"}': '+1',
-    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="SEEN"}': '+1',
-    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="EXPIRED"}': '+1',
-    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="FAILED"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="SEEN"}': '+6',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="EXPIRED"}': '+3',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="FAILED"}': '+7',
     'messente_dlr_reports_total{messente_dlr_outcome="duplicate",messente_dlr_status="FAILED"}': '+1',
-    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="UNDELIV"}': '+1',
+    'messente_dlr_reports_total{messente_dlr_outcome="change",messente_dlr_status="UNDELIV"}': '+3',
     'messente_dlr_reports_total{messente_dlr_outcome="stale",messente_dlr_status="ACCEPTD"}': '+1',
   });
   expect(counters.find((row) => row[0] === 'messente_dlr_pending')).toEqual([
@@ -139,8 +209,9 @@ describe('the sample app and the simulator', () => {
       expect(await page.text()).toContain('<title>Delivery reports');
       const stats = await (await fetch(`${board}/api/stats`)).json();
       expect(stats).toMatchObject({
-        reports: { change: 9, duplicate: 2, stale: 1, redelivery: 0 },
-        requests: { accepted: 12, refused: { signature_missing: 1, ip_not_allowed: 1 } },
+        // The scenario's 9 changes and the traffic's 58.
+        reports: { change: 67, duplicate: 2, stale: 1, redelivery: 0 },
+        requests: { accepted: 70, refused: { signature_missing: 1, ip_not_allowed: 1 } },
         pending: 0,
       });
     } finally {

@@ -22,11 +22,13 @@ export interface ScenarioStep {
   readonly expect: ScenarioExpectation | null;
 }
 
-/** A send the scenario's reports belong to: its name, channels in fallback order, and ref. */
+/** A send the scenario's reports belong to: its name, channels in fallback order, ref and recipient. */
 export interface ScenarioSend {
   readonly name: string;
   readonly channels: readonly string[];
   readonly ref: string | null;
+  /** The recipient in E.164 (`+37251234567`), or null for the testing kit's default. */
+  readonly to: string | null;
 }
 
 /** A scenario: sends its reports belong to, and steps run in order against one webhook. */
@@ -43,6 +45,8 @@ const EXPECT_KEYS = new Set(['httpStatus', 'outcome']);
 const REFERENCE = /^\$step\.(\d+)\.(.+)$/;
 const SEND_REFERENCE = /^\$send\.([^.]+)\.(.+)$/;
 const SEND_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** E.164: a plus, then up to 15 digits, the first not 0. */
+const E164 = /^\+[1-9][0-9]{5,14}$/;
 
 /** Parses and checks a scenario file's text; a usage error naming the file and the step. */
 export function parseScenario(text: string, source: string): Scenario {
@@ -90,14 +94,14 @@ export function checkScenario(value: unknown, source: string): Scenario {
   };
 }
 
-/** `"sends": { "<name>": { "channels": ["viber", "sms"], "ref": "order-1" } }`. */
+/** `"sends": { "<name>": { "channels": ["viber", "sms"], "ref": "order-1", "to": "+37251234567" } }`. */
 function checkSends(value: unknown, fail: (what: string) => never): ScenarioSend[] {
   if (!isObject(value)) return fail('"sends" must be an object of named sends');
   return Object.entries(value).map(([name, send]) => {
     const at = `sends.${name}`;
     if (!SEND_NAME.test(name)) fail(`"${at}": a send's name is 1 to 64 of A-Z a-z 0-9 _ -`);
     if (!isObject(send)) return fail(`"${at}" must be an object`);
-    const { channels, ref = null } = send;
+    const { channels, ref = null, to = null } = send;
     const valid = (item: unknown) => typeof item === 'string' && SEND_NAME.test(item);
     if (!Array.isArray(channels) || channels.length === 0 || channels.length > 16 || !channels.every(valid))
       fail(`"${at}.channels" must be a list of 1 to 16 channel names, in fallback order`);
@@ -105,7 +109,9 @@ function checkSends(value: unknown, fail: (what: string) => never): ScenarioSend
       fail(`"${at}.channels" names a channel twice`);
     if (ref !== null && (typeof ref !== 'string' || ref === '' || ref.length > 255))
       fail(`"${at}.ref" must be a string of 1 to 255 characters`);
-    return { name, channels: channels as string[], ref: ref as string | null };
+    if (to !== null && (typeof to !== 'string' || !E164.test(to)))
+      fail(`"${at}.to" must be a number in E.164, such as "+37251234567"`);
+    return { name, channels: channels as string[], ref: ref as string | null, to: to as string | null };
   });
 }
 
@@ -124,8 +130,8 @@ function checkExpectation(value: unknown, fail: (what: string) => never): Scenar
 /**
  * The report each step sends: a fresh valid report (`dlrPayload`) with the step's fields on
  * top, where a value `"$step.N.field"` is the `field` of step N's report (counting from 1), and
- * `"$send.NAME.omnimessage_id"` / `"$send.NAME.CHANNEL"` the omnimessage id / that channel's
- * message id in the answer of send NAME.
+ * `"$send.NAME.omnimessage_id"` / `"$send.NAME.to"` / `"$send.NAME.CHANNEL"` the omnimessage id /
+ * the recipient / that channel's message id in the answer of send NAME.
  */
 export function buildReports(
   scenario: Scenario,
@@ -161,16 +167,17 @@ export function buildReports(
   return reports;
 }
 
-/** The id `"$send.NAME.omnimessage_id"` or `"$send.NAME.CHANNEL"` names. */
+/** The id `"$send.NAME.omnimessage_id"` or `"$send.NAME.CHANNEL"`, or the number `"$send.NAME.to"`, names. */
 function sendField(value: string, sends: SendAnswers, at: string): string {
   const match = SEND_REFERENCE.exec(value);
   const answer = match ? sends.get(match[1]!) : undefined;
   if (!match || !answer) {
     throw new UsageError(
-      `${at}: "${value}" must name a send of "sends", as "$send.NAME.omnimessage_id" or "$send.NAME.CHANNEL"`,
+      `${at}: "${value}" must name a send of "sends", as "$send.NAME.omnimessage_id", "$send.NAME.to" or "$send.NAME.CHANNEL"`,
     );
   }
   if (match[2] === 'omnimessage_id') return answer.omnimessage_id;
+  if (match[2] === 'to') return answer.to;
   const message = answer.messages.find((sent) => sent.channel === match[2]);
   if (!message) throw new UsageError(`${at}: send "${match[1]}" has no channel "${match[2]}"`);
   return message.message_id;

@@ -53,9 +53,10 @@ Scenario file:
         "expect": { "httpStatus": 401 } } ] }
   report   fields over a fresh valid report (new ids, status DELIVRD, channel sms)
   "$step.N.field"  the field of step N's report (N counts from 1), e.g. to reuse its message_id
-  sends    { "order-1": { "channels": ["viber", "sms"], "ref": "order-1" } }: sends whose ids are
-           made up front (a send answer each); "$send.order-1.omnimessage_id" and
-           "$send.order-1.sms" (that channel's message_id) put them in a step's report
+  sends    { "order-1": { "channels": ["viber", "sms"], "ref": "order-1", "to": "+37251234567" } }:
+           sends whose ids are made up front (a send answer each; "to" is optional);
+           "$send.order-1.omnimessage_id", "$send.order-1.to" and "$send.order-1.sms" (that
+           channel's message_id) put them in a step's report
   sign     true (default), false (no signature) or "wrong" (a signature with another secret)
   headers  extra request headers; they replace Content-Type or the signature when named
   expect   httpStatus and/or outcome; without it, any 2xx passes

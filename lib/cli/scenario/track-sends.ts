@@ -13,7 +13,9 @@ export interface SentSend {
 
 /** Messente's send answer for each send of a scenario, with fresh ids, by name. */
 export function buildSendAnswers(sends: readonly ScenarioSend[]): SendAnswers {
-  return new Map(sends.map((send) => [send.name, buildSendAnswer({ channels: send.channels })]));
+  return new Map(
+    sends.map((send) => [send.name, buildSendAnswer({ channels: send.channels, to: send.to ?? undefined })]),
+  );
 }
 
 /**
