@@ -353,6 +353,41 @@ describeWithRedis('RedisDlrStore on Redis Cluster', () => {
     expect(await dlrStore.countPending()).toBe(0);
   });
 
+  it('applies a report naming another omnimessage to the outcome its message was tracked in', async () => {
+    const keyPrefix = prefix();
+    const dlrStore = store({ keyPrefix });
+    const T = Date.now() - LONG;
+    const keys = new RedisDlrKeys(keyPrefix, 16);
+    const input = sendInput(T, LONG, ['sms']);
+    const { messageId } = input.messages[0]!;
+    let other = 'other-omni';
+    while ([keys.bucketOf(messageId), keys.bucketOf(input.omnimessageId)].includes(keys.bucketOf(other))) {
+      other += '-';
+    }
+    await dlrStore.track(input, T, LONG);
+    await dlrStore.record(sentReport(input, 0, 'ACK'), T + 1, LONG);
+    const commands = await sent(async () => {
+      const result = await dlrStore.record(
+        { ...sentReport(input, 0, 'DELIVRD'), omnimessage_id: other },
+        T + 2,
+        LONG,
+      );
+      expect(result.outcome).toBe('change');
+      expect(result.outcomeChange).toMatchObject({ outcome: { result: 'delivered', deliveredVia: 'sms' } });
+    });
+    // Recorded in the other omnimessage's bucket, undone, recorded at home, then the second step.
+    expect(
+      scriptsOf(commands)
+        .map((script) => script.name)
+        .sort(),
+    ).toEqual(
+      [RECORD_TRACKED_HOMED, RECORD_TRACKED_HOMED, CLAIM_HOME, FORGET_MISPLACED, SYNC_OUTCOME]
+        .map((script) => script.name)
+        .sort(),
+    );
+    expect((await dlrStore.outcome(input.omnimessageId))?.result).toBe('delivered');
+  });
+
   it('a claim undoes, instead of handing out, a report left in the wrong bucket by a record() that failed midway', async () => {
     const keyPrefix = prefix();
     const dlrStore = store({ keyPrefix });
