@@ -48,24 +48,26 @@ CREATE TABLE IF NOT EXISTS ${s}.delivery_buckets (
 
 -- Counts a batch of steps (the i-th element of each array is one tally), and answers, per tally,
 -- the seconds from the message's start to the delivery it counted, or NULL. Message rows are
--- locked in the order of their ids and bucket rows in the order of their key, so that calls of
+-- locked in the order of their ids, then bucket rows in the order of their key, so that calls of
 -- several instances at once wait for each other but never deadlock; a message's own steps are
--- taken in the order given.
+-- taken in the order given. A step that counts nothing writes nothing.
 CREATE OR REPLACE FUNCTION ${s}.tally_delivery(
   p_message_ids text[], p_channels text[], p_countries text[], p_steps text[], p_reasons text[],
   p_ats double precision[], p_received_ats double precision[]
 ) RETURNS double precision[] LANGUAGE plpgsql AS $$
 DECLARE
   t record;
-  m record;
+  k record;
   v_answers double precision[] := array_fill(NULL::double precision, ARRAY[cardinality(p_message_ids)]);
+  v_started_at double precision;
+  v_counted boolean;
+  v_new boolean;
   v_seconds double precision;
-  v_bin integer;
-  -- What the tallies that count add, one element each: tally, started, delivered, failed, bin, reason.
+  v_bins integer[];
+  -- What the tallies that count add, one element each: tally, started (0, 1), final step, bin, reason.
   c_tally integer[] := '{}';
   c_started integer[] := '{}';
-  c_delivered integer[] := '{}';
-  c_failed integer[] := '{}';
+  c_final text[] := '{}';
   c_bin integer[] := '{}';
   c_reason text[] := '{}';
 BEGIN
@@ -73,81 +75,67 @@ BEGIN
       FROM unnest(p_message_ids, p_steps, p_reasons, p_ats, p_received_ats)
         WITH ORDINALITY AS u(message_id, step, reason, at, received_at, i)
       ORDER BY u.message_id, u.i LOOP
-    SELECT started_at, final INTO m FROM ${s}.delivery_messages WHERE message_id = t.message_id FOR UPDATE;
-    IF NOT FOUND THEN
+    v_counted := false;
+    IF t.step <> 'started' THEN
+      -- The common final step: a message started already and not final yet.
+      UPDATE ${s}.delivery_messages SET final = true, updated_at = greatest(updated_at, floor(t.received_at)::bigint)
+        WHERE message_id = t.message_id AND NOT final RETURNING started_at INTO v_started_at;
+      v_counted := FOUND;
+    END IF;
+    v_new := false;
+    IF NOT v_counted THEN
+      -- The first step heard of starts the message; a final one counts too, without a duration.
       INSERT INTO ${s}.delivery_messages (message_id, started_at, final, updated_at)
         VALUES (t.message_id, t.at, t.step <> 'started', floor(t.received_at)::bigint)
         ON CONFLICT (message_id) DO NOTHING;
-      IF FOUND THEN
-        -- The first step heard of starts the message; a final one counts too, without a duration.
-        c_tally := c_tally || t.i::integer;
-        c_started := c_started || 1;
-        c_delivered := c_delivered || (t.step = 'delivered')::integer;
-        c_failed := c_failed || (t.step = 'failed')::integer;
-        c_bin := c_bin || NULL::integer;
-        c_reason := c_reason || CASE WHEN t.step = 'failed' THEN coalesce(t.reason, 'unknown') END;
-        CONTINUE;
+      v_new := FOUND;
+      IF NOT v_new AND t.step = 'started' THEN
+        -- A track() after the first report: the message started earlier than thought.
+        UPDATE ${s}.delivery_messages SET started_at = t.at,
+            updated_at = greatest(updated_at, floor(t.received_at)::bigint)
+          WHERE message_id = t.message_id AND started_at > t.at;
+      ELSIF NOT v_new THEN
+        -- Started by a call that committed meanwhile (the insert waited for it): decide again.
+        UPDATE ${s}.delivery_messages SET final = true,
+            updated_at = greatest(updated_at, floor(t.received_at)::bigint)
+          WHERE message_id = t.message_id AND NOT final RETURNING started_at INTO v_started_at;
+        v_counted := FOUND;
       END IF;
-      -- Another call started the message meanwhile: wait for it, then decide as usual.
-      SELECT started_at, final INTO m FROM ${s}.delivery_messages WHERE message_id = t.message_id FOR UPDATE;
     END IF;
-    IF t.step = 'started' THEN
-      -- A track() after the first report: the message started earlier than thought.
-      UPDATE ${s}.delivery_messages SET started_at = least(started_at, t.at),
-          updated_at = greatest(updated_at, floor(t.received_at)::bigint)
-        WHERE message_id = t.message_id;
-    ELSIF m.final THEN
-      UPDATE ${s}.delivery_messages SET updated_at = greatest(updated_at, floor(t.received_at)::bigint)
-        WHERE message_id = t.message_id;
-    ELSE
-      UPDATE ${s}.delivery_messages SET final = true,
-          updated_at = greatest(updated_at, floor(t.received_at)::bigint)
-        WHERE message_id = t.message_id;
-      v_seconds := NULL;
-      v_bin := NULL;
-      IF t.step = 'delivered' THEN
-        v_seconds := (t.at - m.started_at) / 1000;
-        -- deliveryBinOf: the first bound at or above the duration, or the bin past the last.
-        v_bin := (SELECT count(*) FROM unnest(ARRAY[${bounds}]::double precision[]) b WHERE b < v_seconds);
-      END IF;
+    IF v_new OR v_counted THEN
+      v_seconds := CASE WHEN v_counted AND t.step = 'delivered' THEN (t.at - v_started_at) / 1000 END;
       v_answers[t.i] := v_seconds;
       c_tally := c_tally || t.i::integer;
-      c_started := c_started || 0;
-      c_delivered := c_delivered || (t.step = 'delivered')::integer;
-      c_failed := c_failed || (t.step = 'failed')::integer;
-      c_bin := c_bin || v_bin;
+      c_started := c_started || v_new::integer;
+      c_final := c_final || CASE WHEN t.step <> 'started' THEN t.step END;
+      -- deliveryBinOf: the first bound at or above the duration, or the bin past the last.
+      c_bin := c_bin || CASE WHEN v_seconds IS NOT NULL THEN (SELECT count(*)::integer
+        FROM unnest(ARRAY[${bounds}]::double precision[]) b WHERE b < v_seconds) END;
       c_reason := c_reason || CASE WHEN t.step = 'failed' THEN coalesce(t.reason, 'unknown') END;
     END IF;
   END LOOP;
 
-  WITH c AS (
-    SELECT p_channels[k.i] AS channel, p_countries[k.i] AS country, p_received_ats[k.i] AS received_at,
-      k.started, k.delivered, k.failed, k.bin, k.reason
-    FROM unnest(c_tally, c_started, c_delivered, c_failed, c_bin, c_reason)
-      AS k(i, started, delivered, failed, bin, reason)
-  ), g AS (
-    SELECT w.bucket_ms, (floor(c.received_at / w.bucket_ms) * w.bucket_ms)::bigint AS start_at,
-      c.channel, c.country, sum(c.started)::integer AS started, sum(c.delivered)::integer AS delivered,
-      sum(c.failed)::integer AS failed,
-      ARRAY[${perBin((bin) => `count(*) FILTER (WHERE c.bin = ${bin})`)}]::integer[] AS bins,
-      array_agg(c.reason) FILTER (WHERE c.reason IS NOT NULL) AS reasons
-    FROM c CROSS JOIN (VALUES (${MINUTE_MS}), (${HOUR_MS})) AS w(bucket_ms)
-    GROUP BY 1, 2, 3, 4
-  )
-  INSERT INTO ${s}.delivery_buckets AS b
-    (bucket_ms, start_at, channel, country, started, delivered, failed, bins, reasons)
-  SELECT g.bucket_ms, g.start_at, g.channel, g.country, g.started, g.delivered, g.failed, g.bins,
-    (SELECT coalesce(jsonb_object_agg(r.reason, r.n), '{}') FROM (
-       SELECT reason, count(*) AS n FROM unnest(g.reasons) AS reason GROUP BY reason) r)
-  FROM g ORDER BY 1, 2, 3, 4
-  ON CONFLICT (bucket_ms, start_at, channel, country) DO UPDATE SET
-    started = b.started + EXCLUDED.started,
-    delivered = b.delivered + EXCLUDED.delivered,
-    failed = b.failed + EXCLUDED.failed,
-    bins = ARRAY[${perBin((bin) => `b.bins[${bin + 1}] + EXCLUDED.bins[${bin + 1}]`)}],
-    reasons = b.reasons || (SELECT coalesce(jsonb_object_agg(e.key,
-        coalesce((b.reasons ->> e.key)::integer, 0) + e.value::integer), '{}')
-      FROM jsonb_each_text(EXCLUDED.reasons) e);
+  -- Each count in its minute and its hour, one plain upsert each, in the order of the key.
+  FOR k IN SELECT w.bucket_ms, (floor(p_received_ats[c.i] / w.bucket_ms) * w.bucket_ms)::bigint AS start_at,
+        p_channels[c.i] AS channel, p_countries[c.i] AS country, c.started, c.final, c.bin, c.reason
+      FROM unnest(c_tally, c_started, c_final, c_bin, c_reason) AS c(i, started, final, bin, reason)
+        CROSS JOIN (VALUES (${MINUTE_MS}), (${HOUR_MS})) AS w(bucket_ms)
+      ORDER BY 1, 2, 3, 4 LOOP
+    v_bins := '{${perBin(() => '0')}}';
+    IF k.bin IS NOT NULL THEN v_bins[k.bin + 1] := 1; END IF;
+    INSERT INTO ${s}.delivery_buckets AS b
+        (bucket_ms, start_at, channel, country, started, delivered, failed, bins, reasons)
+      VALUES (k.bucket_ms, k.start_at, k.channel, k.country, k.started,
+        (k.final IS NOT DISTINCT FROM 'delivered')::integer, (k.final IS NOT DISTINCT FROM 'failed')::integer, v_bins,
+        CASE WHEN k.reason IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(k.reason, 1) END)
+      ON CONFLICT (bucket_ms, start_at, channel, country) DO UPDATE SET
+        started = b.started + EXCLUDED.started,
+        delivered = b.delivered + EXCLUDED.delivered,
+        failed = b.failed + EXCLUDED.failed,
+        bins[coalesce(k.bin, 0) + 1] = b.bins[coalesce(k.bin, 0) + 1] + EXCLUDED.bins[coalesce(k.bin, 0) + 1],
+        reasons = CASE WHEN k.reason IS NULL THEN b.reasons
+          ELSE jsonb_set(b.reasons, ARRAY[k.reason], to_jsonb(coalesce((b.reasons ->> k.reason)::integer, 0) + 1)) END;
+  END LOOP;
   RETURN v_answers;
 END
 $$;

@@ -14,6 +14,16 @@ export const MINUTE_BUCKETS_KEPT_MS = 3 * HOUR_MS;
 /** Hour buckets are kept this long: the `24h` window, and as much again. */
 export const HOUR_BUCKETS_KEPT_MS = 48 * HOUR_MS;
 
+/** Most tallies sent in one call (calls that waited are sent together up to it; a larger call alone). */
+export const MAX_TALLIES_PER_CALL = 1_000;
+
+/** A `tallyDelivery` call waiting to be sent. */
+interface WaitingCall {
+  readonly tallies: readonly DeliveryTally[];
+  resolve(answers: readonly (number | null)[]): void;
+  reject(error: unknown): void;
+}
+
 const STEPS: ReadonlySet<string> = new Set(['started', 'delivered', 'failed']);
 
 /** A row of `delivery_buckets` as the buckets statement answers it. */
@@ -36,6 +46,9 @@ interface BucketRecord {
 export class PostgresDeliveryStats implements DlrDeliveryStatsStore {
   /** The statements, public so that the store's retention runs `prune` with its own. */
   readonly sql: DeliveryStatsStatements;
+  /** Calls of `tallyDelivery` not sent yet, in the order they were made. */
+  private waiting: WaitingCall[] = [];
+  private sending = false;
 
   constructor(
     schema: string,
@@ -44,14 +57,51 @@ export class PostgresDeliveryStats implements DlrDeliveryStatsStore {
     this.sql = deliveryStatsStatements(schema);
   }
 
-  /** {@inheritDoc DlrDeliveryStatsStore.tallyDelivery} */
-  async tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]> {
-    if (tallies.length === 0) return [];
+  /**
+   * {@inheritDoc DlrDeliveryStatsStore.tallyDelivery}
+   *
+   * One call at a time per store: calls made meanwhile wait, and are sent together as the next
+   * call (in the order they were made, at most `MAX_TALLIES_PER_CALL` tallies), so that the
+   * analytics take one pooled connection at most, never the connections intake needs.
+   */
+  tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]> {
     for (const tally of tallies) {
       if (!Number.isFinite(tally.at) || !Number.isFinite(tally.receivedAt) || !STEPS.has(tally.step)) {
-        throw new TypeError('PostgresDlrStore: a tally needs finite at and receivedAt, and a known step');
+        return Promise.reject(
+          new TypeError('PostgresDlrStore: a tally needs finite at and receivedAt, and a known step'),
+        );
       }
     }
+    if (tallies.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ tallies, resolve, reject });
+      if (!this.sending) void this.send();
+    });
+  }
+
+  /** Sends the waiting calls, together, until none is left. */
+  private async send(): Promise<void> {
+    this.sending = true;
+    while (this.waiting.length > 0) {
+      // The first call waiting, and those after it that fit.
+      let end = 1;
+      let count = this.waiting[0]!.tallies.length;
+      while (end < this.waiting.length && count + this.waiting[end]!.tallies.length <= MAX_TALLIES_PER_CALL) {
+        count += this.waiting[end++]!.tallies.length;
+      }
+      const calls = this.waiting.splice(0, end);
+      try {
+        const answers = await this.tallyAll(calls.flatMap((call) => call.tallies));
+        let offset = 0;
+        for (const call of calls) call.resolve(answers.slice(offset, (offset += call.tallies.length)));
+      } catch (error) {
+        for (const call of calls) call.reject(error);
+      }
+    }
+    this.sending = false;
+  }
+
+  private async tallyAll(tallies: readonly DeliveryTally[]): Promise<(number | null)[]> {
     const values = [
       tallies.map((tally) => toDbText(tally.messageId)),
       tallies.map((tally) => toDbText(tally.channel)),

@@ -146,10 +146,17 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     ]);
   });
 
-  it('tallies a batch with one statement: one call of tally_delivery, no BEGIN', async () => {
+  it('tallies a batch with one statement, and calls made while one is in flight together in the next', async () => {
     const url = server.url.replace(/\/postgres$/, '/roundtrips');
     const dlrStore = store({ connectionString: url, pool: undefined });
     await dlrStore.ensureSchema();
+    const statements = async () =>
+      (
+        await admin.query<{ query: string; calls: string }>(
+          `SELECT query, calls FROM pg_stat_statements
+           WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = 'roundtrips')`,
+        )
+      ).rows.map((row) => ({ query: row.query, calls: Number(row.calls) }));
     await admin.query('SELECT pg_stat_statements_reset()');
     const batch = Array.from({ length: 50 }, (_, i) => [
       tally(`rt-${i}`, 'started', NOW),
@@ -158,19 +165,42 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     const answers = await dlrStore.tallyDelivery(batch);
     expect(answers.filter((seconds) => seconds === 1)).toHaveLength(50);
     expect(await dlrStore.tallyDelivery([])).toEqual([]);
-    const { rows } = await admin.query<{ query: string; calls: string }>(
-      `SELECT query, calls FROM pg_stat_statements
-       WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = 'roundtrips')`,
+    expect(await statements()).toEqual([
+      { query: expect.stringMatching(/\.tally_delivery\(\$1::text\[\]/), calls: 1 },
+    ]);
+
+    // 40 calls at once: the first is sent alone, the 39 made meanwhile together; each gets its answers.
+    await admin.query('SELECT pg_stat_statements_reset()');
+    const calls = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        dlrStore.tallyDelivery([
+          tally(`together-${i}`, 'started', NOW),
+          tally(`together-${i}`, 'delivered', NOW + i * 1_000),
+        ]),
+      ),
     );
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.query).toMatch(/\.tally_delivery\(\$1::text\[\]/);
-    expect(Number(rows[0]!.calls)).toBe(1);
+    expect(calls).toEqual(Array.from({ length: 40 }, (_, i) => [null, i]));
+    expect(await statements()).toEqual([{ query: expect.any(String), calls: 2 }]);
+    // Calls that waited are sent together up to 1 000 tallies: three of 600 take three statements.
+    await admin.query('SELECT pg_stat_statements_reset()');
+    const large = (call: number) =>
+      Array.from({ length: 600 }, (_, i) => tally(`large-${call}-${i}`, 'started', NOW));
+    const counted = await Promise.all([0, 1, 2].map((call) => dlrStore.tallyDelivery(large(call))));
+    expect(counted.map((answer) => answer.length)).toEqual([600, 600, 600]);
+    expect(await statements()).toEqual([{ query: expect.any(String), calls: 3 }]);
+    // A bad tally fails its own call only, before anything is sent.
+    const [bad, good] = await Promise.allSettled([
+      dlrStore.tallyDelivery([tally('bad', 'started', Number.NaN)]),
+      dlrStore.tallyDelivery([tally('good', 'failed', NOW)]),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: expect.any(TypeError) });
+    expect(good).toEqual({ status: 'fulfilled', value: [null] });
   });
 
-  it('counts once what two instances tally at once, in opposite orders, without a deadlock', async () => {
+  it('counts once what four instances tally at once, in opposite orders, without a deadlock', async () => {
     const shared = schema();
-    const [a, b] = [store({ schema: shared }), store({ schema: shared })];
-    await Promise.all([a.ensureSchema(), b.ensureSchema()]);
+    const [a, b, c, d] = Array.from({ length: 4 }, () => store({ schema: shared }));
+    await Promise.all([a, b, c, d].map((instance) => instance!.ensureSchema()));
     const deadlocks = async () =>
       Number(
         (await admin.query(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`))
@@ -190,12 +220,12 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     const batches = (order: number[]) =>
       Array.from({ length: 20 }, (_, k) => order.slice(k * 10, k * 10 + 10).flatMap(steps));
     const answers = await Promise.all([
-      ...batches(ids).map((batch) => a.tallyDelivery(batch)),
-      ...batches([...ids].reverse()).map((batch) => b.tallyDelivery(batch)),
+      ...batches(ids).map((batch, k) => (k % 2 ? a : c)!.tallyDelivery(batch)),
+      ...batches([...ids].reverse()).map((batch, k) => (k % 2 ? b : d)!.tallyDelivery(batch)),
     ]);
     const durations = answers.flat().filter((seconds) => seconds !== null);
     expect(durations).toHaveLength(133);
-    const rows = await a.deliveryBuckets('1h', NOW);
+    const rows = await a!.deliveryBuckets('1h', NOW);
     const total = (key: 'started' | 'delivered' | 'failed') => rows.reduce((sum, row) => sum + row[key], 0);
     expect([total('started'), total('delivered'), total('failed')]).toEqual([200, 133, 67]);
     expect(rows.reduce((sum, row) => sum + row.bins.reduce((n, count) => n + count, 0), 0)).toBe(133);
