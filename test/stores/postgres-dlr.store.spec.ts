@@ -339,10 +339,10 @@ describeWithPostgres('PostgresDlrStore', () => {
     );
   });
 
-  it('upgrades in place a version 3 of an earlier build, without the account: old rows read as none', async () => {
+  it('brings up to date a schema at this version without the current record (an earlier build’s): old rows read as no account', async () => {
     const early = schema();
     await admin.query(postgresDlrSchemaSql(early));
-    // What an earlier build of version 3 created: no reports.account, no record(…, account).
+    // What an earlier build created: no reports.account, no record(…, account).
     await admin.query(
       `DROP FUNCTION ${early}.record(json, text, text, text, bigint, bigint, smallint, boolean, text, double precision, text);
        ALTER TABLE ${early}.reports DROP COLUMN account;
