@@ -18,8 +18,11 @@ export interface LedgerSentMessage {
 export type DeliveryMeasured = (seconds: number, channel: string, country: string) => void;
 
 const failureSet = new Set<string>(FAILURE_STATUSES);
-/** How often a failing store is logged: the analytics are not worth a log line per report. */
 const LOG_EVERY_MS = 60_000;
+/** The most steps one store call is given. */
+const MAX_BATCH = 1_000;
+/** The most steps waiting for the store; past it, steps are dropped (and the loss logged). */
+const MAX_QUEUED = 50_000;
 
 /** A channel as an attribute and a bucket key: short text as sent, else `_OTHER`. */
 export function channelKey(channel: unknown): string {
@@ -30,15 +33,17 @@ export function channelKey(channel: unknown): string {
 
 /**
  * Hands the store the steps its delivery analytics count (`DlrDeliveryStatsStore`): each
- * status change and each tracked send become tallies, gathered over one turn of the event
- * loop and written in one call, so that a burst of reports costs one store call. Not on the
- * report's path: the answer to Messente never waits for it, and a failure only loses counts
- * (logged at most once a minute). Internal.
+ * status change and each tracked send become tallies, written one call at a time, each call
+ * taking every step queued meanwhile (up to 1 000), so that a burst of reports costs few store
+ * calls and one connection. Not on the report's path: the answer to Messente never waits for
+ * it, and a failure only loses counts (logged at most once a minute). Internal.
  */
 export class DeliveryLedger {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private queued: DeliveryTally[] = [];
-  private flushing = false;
+  /** True from the first queued step until the queue is empty again. */
+  private draining = false;
+  private dropped = 0;
   private lastLog = 0;
 
   private constructor(
@@ -94,16 +99,29 @@ export class DeliveryLedger {
   }
 
   private queue(tally: DeliveryTally): void {
+    if (this.queued.length >= MAX_QUEUED) {
+      // The store is down or far behind: counts are lost rather than memory.
+      this.dropped++;
+      return;
+    }
     this.queued.push(tally);
-    if (this.flushing) return;
-    this.flushing = true;
-    setImmediate(() => void this.flush());
+    if (this.draining) return;
+    this.draining = true;
+    setImmediate(() => void this.drain());
   }
 
-  private async flush(): Promise<void> {
-    const tallies = this.queued;
-    this.queued = [];
-    this.flushing = false;
+  /**
+   * Writes what is queued, one call at a time: steps queued while a call runs go together in
+   * the next, so the analytics never hold more than one store connection, however busy.
+   */
+  private async drain(): Promise<void> {
+    while (this.queued.length > 0) {
+      await this.write(this.queued.splice(0, MAX_BATCH));
+    }
+    this.draining = false;
+  }
+
+  private async write(tallies: DeliveryTally[]): Promise<void> {
     try {
       const seconds = await this.store.tallyDelivery(tallies);
       seconds.forEach((value, index) => {
@@ -112,11 +130,18 @@ export class DeliveryLedger {
           this.measured(value, tally.channel, tally.country);
       });
     } catch (error) {
-      if (Date.now() - this.lastLog < LOG_EVERY_MS) return;
-      this.lastLog = Date.now();
-      this.logger.warn(
-        `Delivery analytics: the store could not count ${tallies.length} steps: ${errorMessage(error)}`,
-      );
+      this.failed(`the store could not count ${tallies.length} steps: ${errorMessage(error)}`);
     }
+    if (this.dropped > 0) {
+      this.failed(`${this.dropped} steps were not counted: more than ${MAX_QUEUED} waited for the store`);
+      this.dropped = 0;
+    }
+  }
+
+  /** Logs a loss, at most once a minute: the analytics are not worth a log line per report. */
+  private failed(message: string): void {
+    if (Date.now() - this.lastLog < LOG_EVERY_MS) return;
+    this.lastLog = Date.now();
+    this.logger.warn(`Delivery analytics: ${message}`);
   }
 }
