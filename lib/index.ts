@@ -74,6 +74,17 @@ export type {
   OutcomeKey,
 } from './interfaces/outcome-store.interface.js';
 export type {
+  DlrDeliveryStatsStore,
+  DeliveryTally,
+  DeliveryBucketRow,
+  DeliveryStats,
+  DeliveryGroupStats,
+  DeliveryWindow,
+} from './interfaces/delivery-stats.interface.js';
+// What a custom store's delivery analytics share with the built-in ones (docs/writing-a-store.md).
+export { DELIVERY_SECONDS_BOUNDS, deliveryBinOf } from './analytics/delivery-bins.js';
+export { deliveryWindowRange, type DeliveryWindowRange } from './analytics/delivery-window.js';
+export type {
   MessenteDlrModuleOptions,
   MessenteCredentials,
   AcknowledgeMode,

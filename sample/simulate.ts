@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { DeliveryGroupStats } from 'nestjs-messente-dlr';
 import { readSampleConfig } from './sample-config.js';
 import { sampleTraffic } from './traffic.js';
 
@@ -164,15 +165,7 @@ async function outcomesOf(baseUrl: string, run: ScenarioRun): Promise<string[][]
 }
 
 /** One row of the Delivery panel, as GET {board}/api/delivery answers it. */
-interface DeliveryRow {
-  readonly key: string;
-  readonly delivered: number;
-  readonly failed: number;
-  readonly pending: number;
-  readonly rate: number | null;
-  readonly p50Seconds: number | null;
-  readonly p90Seconds: number | null;
-}
+type DeliveryRow = DeliveryGroupStats;
 
 /** The Delivery panel's rows for the last hour, by channel then by country; none without a panel. */
 async function deliveryPanel(baseUrl: string): Promise<string[][]> {

@@ -1,3 +1,4 @@
+import type { DeliveryGroupStats } from '../../lib/index.js';
 import { DELIVERY_SECONDS_BOUNDS } from '../../lib/analytics/delivery-bins.js';
 import { dlrPayload } from '../../lib/testing/index.js';
 
@@ -91,15 +92,7 @@ export function streamBodies(startMs: number, stream = STREAM): Record<string, u
 }
 
 /** One channel's or country's numbers, as `GET api/delivery` answers them. */
-export interface ExpectedGroup {
-  readonly key: string;
-  readonly delivered: number;
-  readonly failed: number;
-  readonly pending: number;
-  readonly rate: number | null;
-  readonly p50Seconds: number | null;
-  readonly p90Seconds: number | null;
-}
+export type ExpectedGroup = DeliveryGroupStats;
 
 const DELIVERED = new Set(['DELIVRD', 'SEEN']);
 const FAILED = new Set(['UNDELIV', 'FAILED', 'REJECTD', 'EXPIRED', 'NACK', 'DELETED']);

@@ -6,6 +6,9 @@
 const ENTRIES: Record<string, readonly string[]> = {
   '../../lib/index.js': [
     'DLR_STORE',
+    'DELIVERY_SECONDS_BOUNDS',
+    'deliveryBinOf',
+    'deliveryWindowRange',
     'DeliveryReportStats',
     'DeliveryStatusChanged',
     'DeliveryStatusEvents',
