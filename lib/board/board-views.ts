@@ -1,4 +1,4 @@
-import { FAILURE_STATUSES, isFinalStatus, statusPrecedence } from '../dlr-status.js';
+import { FAILURE_STATUSES, isFinalStatus } from '../dlr-status.js';
 import type { DeliveryStatusChanged } from '../events/delivery-status-changed.event.js';
 import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
 import type { DeliveryOutcome, DeliveryOutcomeResult } from '../interfaces/delivery-outcome.interface.js';
@@ -61,7 +61,7 @@ export interface BoardPendingChange {
  * One report of a message as the board's history answers carry it: the recorded entry plus
  * its state, so the page colours it without a list of statuses of its own.
  */
-export interface BoardHistoryEntry extends DeliveryHistoryEntry {
+export interface BoardHistoryEntry extends Omit<DeliveryHistoryEntry, 'account'> {
   /** How the page colours the report's status. */
   readonly state: BoardState;
   /** The account whose secret verified the report (module option `accounts`); absent without one. */
@@ -167,22 +167,12 @@ export class BoardViews {
    * A stored report as a history entry (as `DeliveryStatusService.history()` shapes it) with its
    * state and account, its payload's recipient masked.
    */
-  historyEntry(report: StoredReport): BoardHistoryEntry {
-    const status = report.status;
-    // The store keeps a report in history as stale exactly when it ranks below the status it found.
-    const stale =
-      report.previousStatus !== null && statusPrecedence(status) < statusPrecedence(report.previousStatus);
+  historyEntry(entry: DeliveryHistoryEntry): BoardHistoryEntry {
     const raw =
-      this.mask && Object.hasOwn(report.raw, 'to')
-        ? { ...report.raw, to: this.recipient(report.raw['to']) }
-        : report.raw;
-    return {
-      status,
-      outcome: stale ? 'stale' : 'change',
-      receivedAt: new Date(report.receivedAt),
-      raw,
-      state: boardState(status),
-      ...accountOf(report.account),
-    };
+      this.mask && Object.hasOwn(entry.raw, 'to')
+        ? { ...entry.raw, to: this.recipient(entry.raw['to']) }
+        : entry.raw;
+    const { account, ...shown } = entry;
+    return { ...shown, raw, state: boardState(entry.status), ...accountOf(account) };
   }
 }

@@ -18,7 +18,8 @@ import type {
   DeliveryWindow,
   DlrDeliveryStatsStore,
 } from '../interfaces/delivery-stats.interface.js';
-import type { DlrStore, StoredReport } from '../interfaces/dlr-store.interface.js';
+import type { DeliveryHistoryEntry } from '../interfaces/delivery-history-entry.interface.js';
+import type { DlrStore } from '../interfaces/dlr-store.interface.js';
 import { summarizeDelivery } from '../analytics/summarize-delivery.js';
 import { DLR_STORE } from '../messente-dlr.constants.js';
 import { DeliveryStatusService } from '../services/delivery-status.service.js';
@@ -252,13 +253,10 @@ export class DlrBoardService implements OnModuleInit, OnModuleDestroy {
     return { dispatched: await this.fromStore(() => pending.redispatchPending()) };
   }
 
-  /**
-   * Every report of a message, oldest first, from the store: the reports themselves (not
-   * `DeliveryStatusService.history()`'s entries), so that each keeps its account.
-   */
-  private history(messageId: string): Promise<StoredReport[]> {
-    const { store } = this.dlr;
-    return this.fromStore(() => store.history(messageId));
+  /** Every report of a message, oldest first, as `DeliveryStatusService.history()` reads them. */
+  private history(messageId: string): Promise<DeliveryHistoryEntry[]> {
+    const { statuses } = this.dlr;
+    return this.fromStore(() => statuses.history(messageId));
   }
 
   private get dlr(): DlrParts {

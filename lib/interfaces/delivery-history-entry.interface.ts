@@ -11,4 +11,6 @@ export interface DeliveryHistoryEntry {
   readonly receivedAt: Date;
   /** The callback body as received. */
   readonly raw: Readonly<Record<string, unknown>>;
+  /** With module option `accounts`: whose secret verified the report; null otherwise. */
+  readonly account: string | null;
 }

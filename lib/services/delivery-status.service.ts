@@ -196,6 +196,7 @@ function toHistoryEntry(report: StoredReport): DeliveryHistoryEntry {
     outcome: stale ? 'stale' : 'change',
     receivedAt: new Date(report.receivedAt),
     raw: report.raw,
+    account: report.account ?? null,
   };
 }
 
