@@ -162,8 +162,9 @@ try {
       );
       const times = { full: [], empty: [], ping: [] };
       for (let i = -WARMUP; i < queries; i++) {
-        // Alternate the order, so that neither side always runs just after the other.
-        const order = i % 2 ? ['empty', 'full', 'ping'] : ['full', 'ping', 'empty'];
+        // Alternate the order, so that neither the baseline nor ping always runs just after the
+        // full query (and the garbage its answer leaves).
+        const order = i % 2 ? ['empty', 'ping', 'full'] : ['full', 'ping', 'empty'];
         for (const which of order) {
           const { ms, answer } =
             which === 'ping'
