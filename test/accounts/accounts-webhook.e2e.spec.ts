@@ -76,7 +76,7 @@ describe.each(ADAPTERS)('accounts over real HTTP on %s', (adapter) => {
     // The store keeps the account with the report.
     expect((await store.latest(events[4]!.messageId))?.account).toBe('shop-lv');
     expect((await store.history(events[0]!.messageId))[0]?.account).toBe('shop-ee');
-    const history = await running.app.get(DeliveryStatusService).history(events[4]!.messageId);
+    const history = await running!.app.get(DeliveryStatusService).history(events[4]!.messageId);
     expect(history.map((entry) => entry.account)).toEqual(['shop-lv']);
 
     const wrong = await postDlr(baseUrl, dlrPayload(), { secret: 'someone-elses' });

@@ -1,4 +1,6 @@
-import { countryOf } from '../../lib/payload/country-of.js';
+import fc from 'fast-check';
+import { countryOf, parsedCountryOf } from '../../lib/payload/country-of.js';
+import { FUZZ_SEED, replayable } from '../support/fuzz-seed.js';
 
 describe('countryOf', () => {
   it('names the country of an E.164 number, with or without its +', () => {
@@ -31,4 +33,28 @@ describe('countryOf', () => {
       expect(countryOf(to)).toBe('_OTHER');
     }
   });
+
+  it(
+    `answers what a full parse answers, for any digits (seed ${FUZZ_SEED})`,
+    replayable(() =>
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.stringMatching(/^\+?\d{1,20}$/),
+            // Numbers under every calling code, short to too long.
+            fc
+              .tuple(
+                fc.constantFrom('1', '7', '44', '372', '358', '590', '262', '86', '999'),
+                fc.stringMatching(/^\d{0,18}$/),
+              )
+              .map(([code, rest]) => `+${code}${rest}`),
+          ),
+          (to) => {
+            expect(countryOf(to)).toBe(parsedCountryOf(to.startsWith('+') ? to : `+${to}`));
+          },
+        ),
+        { seed: FUZZ_SEED, numRuns: 20_000 },
+      ),
+    ),
+  );
 });
