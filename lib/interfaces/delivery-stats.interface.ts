@@ -86,6 +86,10 @@ export interface DlrDeliveryStatsStore {
    * it and the start is known, else null.
    */
   tallyDelivery(tallies: readonly DeliveryTally[]): Promise<readonly (number | null)[]>;
-  /** The buckets of the window that ends at `now` (see `deliveryWindowRange`), all rows of each. */
+  /**
+   * The rows of the buckets of the window that ends at `now` (see `deliveryWindowRange`): one
+   * per bucket and pair, or, better, already summed per channel and country (what crosses the
+   * wire then does not grow with the window's length); `summarizeDelivery` adds them up either way.
+   */
   deliveryBuckets(window: DeliveryWindow, now: number): Promise<readonly DeliveryBucketRow[]>;
 }

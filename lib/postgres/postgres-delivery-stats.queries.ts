@@ -1,3 +1,4 @@
+import { DELIVERY_BIN_COUNT } from '../analytics/delivery-bins.js';
 import { HOUR_MS, MINUTE_MS } from '../analytics/delivery-window.js';
 import { quoteSchema } from './postgres-dlr.schema.js';
 import type { Statement } from './postgres-dlr.queries.js';
@@ -21,9 +22,25 @@ export function deliveryStatsStatements(schema: string): DeliveryStatsStatements
     ),
     buckets: make(
       'delivery-buckets',
-      // A range of delivery_buckets_pkey: one granularity, the window's starts.
-      `SELECT channel, country, started, delivered, failed, bins, reasons FROM ${s}.delivery_buckets
-       WHERE bucket_ms = $1 AND start_at >= $2 AND start_at <= $3`,
+      // A range of delivery_buckets_pkey (one granularity, the window's starts), summed here per
+      // channel and country: the server adds up a window's buckets, and one row per pair crosses
+      // the wire instead of one per bucket and pair.
+      `WITH w AS (
+         SELECT channel, country, started, delivered, failed, bins, reasons FROM ${s}.delivery_buckets
+         WHERE bucket_ms = $1 AND start_at >= $2 AND start_at <= $3
+       ), sums AS (
+         SELECT channel, country, sum(started)::integer AS started, sum(delivered)::integer AS delivered,
+           sum(failed)::integer AS failed,
+           ARRAY[${Array.from({ length: DELIVERY_BIN_COUNT }, (_, bin) => `sum(bins[${bin + 1}])`).join(', ')}]::integer[] AS bins
+         FROM w GROUP BY channel, country
+       ), reasons AS (
+         SELECT channel, country, jsonb_object_agg(reason, total) AS reasons FROM (
+           SELECT w.channel, w.country, e.key AS reason, sum(e.value::integer)::integer AS total
+           FROM w, jsonb_each_text(w.reasons) AS e GROUP BY w.channel, w.country, e.key
+         ) AS per_reason GROUP BY channel, country
+       )
+       SELECT sums.*, coalesce(reasons.reasons, '{}'::jsonb) AS reasons
+       FROM sums LEFT JOIN reasons USING (channel, country)`,
     ),
     prune: make(
       'prune-delivery',
