@@ -1,3 +1,4 @@
+import { DELIVERY_BIN_COUNT } from '../analytics/delivery-bins.js';
 import { HOUR_MS, MINUTE_MS, deliveryBucketsOf } from '../analytics/delivery-window.js';
 import type { RedisDlrKeys } from './redis-dlr.keys.js';
 
@@ -21,10 +22,12 @@ export interface DeliveryHash {
  * - per message, in the message's bucket: `<prefix>{b}:delivery:<message id>`, a hash of
  *   `at` (when the message started, ms, as given) and `final` (set once a final step counted),
  *   expiring with the store's `ttlSeconds`, renewed by each tally that changes it;
- * - per hour: `<prefix>{delivery:<hour ms>}:hour`, and per minute of that hour
- *   `<prefix>{delivery:<hour ms>}:minute:<minute ms>`: hashes of counters (see
- *   `deliveryField`), expiring `HOUR_KEEP_MS` and `MINUTE_KEEP_MS` after their start
- *   (`EXPIREAT`, whoever writes them).
+ * - per hour: `<prefix>{delivery:<hour ms>}:v2:hour`, and per minute of that hour
+ *   `<prefix>{delivery:<hour ms>}:v2:minute:<minute ms>`: hashes of one field per channel and
+ *   country (`deliveryPairField`) whose value packs all its counters (`addDeliveryValue`),
+ *   expiring `HOUR_KEEP_MS` and `MINUTE_KEEP_MS` after their start (`EXPIREAT`, whoever
+ *   writes them). `v2`: the packed layout; the hashes of one field per counter that earlier
+ *   versions wrote (without `v2`) are never read, and expire.
  *
  * The minute hashes of an hour and the hour's hash share one hash tag, so that on Redis Cluster
  * one script adds a call's counts; the per-message hash is in the message's slot, where the
@@ -47,7 +50,7 @@ export class RedisDeliveryKeys {
   minute(minute: number): DeliveryHash {
     const hour = Math.floor(minute / HOUR_MS) * HOUR_MS;
     return {
-      key: `${this.hourTag(hour)}minute:${minute}`,
+      key: `${this.hourTag(hour)}v2:minute:${minute}`,
       expireAt: Math.ceil((minute + MINUTE_KEEP_MS) / 1000),
       hour,
     };
@@ -55,7 +58,7 @@ export class RedisDeliveryKeys {
 
   /** The hour bucket that starts at `hour` (ms). */
   hour(hour: number): DeliveryHash {
-    return { key: `${this.hourTag(hour)}hour`, expireAt: Math.ceil((hour + HOUR_KEEP_MS) / 1000), hour };
+    return { key: `${this.hourTag(hour)}v2:hour`, expireAt: Math.ceil((hour + HOUR_KEEP_MS) / 1000), hour };
   }
 
   /** The minute and the hour hash a step received at `receivedAt` counts in. */
@@ -78,45 +81,84 @@ export class RedisDeliveryKeys {
   }
 }
 
-/** One counter of a bucket hash, decoded from its field. */
-export interface DeliveryField {
-  readonly channel: string;
-  readonly country: string;
-  /** `s` started, `d` delivered, `f` failed, `b` a duration bin, `r` a failure reason. */
-  readonly kind: 's' | 'd' | 'f' | 'b' | 'r';
-  /** The bin (`b`) or the reason (`r`). */
-  readonly detail?: number | string;
-}
+/** The numbers of a value's first line: started, delivered, failed, then the duration bins. */
+export const DELIVERY_COUNTS = 3 + DELIVERY_BIN_COUNT;
 
 /**
- * The field of a counter in a bucket hash: the JSON array `[channel, country, kind]`, with the
- * bin or reason after the kind (`["sms","EE","b",3]`, `["sms","EE","r","expired"]`). JSON, so
- * that no channel, country or reason can be mistaken for another. The Lua of the tally script
- * writes the same text: `deliveryRowPrefix(…)` followed by the kind and `]`.
+ * The field of a channel and country in a bucket hash: the JSON array `[channel, country]`
+ * (`["sms","EE"]`), so that no channel or country can be mistaken for another. The tally
+ * script is handed this text and writes it as it is.
  */
-export function deliveryField(field: DeliveryField): string {
-  const { channel, country, kind, detail } = field;
-  return JSON.stringify(detail === undefined ? [channel, country, kind] : [channel, country, kind, detail]);
+export function deliveryPairField(channel: string, country: string): string {
+  return JSON.stringify([channel, country]);
 }
 
-/** The start of every field of a row, `["<channel>","<country>",`, which the script completes. */
-export function deliveryRowPrefix(channel: string, country: string): string {
-  return `${JSON.stringify([channel, country]).slice(0, -1)},`;
-}
-
-/** Decodes a field `deliveryField` (or the script) wrote; null for anything else. */
-export function parseDeliveryField(field: string): DeliveryField | null {
+/** Decodes a field `deliveryPairField` wrote; null for anything else. */
+export function parseDeliveryPairField(field: string): { channel: string; country: string } | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(field);
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed) || parsed.length < 3) return null;
-  const [channel, country, kind, detail] = parsed as unknown[];
-  if (typeof channel !== 'string' || typeof country !== 'string') return null;
-  if (kind === 's' || kind === 'd' || kind === 'f') return { channel, country, kind };
-  if (kind === 'b' && typeof detail === 'number') return { channel, country, kind, detail };
-  if (kind === 'r' && typeof detail === 'string') return { channel, country, kind, detail };
-  return null;
+  if (!Array.isArray(parsed) || parsed.length !== 2) return null;
+  const [channel, country] = parsed as unknown[];
+  return typeof channel === 'string' && typeof country === 'string' ? { channel, country } : null;
+}
+
+/** Counts of one channel and country, summed over values (`addDeliveryValue`). */
+export interface DeliverySum {
+  /** `DELIVERY_COUNTS` numbers: started, delivered, failed, then the bins. */
+  readonly counts: number[];
+  /** Failures by the reason's JSON text, as the value holds it (decoded by `decodeDeliveryReasons`). */
+  readonly reasons: Map<string, number>;
+}
+
+/** An empty `DeliverySum`. */
+export function emptyDeliverySum(): DeliverySum {
+  return { counts: new Array<number>(DELIVERY_COUNTS).fill(0), reasons: new Map() };
+}
+
+/**
+ * Adds one packed value of a bucket hash to `sum`. A value is lines joined by `\n`: first the
+ * `DELIVERY_COUNTS` numbers joined by commas (`3,2,1,0,…`), then one line per failure reason,
+ * `<count>,<reason as JSON>` (`1,"expired"`). The reason is the JSON text the caller gave the
+ * script (`JSON.stringify` escapes every control character, a newline included), so that any
+ * text stays one line and the script never decodes it. A value whose first line is not that
+ * many non-negative integers is ignored whole (false); a reason line without a count is skipped.
+ */
+export function addDeliveryValue(sum: DeliverySum, value: string): boolean {
+  const lines = value.split('\n');
+  const counts = lines[0]!.split(',');
+  if (counts.length !== DELIVERY_COUNTS) return false;
+  const numbers = counts.map(Number);
+  if (!numbers.every((n) => Number.isSafeInteger(n) && n >= 0)) return false;
+  for (let i = 0; i < DELIVERY_COUNTS; i++) sum.counts[i]! += numbers[i]!;
+  for (let line = 1; line < lines.length; line++) {
+    const text = lines[line]!;
+    const comma = text.indexOf(',');
+    const count = Number(text.slice(0, comma));
+    if (comma < 1 || !Number.isSafeInteger(count) || count < 0) continue;
+    const reason = text.slice(comma + 1);
+    sum.reasons.set(reason, (sum.reasons.get(reason) ?? 0) + count);
+  }
+  return true;
+}
+
+/**
+ * The reasons of a `DeliverySum`, decoded: an object (own properties, so that a reason named
+ * `__proto__` stays a reason); text that is not a JSON string is dropped.
+ */
+export function decodeDeliveryReasons(reasons: ReadonlyMap<string, number>): Record<string, number> {
+  const decoded = new Map<string, number>();
+  for (const [json, count] of reasons) {
+    let reason: unknown;
+    try {
+      reason = JSON.parse(json);
+    } catch {
+      continue;
+    }
+    if (typeof reason === 'string') decoded.set(reason, (decoded.get(reason) ?? 0) + count);
+  }
+  return Object.fromEntries(decoded);
 }

@@ -1,5 +1,4 @@
 import { Cluster } from 'ioredis';
-import { DELIVERY_BIN_COUNT } from '../analytics/delivery-bins.js';
 import { deliveryWindowRange } from '../analytics/delivery-window.js';
 import type {
   DeliveryBucketRow,
@@ -9,9 +8,13 @@ import type {
 import type { RedisClient } from './redis-connection.js';
 import {
   type DeliveryHash,
+  type DeliverySum,
   RedisDeliveryKeys,
-  deliveryRowPrefix,
-  parseDeliveryField,
+  addDeliveryValue,
+  decodeDeliveryReasons,
+  deliveryPairField,
+  emptyDeliverySum,
+  parseDeliveryPairField,
 } from './redis-delivery-stats.keys.js';
 import { DELIVERY_ADD, DELIVERY_SCRIPTS, DELIVERY_TALLY } from './redis-delivery-stats.scripts.js';
 import type { RedisDlrKeys } from './redis-dlr.keys.js';
@@ -56,8 +59,8 @@ export class RedisDeliveryStats {
    * the same steps at once count them once.
    *
    * Cost: on standalone Redis, one script call (one round trip) for the whole call: per tally
-   * an HGET and at most two writes and an EXPIRE of its message's hash, then one HINCRBY per
-   * counter changed and one EXPIREAT per bucket hash touched. On Redis Cluster, two rounds of
+   * an HGET and at most two writes and an EXPIRE of its message's hash, then an HGET and an
+   * HSET per channel and country changed in each bucket hash, and one EXPIREAT per bucket hash. On Redis Cluster, two rounds of
    * concurrent script calls: one per message bucket the tallies fall in (the decisions), then
    * one per hour they were received in, usually one (`DELIVERY_ADD`, the counts); counts
    * decided but not added (a master failing in between) are lost. No `WAIT`
@@ -91,7 +94,7 @@ export class RedisDeliveryStats {
       return answers.map(secondsOf);
     }
     const answers = new Array<number | null>(tallies.length).fill(null);
-    const counts = new Map<number, Map<string, number>>();
+    const counts = new Map<number, string[]>();
     const byBucket = groupBy(
       placed.map((entry, position) => ({ entry, position })),
       ({ entry }) => this.dlrKeys.bucketOf(entry.tally.messageId),
@@ -104,10 +107,9 @@ export class RedisDeliveryStats {
         );
         own.forEach((answer, i) => (answers[group[i]!.position] = secondsOf(answer)));
         for (let i = 0; i + 2 < flat.length; i += 3) {
-          const fields = counts.get(Number(flat[i])) ?? new Map<string, number>();
-          counts.set(Number(flat[i]), fields);
-          const field = String(flat[i + 1]);
-          fields.set(field, (fields.get(field) ?? 0) + Number(flat[i + 2]));
+          const pairs = counts.get(Number(flat[i])) ?? [];
+          counts.set(Number(flat[i]), pairs);
+          pairs.push(String(flat[i + 1]), String(flat[i + 2]));
         }
       }),
     );
@@ -122,7 +124,9 @@ export class RedisDeliveryStats {
   /**
    * `deliveryBuckets`: an HGETALL of each bucket of the window (60 minutes, or 24 hours) in one
    * pipeline, one round trip; on Redis Cluster one pipeline per hour (the slot of its minutes
-   * and of itself), all at once. One row per channel and country found in each bucket.
+   * and of itself), all at once. A bucket holds one field per channel and country, so the
+   * process parses (pairs × buckets) values; it answers one row per channel and country,
+   * summed over the window's buckets (what `summarizeDelivery` would do with them anyway).
    */
   async buckets(window: DeliveryWindow, now: number): Promise<DeliveryBucketRow[]> {
     const { first, last, bucketMs } = deliveryWindowRange(window, now);
@@ -138,7 +142,7 @@ export class RedisDeliveryStats {
         });
       }),
     );
-    return replies.flat().flatMap(rowsOf);
+    return rowsOf(replies.flat());
   }
 
   /**
@@ -159,7 +163,7 @@ export class RedisDeliveryStats {
         String(tally.at),
         String(minute),
         String(hour),
-        deliveryRowPrefix(tally.channel, tally.country),
+        deliveryPairField(tally.channel, tally.country),
         JSON.stringify(tally.reason ?? 'unknown'),
       ];
     });
@@ -177,18 +181,21 @@ export class RedisDeliveryStats {
     )) as TallyReply;
   }
 
-  /** Adds counts (by index from 1 in `hashes`) with one `DELIVERY_ADD` per hour, all at once. */
-  private async add(
-    hashes: readonly DeliveryHash[],
-    counts: ReadonlyMap<number, ReadonlyMap<string, number>>,
-  ) {
+  /**
+   * Adds counts (by index from 1 in `hashes`: flat field, packed value pairs) with one
+   * `DELIVERY_ADD` per hour, all at once.
+   */
+  private async add(hashes: readonly DeliveryHash[], counts: ReadonlyMap<number, readonly string[]>) {
     const byHour = groupBy([...counts.keys()], (index) => hashes[index - 1]!.hour);
     await Promise.all(
       [...byHour.values()].map((indexes) => {
         const own = indexes.map((index) => hashes[index - 1]!);
-        const triples = indexes.flatMap((index, k) =>
-          [...counts.get(index)!].flatMap(([field, amount]) => [String(k + 1), field, String(amount)]),
-        );
+        const triples = indexes.flatMap((index, k) => {
+          const pairs = counts.get(index)!;
+          const own: string[] = [];
+          for (let i = 0; i + 1 < pairs.length; i += 2) own.push(String(k + 1), pairs[i]!, pairs[i + 1]!);
+          return own;
+        });
         return scriptOn(this.client, DELIVERY_ADD)(
           own.length,
           ...own.map((hash) => hash.key),
@@ -216,44 +223,32 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> 
   return groups;
 }
 
-interface RowSum {
-  channel: string;
-  country: string;
-  started: number;
-  delivered: number;
-  failed: number;
-  bins: number[];
-  reasons: Map<string, number>;
-}
-
-/** The rows of one bucket hash: one per channel and country; fields it does not know are ignored. */
-function rowsOf(fields: Readonly<Record<string, string>>): DeliveryBucketRow[] {
-  const rows = new Map<string, RowSum>();
-  for (const [name, value] of Object.entries(fields)) {
-    const field = parseDeliveryField(name);
-    const count = Number(value);
-    if (!field || !Number.isFinite(count)) continue;
-    const id = JSON.stringify([field.channel, field.country]);
-    let row = rows.get(id);
-    if (!row) {
-      const bins = new Array<number>(DELIVERY_BIN_COUNT).fill(0);
-      const { channel, country } = field;
-      rows.set(
-        id,
-        (row = { channel, country, started: 0, delivered: 0, failed: 0, bins, reasons: new Map() }),
-      );
-    }
-    if (field.kind === 's') row.started += count;
-    else if (field.kind === 'd') row.delivered += count;
-    else if (field.kind === 'f') row.failed += count;
-    else if (field.kind === 'b') {
-      const bin = field.detail as number;
-      if (Number.isInteger(bin) && bin >= 0 && bin < DELIVERY_BIN_COUNT) row.bins[bin]! += count;
-    } else {
-      const reason = field.detail as string;
-      row.reasons.set(reason, (row.reasons.get(reason) ?? 0) + count);
+/**
+ * The rows of a window's bucket hashes: one per channel and country, summed over the buckets.
+ * Values are summed by their field's text and decoded once per pair at the end; fields and
+ * values it does not know are ignored.
+ */
+function rowsOf(hashes: readonly Readonly<Record<string, string>>[]): DeliveryBucketRow[] {
+  const sums = new Map<string, DeliverySum>();
+  for (const fields of hashes) {
+    for (const [field, value] of Object.entries(fields)) {
+      const sum = sums.get(field) ?? emptyDeliverySum();
+      if (addDeliveryValue(sum, value)) sums.set(field, sum);
     }
   }
-  // fromEntries defines own properties: a reason named __proto__ stays a reason.
-  return [...rows.values()].map(({ reasons, ...row }) => ({ ...row, reasons: Object.fromEntries(reasons) }));
+  const rows: DeliveryBucketRow[] = [];
+  for (const [field, { counts, reasons }] of sums) {
+    const pair = parseDeliveryPairField(field);
+    if (!pair) continue;
+    const [started, delivered, failed, ...bins] = counts;
+    rows.push({
+      ...pair,
+      started: started!,
+      delivered: delivered!,
+      failed: failed!,
+      bins,
+      reasons: decodeDeliveryReasons(reasons),
+    });
+  }
+  return rows;
 }

@@ -13,10 +13,14 @@ import { RedisDlrStore } from '../../lib/redis/index.js';
 import { RedisDlrKeys } from '../../lib/redis/redis-dlr.keys.js';
 import { DELIVERY_ADD, DELIVERY_TALLY } from '../../lib/redis/redis-delivery-stats.scripts.js';
 import {
+  DELIVERY_COUNTS,
   HOUR_KEEP_MS,
   MINUTE_KEEP_MS,
-  deliveryField,
-  parseDeliveryField,
+  addDeliveryValue,
+  decodeDeliveryReasons,
+  deliveryPairField,
+  emptyDeliverySum,
+  parseDeliveryPairField,
 } from '../../lib/redis/redis-delivery-stats.keys.js';
 import { InMemoryDeliveryStats } from '../../lib/stores/in-memory-delivery-stats.js';
 import { FUZZ_SEED, replayable, seededRandom, shuffled } from '../support/fuzz-seed.js';
@@ -222,8 +226,8 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
       const kinds = { message: 0, minute: 0, hour: 0 };
       for (const [key, pttl] of keys) {
         expect([key, pttl > 0]).toEqual([key, true]);
-        const minute = /\{delivery:(\d+)\}:minute:(\d+)$/.exec(key);
-        const hour = /\{delivery:(\d+)\}:hour$/.exec(key);
+        const minute = /\{delivery:(\d+)\}:v2:minute:(\d+)$/.exec(key);
+        const hour = /\{delivery:(\d+)\}:v2:hour$/.exec(key);
         if (minute) {
           kinds.minute++;
           expect(minutes.has(Number(minute[2]))).toBe(true);
@@ -273,31 +277,100 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
       ]);
       await store.tallyDelivery(tallies);
       const { minute, hour } = deliveryBucketsOf(now);
-      const fields = Object.keys(
-        await client.hgetall(`${keyPrefix}{delivery:${hour}}:minute:${minute}`),
-      ).sort();
-      const expectedFields = odd.flatMap((channel, i) => {
+      // One field per channel and country, whose value packs every counter of the pair.
+      const hash = await client.hgetall(`${keyPrefix}{delivery:${hour}}:v2:minute:${minute}`);
+      const expected = odd.map((channel, i) => {
         const country = odd[(i + 1) % odd.length]!;
-        return [
-          deliveryField({ channel, country, kind: 's' }),
-          ...(i % 2
-            ? [
-                deliveryField({ channel, country, kind: 'd' }),
-                deliveryField({ channel, country, kind: 'b', detail: 2 }),
-              ]
-            : [
-                deliveryField({ channel, country, kind: 'f' }),
-                deliveryField({ channel, country, kind: 'r', detail: odd[(i + 2) % odd.length]! }),
-              ]),
-        ];
+        const counts = new Array<number>(DELIVERY_COUNTS).fill(0);
+        counts[0] = 1;
+        counts[i % 2 ? 1 : 2] = 1;
+        if (i % 2) counts[3 + 2] = 1; // 3 s: the bin up to 5 s
+        const reasons = i % 2 ? {} : { [odd[(i + 2) % odd.length]!]: 1 };
+        return [deliveryPairField(channel, country), counts, reasons] as const;
       });
-      expect(fields).toEqual(expectedFields.sort());
-      expect(fields.every((field) => parseDeliveryField(field) !== null)).toBe(true);
+      expect(Object.keys(hash).sort()).toEqual(expected.map(([field]) => field).sort());
+      for (const [field, counts, reasons] of expected) {
+        expect(parseDeliveryPairField(field)).not.toBeNull();
+        const sum = emptyDeliverySum();
+        expect(addDeliveryValue(sum, hash[field]!)).toBe(true);
+        expect([field, sum.counts, decodeDeliveryReasons(sum.reasons)]).toEqual([field, counts, reasons]);
+      }
+      // The hour's hash holds the same.
+      expect(await client.hgetall(`${keyPrefix}{delivery:${hour}}:v2:hour`)).toEqual(hash);
       const rows = await store.deliveryBuckets('1h', Date.now());
       expect(rows.map((row) => [row.channel, row.country, row.started]).sort()).toEqual(
         odd.map((channel, i) => [channel, odd[(i + 1) % odd.length]!, 1]).sort(),
       );
       expect(rows.find((row) => row.channel === '')?.reasons).toEqual({ '\\': 1 });
+      expect(rows.find((row) => row.channel === '"]')?.reasons).toEqual({ ',"s"]': 1 });
+    });
+
+    it('adds up a pair over many calls in one field, reasons in any text, and answers one row per pair', async () => {
+      const keyPrefix = prefix();
+      const { store, client } = instance(keyPrefix);
+      const now = Date.now() - MINUTE_MS;
+      const reasons = ['expired', 'a\nb', '1,"x"\n2,"y"', '\u2028', 'expired'];
+      const calls = Array.from({ length: 40 }, (_, i): DeliveryTally[] => {
+        const base = {
+          messageId: `p${i}`,
+          channel: 'sms',
+          country: 'EE',
+          receivedAt: now - (i % 3) * MINUTE_MS,
+        };
+        return [
+          { ...base, step: 'started', reason: null, at: base.receivedAt },
+          i % 4
+            ? { ...base, step: 'delivered', reason: null, at: base.receivedAt + i * 1000 }
+            : { ...base, step: 'failed', reason: reasons[(i / 4) % reasons.length]!, at: base.receivedAt },
+        ];
+      });
+      const reference = new InMemoryDeliveryStats(1_000);
+      for (const call of calls) {
+        reference.tally(call);
+        await store.tallyDelivery(call);
+      }
+      const { minute, hour } = deliveryBucketsOf(now);
+      expect(Object.keys(await client.hgetall(`${keyPrefix}{delivery:${hour}}:v2:minute:${minute}`))).toEqual(
+        [deliveryPairField('sms', 'EE')],
+      );
+      const rows = await store.deliveryBuckets('1h', Date.now());
+      expect(rows).toHaveLength(1);
+      for (const window of ['1h', '24h'] as DeliveryWindow[]) {
+        expect(totalsOf(await store.deliveryBuckets(window, Date.now()))).toEqual(
+          totalsOf(reference.buckets(window, Date.now())),
+        );
+      }
+      expect(rows[0]!.reasons).toEqual({ expired: 4, 'a\nb': 2, '1,"x"\n2,"y"': 2, '\u2028': 2 });
+    });
+
+    it('reads neither the per-counter hashes of earlier versions nor fields and values it does not know', async () => {
+      const keyPrefix = prefix();
+      const { store, client } = instance(keyPrefix);
+      const now = Date.now() - MINUTE_MS;
+      await store.tallyDelivery([
+        {
+          messageId: 'k',
+          channel: 'sms',
+          country: 'EE',
+          step: 'started',
+          reason: null,
+          at: now,
+          receivedAt: now,
+        },
+      ]);
+      const { minute, hour } = deliveryBucketsOf(now);
+      const before = await store.deliveryBuckets('1h', Date.now());
+      // The layout before v2: one field per counter, under keys without `v2`.
+      await client.hset(`${keyPrefix}{delivery:${hour}}:minute:${minute}`, '["sms","EE","s"]', '5');
+      await client.hset(`${keyPrefix}{delivery:${hour}}:hour`, '["sms","EE","s"]', '5');
+      const key = `${keyPrefix}{delivery:${hour}}:v2:minute:${minute}`;
+      await client.hset(key, '["sms","EE","s"]', '5', 'not json', '1', '["sms","LV"]', '1,2,3');
+      await client.hset(key, '["sms","LT"]', `${new Array(DELIVERY_COUNTS).fill('x').join(',')}`);
+      await client.expire(`${keyPrefix}{delivery:${hour}}:minute:${minute}`, 60);
+      await client.expire(`${keyPrefix}{delivery:${hour}}:hour`, 60);
+      expect(before).toHaveLength(1);
+      expect(await store.deliveryBuckets('1h', Date.now())).toEqual(before);
+      expect(await store.deliveryBuckets('24h', Date.now())).toEqual(before);
     });
 
     it('rejects a tally without finite times as a TypeError, not as Redis being unavailable', async () => {
