@@ -119,6 +119,12 @@ export function emptyDeliverySum(): DeliverySum {
   return { counts: new Array<number>(DELIVERY_COUNTS).fill(0), reasons: new Map() };
 }
 
+const ZERO = 48;
+const COMMA = 44;
+const NEWLINE = 10;
+/** Where `addDeliveryValue` parses a value's counts before adding them (it is synchronous). */
+const scratch = new Array<number>(DELIVERY_COUNTS).fill(0);
+
 /**
  * Adds one packed value of a bucket hash to `sum`. A value is lines joined by `\n`: first the
  * `DELIVERY_COUNTS` numbers joined by commas (`3,2,1,0,…`), then one line per failure reason,
@@ -128,18 +134,36 @@ export function emptyDeliverySum(): DeliverySum {
  * many non-negative integers is ignored whole (false); a reason line without a count is skipped.
  */
 export function addDeliveryValue(sum: DeliverySum, value: string): boolean {
-  const lines = value.split('\n');
-  const counts = lines[0]!.split(',');
-  if (counts.length !== DELIVERY_COUNTS) return false;
-  const numbers = counts.map(Number);
-  if (!numbers.every((n) => Number.isSafeInteger(n) && n >= 0)) return false;
-  for (let i = 0; i < DELIVERY_COUNTS; i++) sum.counts[i]! += numbers[i]!;
-  for (let line = 1; line < lines.length; line++) {
-    const text = lines[line]!;
-    const comma = text.indexOf(',');
-    const count = Number(text.slice(0, comma));
-    if (comma < 1 || !Number.isSafeInteger(count) || count < 0) continue;
-    const reason = text.slice(comma + 1);
+  // By char codes, not split(): a window's read parses (pairs × buckets) values, and this is
+  // most of its cost in the process.
+  const counts = scratch;
+  let k = 0;
+  let n = 0;
+  let digits = 0;
+  let i = 0;
+  for (; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : NEWLINE;
+    if (c >= ZERO && c <= ZERO + 9) {
+      n = n * 10 + c - ZERO;
+      digits++;
+    } else if (c === COMMA || c === NEWLINE) {
+      // At most 15 digits: below 2^53, an exact integer.
+      if (digits === 0 || digits > 15 || k === DELIVERY_COUNTS) return false;
+      counts[k++] = n;
+      n = digits = 0;
+      if (c === NEWLINE) break;
+    } else return false;
+  }
+  if (k !== DELIVERY_COUNTS) return false;
+  for (let j = 0; j < DELIVERY_COUNTS; j++) sum.counts[j]! += counts[j]!;
+  for (let start = i + 1; start < value.length;) {
+    const end = value.indexOf('\n', start);
+    const line = value.slice(start, end < 0 ? value.length : end);
+    start = end < 0 ? value.length : end + 1;
+    const comma = line.indexOf(',');
+    const count = comma > 0 && /^\d{1,15}$/.test(line.slice(0, comma)) ? Number(line.slice(0, comma)) : -1;
+    if (count < 0) continue;
+    const reason = line.slice(comma + 1);
     sum.reasons.set(reason, (sum.reasons.get(reason) ?? 0) + count);
   }
   return true;
