@@ -2,7 +2,13 @@ import { DELIVERY_BIN_COUNT } from '../analytics/delivery-bins.js';
 import { HOUR_MS, MINUTE_MS, deliveryBucketsOf } from '../analytics/delivery-window.js';
 import type { RedisDlrKeys } from './redis-dlr.keys.js';
 
-/** How long a minute bucket is kept after its minute starts: the 1h window and an hour to spare. */
+/**
+ * A block of ten minutes: its hash holds the sum of its minutes, so that the `1h` window reads
+ * at most 15 hashes (its whole blocks, 5 or 6, and the minutes at either end) instead of 60.
+ * Ten divides an hour: a block lies in one hour, and shares its hash tag.
+ */
+export const TEN_MINUTES_MS = 10 * MINUTE_MS;
+/** How long a minute bucket (or a block of ten) is kept after it starts: the 1h window and an hour to spare. */
 export const MINUTE_KEEP_MS = 2 * HOUR_MS;
 /** How long an hour bucket is kept after its hour starts: the 24h window and two hours to spare. */
 export const HOUR_KEEP_MS = 26 * HOUR_MS;
@@ -22,14 +28,15 @@ export interface DeliveryHash {
  * - per message, in the message's bucket: `<prefix>{b}:delivery:<message id>`, a hash of
  *   `at` (when the message started, ms, as given) and `final` (set once a final step counted),
  *   expiring with the store's `ttlSeconds`, renewed by each tally that changes it;
- * - per hour: `<prefix>{delivery:<hour ms>}:v2:hour`, and per minute of that hour
+ * - per hour: `<prefix>{delivery:<hour ms>}:v2:hour`, per block of ten minutes of that hour
+ *   `<prefix>{delivery:<hour ms>}:v2:ten:<block ms>` (see `TEN_MINUTES_MS`), and per minute
  *   `<prefix>{delivery:<hour ms>}:v2:minute:<minute ms>`: hashes of one field per channel and
  *   country (`deliveryPairField`) whose value packs all its counters (`addDeliveryValue`),
- *   expiring `HOUR_KEEP_MS` and `MINUTE_KEEP_MS` after their start (`EXPIREAT`, whoever
+ *   expiring `HOUR_KEEP_MS` and `MINUTE_KEEP_MS` (minutes and blocks) after their start (`EXPIREAT`, whoever
  *   writes them). `v2`: the packed layout; the hashes of one field per counter that earlier
  *   versions wrote (without `v2`) are never read, and expire.
  *
- * The minute hashes of an hour and the hour's hash share one hash tag, so that on Redis Cluster
+ * The minute and block hashes of an hour and the hour's hash share one hash tag, so that on Redis Cluster
  * one script adds a call's counts; the per-message hash is in the message's slot, where the
  * decision whether a step counts is taken atomically.
  */
@@ -56,22 +63,50 @@ export class RedisDeliveryKeys {
     };
   }
 
+  /** The block of ten minutes that starts at `start` (ms). */
+  ten(start: number): DeliveryHash {
+    const hour = Math.floor(start / HOUR_MS) * HOUR_MS;
+    return {
+      key: `${this.hourTag(hour)}v2:ten:${start}`,
+      expireAt: Math.ceil((start + MINUTE_KEEP_MS) / 1000),
+      hour,
+    };
+  }
+
   /** The hour bucket that starts at `hour` (ms). */
   hour(hour: number): DeliveryHash {
     return { key: `${this.hourTag(hour)}v2:hour`, expireAt: Math.ceil((hour + HOUR_KEEP_MS) / 1000), hour };
   }
 
-  /** The minute and the hour hash a step received at `receivedAt` counts in. */
-  bucketsOf(receivedAt: number): { readonly minute: DeliveryHash; readonly hour: DeliveryHash } {
+  /** The minute, the block of ten and the hour hash a step received at `receivedAt` counts in. */
+  bucketsOf(receivedAt: number): {
+    readonly minute: DeliveryHash;
+    readonly ten: DeliveryHash;
+    readonly hour: DeliveryHash;
+  } {
     const { minute, hour } = deliveryBucketsOf(receivedAt);
-    return { minute: this.minute(minute), hour: this.hour(hour) };
+    const ten = Math.floor(minute / TEN_MINUTES_MS) * TEN_MINUTES_MS;
+    return { minute: this.minute(minute), ten: this.ten(ten), hour: this.hour(hour) };
   }
 
-  /** The hashes of the buckets from `first` to `last` (their starts, ms), `bucketMs` apart. */
+  /**
+   * The hashes that hold the buckets from `first` to `last` (their starts, ms), `bucketMs`
+   * apart, each once: hours as they are; minutes by whole blocks of ten where the range holds
+   * one, else one by one.
+   */
   range(first: number, last: number, bucketMs: number): DeliveryHash[] {
     const hashes: DeliveryHash[] = [];
-    for (let start = first; start <= last; start += bucketMs) {
-      hashes.push(bucketMs === MINUTE_MS ? this.minute(start) : this.hour(start));
+    for (let start = first; start <= last;) {
+      if (bucketMs !== MINUTE_MS) {
+        hashes.push(this.hour(start));
+        start += bucketMs;
+      } else if (start % TEN_MINUTES_MS === 0 && start + TEN_MINUTES_MS - MINUTE_MS <= last) {
+        hashes.push(this.ten(start));
+        start += TEN_MINUTES_MS;
+      } else {
+        hashes.push(this.minute(start));
+        start += MINUTE_MS;
+      }
     }
     return hashes;
   }

@@ -3,7 +3,7 @@ import { DELIVERY_COUNTS } from './redis-delivery-stats.keys.js';
 import type { Script } from './redis-dlr.scripts.js';
 
 /** What the tally script takes per tally, after its head (see `DELIVERY_TALLY`). */
-export const TALLY_ARGS = 7;
+export const TALLY_ARGS = 8;
 
 /**
  * The Lua both scripts share: a row (a channel and country's counters: `counts`, and failures
@@ -63,7 +63,7 @@ end
  * ARGV: the message TTL in seconds, apply (`'1'`/`'0'`), how many message KEYS, how many
  * `EXPIREAT`s follow (one per bucket hash when applying, else none), how many tallies; then
  * those `EXPIREAT`s; then per tally (`TALLY_ARGS`): its message's KEYS index, step (`s`, `d`,
- * `f`), `at` (ms), the index (from 1) of its minute and of its hour hash, the field of its
+ * `f`), `at` (ms), the index (from 1) of its minute, block of ten and hour hash, the field of its
  * channel and country (`deliveryPairField`), and the failure reason as JSON.
  *
  * Applying, each field changed is read, added to and written back (`HGET`, `HSET`), atomic
@@ -99,10 +99,12 @@ local answers = {}
 for t = 0, tallies - 1 do
   local i = 5 + hashes + t * ${TALLY_ARGS}
   local state, step, at = KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3]
-  local minute, hour, field, reason = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5]), ARGV[i + 6], ARGV[i + 7]
+  local minute, ten, hour = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
+  local field, reason = ARGV[i + 7], ARGV[i + 8]
   -- k: 1 started, 2 delivered, 3 failed, 4 + bin a duration bin; or a reason.
   local function count(k, why)
     add(minute, field, k, why)
+    add(ten, field, k, why)
     add(hour, field, k, why)
   end
   -- Numbers are written back as the caller's strings: Lua prints only 14 digits.

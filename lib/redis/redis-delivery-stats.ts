@@ -22,10 +22,11 @@ import { defineScripts, scriptOn } from './redis-dlr.scripts.js';
 
 const STEP_CODES = { started: 's', delivered: 'd', failed: 'f' } as const;
 
-/** A tally with the indexes (from 1) of its minute and hour hash in the call's list of hashes. */
+/** A tally with the indexes (from 1) of its minute, block and hour hash in the call's list of hashes. */
 interface Placed {
   readonly tally: DeliveryTally;
   readonly minute: number;
+  readonly ten: number;
   readonly hour: number;
 }
 
@@ -60,7 +61,8 @@ export class RedisDeliveryStats {
    *
    * Cost: on standalone Redis, one script call (one round trip) for the whole call: per tally
    * an HGET and at most two writes and an EXPIRE of its message's hash, then an HGET and an
-   * HSET per channel and country changed in each bucket hash, and one EXPIREAT per bucket hash. On Redis Cluster, two rounds of
+   * HSET per channel and country changed in each bucket hash (minute, block of ten, hour), and
+   * one EXPIREAT per bucket hash. On Redis Cluster, two rounds of
    * concurrent script calls: one per message bucket the tallies fall in (the decisions), then
    * one per hour they were received in, usually one (`DELIVERY_ADD`, the counts); counts
    * decided but not added (a master failing in between) are lost. No `WAIT`
@@ -85,8 +87,8 @@ export class RedisDeliveryStats {
       return entry.index;
     };
     const placed = tallies.map((tally): Placed => {
-      const { minute, hour } = this.keys.bucketsOf(tally.receivedAt);
-      return { tally, minute: indexOf(minute), hour: indexOf(hour) };
+      const { minute, ten, hour } = this.keys.bucketsOf(tally.receivedAt);
+      return { tally, minute: indexOf(minute), ten: indexOf(ten), hour: indexOf(hour) };
     });
     const list = [...hashes.values()].map((entry) => entry.hash);
     if (!this.cluster) {
@@ -122,11 +124,12 @@ export class RedisDeliveryStats {
   }
 
   /**
-   * `deliveryBuckets`: an HGETALL of each bucket of the window (60 minutes, or 24 hours) in one
-   * pipeline, one round trip; on Redis Cluster one pipeline per hour (the slot of its minutes
-   * and of itself), all at once. A bucket holds one field per channel and country, so the
-   * process parses (pairs × buckets) values; it answers one row per channel and country,
-   * summed over the window's buckets (what `summarizeDelivery` would do with them anyway).
+   * `deliveryBuckets`: an HGETALL of each hash of the window in one pipeline, one round trip:
+   * for `1h` its whole blocks of ten minutes and the minutes at either end (6 to 15 hashes
+   * for 60 minutes), for `24h` its 24 hours; on Redis Cluster one pipeline per hour (the slot
+   * of its minutes, blocks and itself), all at once. A hash holds one field per channel and
+   * country, so the process parses (pairs × hashes) values; it answers one row per channel
+   * and country, summed over the window (what `summarizeDelivery` would do with them anyway).
    */
   async buckets(window: DeliveryWindow, now: number): Promise<DeliveryBucketRow[]> {
     const { first, last, bucketMs } = deliveryWindowRange(window, now);
@@ -154,7 +157,7 @@ export class RedisDeliveryStats {
     hashes: readonly DeliveryHash[] | null,
   ): Promise<TallyReply> {
     const states = new Map<string, number>();
-    const tallyArgs = placed.flatMap(({ tally, minute, hour }) => {
+    const tallyArgs = placed.flatMap(({ tally, minute, ten, hour }) => {
       const key = this.keys.state(tally.messageId);
       if (!states.has(key)) states.set(key, states.size + 1);
       return [
@@ -162,6 +165,7 @@ export class RedisDeliveryStats {
         STEP_CODES[tally.step],
         String(tally.at),
         String(minute),
+        String(ten),
         String(hour),
         deliveryPairField(tally.channel, tally.country),
         JSON.stringify(tally.reason ?? 'unknown'),

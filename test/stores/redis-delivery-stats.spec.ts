@@ -3,7 +3,12 @@ import { createHash } from 'node:crypto';
 import { Cluster, Redis, type Command } from 'ioredis';
 import fc from 'fast-check';
 import { DELIVERY_BIN_COUNT } from '../../lib/analytics/delivery-bins.js';
-import { HOUR_MS, MINUTE_MS, deliveryBucketsOf } from '../../lib/analytics/delivery-window.js';
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  deliveryBucketsOf,
+  deliveryWindowRange,
+} from '../../lib/analytics/delivery-window.js';
 import type {
   DeliveryBucketRow,
   DeliveryTally,
@@ -16,6 +21,7 @@ import {
   DELIVERY_COUNTS,
   HOUR_KEEP_MS,
   MINUTE_KEEP_MS,
+  TEN_MINUTES_MS,
   addDeliveryValue,
   decodeDeliveryReasons,
   deliveryPairField,
@@ -221,14 +227,24 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
       keys.delete(`${keyPrefix}buckets`);
       // Not the old step's minute: its EXPIREAT has passed, so Redis dropped it at once.
       const minutes = new Set(batches.flat().map((t) => deliveryBucketsOf(t.receivedAt).minute));
+      const tens = new Set(
+        [...minutes].map((minute) => Math.floor(minute / TEN_MINUTES_MS) * TEN_MINUTES_MS),
+      );
       const hours = new Set(tallies.map((t) => deliveryBucketsOf(t.receivedAt).hour));
       const messages = new Set(tallies.map((t) => t.messageId));
-      const kinds = { message: 0, minute: 0, hour: 0 };
+      const kinds = { message: 0, minute: 0, ten: 0, hour: 0 };
       for (const [key, pttl] of keys) {
         expect([key, pttl > 0]).toEqual([key, true]);
         const minute = /\{delivery:(\d+)\}:v2:minute:(\d+)$/.exec(key);
         const hour = /\{delivery:(\d+)\}:v2:hour$/.exec(key);
-        if (minute) {
+        const ten = /\{delivery:(\d+)\}:v2:ten:(\d+)$/.exec(key);
+        if (ten) {
+          kinds.ten++;
+          expect(tens.has(Number(ten[2]))).toBe(true);
+          expect(Math.floor(Number(ten[2]) / HOUR_MS) * HOUR_MS).toBe(Number(ten[1]));
+          expect(pttl).toBeLessThanOrEqual(Number(ten[2]) + MINUTE_KEEP_MS - now + 1000);
+          expect(pttl).toBeGreaterThan(Number(ten[2]) + MINUTE_KEEP_MS - Date.now() - 2000);
+        } else if (minute) {
           kinds.minute++;
           expect(minutes.has(Number(minute[2]))).toBe(true);
           expect(Math.floor(Number(minute[2]) / HOUR_MS) * HOUR_MS).toBe(Number(minute[1]));
@@ -246,7 +262,12 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
           expect(pttl).toBeGreaterThan(TTL_SECONDS * 1000 - 60_000);
         }
       }
-      expect(kinds).toEqual({ message: messages.size, minute: minutes.size, hour: hours.size });
+      expect(kinds).toEqual({
+        message: messages.size,
+        minute: minutes.size,
+        ten: tens.size,
+        hour: hours.size,
+      });
       expect(hours.size).toBeGreaterThanOrEqual(3);
     });
 
@@ -295,7 +316,9 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
         expect(addDeliveryValue(sum, hash[field]!)).toBe(true);
         expect([field, sum.counts, decodeDeliveryReasons(sum.reasons)]).toEqual([field, counts, reasons]);
       }
-      // The hour's hash holds the same.
+      // The minute's block of ten and its hour hold the same.
+      const ten = Math.floor(minute / TEN_MINUTES_MS) * TEN_MINUTES_MS;
+      expect(await client.hgetall(`${keyPrefix}{delivery:${hour}}:v2:ten:${ten}`)).toEqual(hash);
       expect(await client.hgetall(`${keyPrefix}{delivery:${hour}}:v2:hour`)).toEqual(hash);
       const rows = await store.deliveryBuckets('1h', Date.now());
       expect(rows.map((row) => [row.channel, row.country, row.started]).sort()).toEqual(
@@ -343,6 +366,35 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
       expect(rows[0]!.reasons).toEqual({ expired: 4, 'a\nb': 2, '1,"x"\n2,"y"': 2, '\u2028': 2 });
     });
 
+    it('answers the 1h window from blocks of ten and minutes, wherever it starts in a block', async () => {
+      const { store } = instance(prefix());
+      const end = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+      // Two messages per minute over the last 75 minutes, started and failed where received.
+      const tallies = Array.from({ length: 150 }, (_, i): DeliveryTally[] => {
+        const receivedAt = end - Math.floor(i / 2) * MINUTE_MS + 1_000 * (i % 2);
+        const base = { messageId: `w${i}`, channel: 'sms', country: 'EE', receivedAt, at: receivedAt };
+        return [
+          { ...base, step: 'started', reason: null },
+          { ...base, step: 'failed', reason: `r${i % 3}` },
+        ];
+      }).flat();
+      await store.tallyDelivery(tallies);
+      for (let shift = 0; shift < 12; shift++) {
+        const now = end - shift * MINUTE_MS + 30_000;
+        const { first, last } = deliveryWindowRange('1h', now);
+        const inside = tallies.filter(
+          (t) => t.step === 'failed' && t.receivedAt >= first && t.receivedAt < last + MINUTE_MS,
+        );
+        const reasons: Record<string, number> = {};
+        for (const { reason } of inside) reasons[reason!] = (reasons[reason!] ?? 0) + 1;
+        const rows = await store.deliveryBuckets('1h', now);
+        expect([shift, rows.map(({ started, failed, reasons }) => ({ started, failed, reasons }))]).toEqual([
+          shift,
+          [{ started: inside.length, failed: inside.length, reasons }],
+        ]);
+      }
+    });
+
     it('reads neither the per-counter hashes of earlier versions nor fields and values it does not know', async () => {
       const keyPrefix = prefix();
       const { store, client } = instance(keyPrefix);
@@ -363,9 +415,15 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
       // The layout before v2: one field per counter, under keys without `v2`.
       await client.hset(`${keyPrefix}{delivery:${hour}}:minute:${minute}`, '["sms","EE","s"]', '5');
       await client.hset(`${keyPrefix}{delivery:${hour}}:hour`, '["sms","EE","s"]', '5');
-      const key = `${keyPrefix}{delivery:${hour}}:v2:minute:${minute}`;
-      await client.hset(key, '["sms","EE","s"]', '5', 'not json', '1', '["sms","LV"]', '1,2,3');
-      await client.hset(key, '["sms","LT"]', `${new Array(DELIVERY_COUNTS).fill('x').join(',')}`);
+      // In each hash a window may read the minute from: itself, its block of ten, its hour.
+      const ten = Math.floor(minute / TEN_MINUTES_MS) * TEN_MINUTES_MS;
+      for (const key of [`minute:${minute}`, `ten:${ten}`, 'hour'].map(
+        (name) => `${keyPrefix}{delivery:${hour}}:v2:${name}`,
+      )) {
+        await client.hset(key, '["sms","EE","s"]', '5', 'not json', '1', '["sms","LV"]', '1,2,3');
+        await client.hset(key, '["sms","LT"]', `${new Array(DELIVERY_COUNTS).fill('x').join(',')}`);
+        await client.hset(key, '["sms","LV","x"]', `1${',0'.repeat(DELIVERY_COUNTS - 1)}`);
+      }
       await client.expire(`${keyPrefix}{delivery:${hour}}:minute:${minute}`, 60);
       await client.expire(`${keyPrefix}{delivery:${hour}}:hour`, 60);
       expect(before).toHaveLength(1);
@@ -399,8 +457,10 @@ function describeDeliveryStatsOn(name: string, setup: () => Target, cluster: boo
         await store.tallyDelivery(batch.slice(0, 1)); // connects, checks the layout, loads the script
         const tally = await sent(client, () => store.tallyDelivery(batch.slice(1)));
         expect(tally.commands.map((command) => command.name)).toEqual(['evalsha']);
+        // 1h: 6 blocks of ten when its first minute starts a block, else 5 and 15 - 5 minutes.
+        const aligned = deliveryWindowRange('1h', now).first % TEN_MINUTES_MS === 0;
         for (const [window, buckets] of [
-          ['1h', 60],
+          ['1h', aligned ? 6 : 15],
           ['24h', 24],
         ] as const) {
           const read = await sent(client, () => store.deliveryBuckets(window, now));
