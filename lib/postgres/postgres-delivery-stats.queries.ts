@@ -1,5 +1,6 @@
 import { DELIVERY_BIN_COUNT } from '../analytics/delivery-bins.js';
 import { HOUR_MS, MINUTE_MS } from '../analytics/delivery-window.js';
+import { DELIVERY_KEY_RANGES, TEN_MINUTES_MS } from './postgres-delivery-stats.window.js';
 import { quoteSchema } from './postgres-dlr.schema.js';
 import type { Statement } from './postgres-dlr.queries.js';
 
@@ -9,6 +10,20 @@ export interface DeliveryStatsStatements {
   readonly buckets: Statement;
   readonly prune: Statement;
 }
+
+/**
+ * The bucket rows of the window: `DELIVERY_KEY_RANGES` ranges of the primary key, the k-th one's
+ * bucket size, first and last start in parameters 3k+1 to 3k+3 (`deliveryKeyRanges`, an unused
+ * one empty). Spelled out rather than joined to an unnest of the ranges: a generic plan knows
+ * nothing of the ranges' length and would scan the whole table for such a join.
+ */
+const inRanges = (s: string) =>
+  `(${Array.from(
+    { length: DELIVERY_KEY_RANGES },
+    (_, k) =>
+      `SELECT * FROM ${s}.delivery_buckets
+         WHERE bucket_ms = $${3 * k + 1} AND start_at >= $${3 * k + 2} AND start_at <= $${3 * k + 3}`,
+  ).join(' UNION ALL ')})`;
 
 /** The delivery analytics statements for one schema; names carry the schema, as `statements()` does. */
 export function deliveryStatsStatements(schema: string): DeliveryStatsStatements {
@@ -22,29 +37,28 @@ export function deliveryStatsStatements(schema: string): DeliveryStatsStatements
     ),
     buckets: make(
       'delivery-buckets',
-      // Two ranges of delivery_buckets_pkey (one granularity, the window's starts), summed here
-      // per channel and country: one row per pair crosses the wire, not one per bucket and pair.
-      // Two scans rather than one shared CTE: a CTE would be materialised and read twice, slower.
+      // A few ranges of delivery_buckets_pkey (inRanges), each an index scan, summed here per
+      // channel and country: one row per pair crosses the wire, not one per bucket and pair.
+      // Two reads rather than one shared CTE: a CTE would be materialised and read twice, slower.
       `SELECT sums.*, coalesce(r.reasons, '{}'::jsonb) AS reasons FROM (
-         SELECT channel, country, sum(started)::integer AS started, sum(delivered)::integer AS delivered,
-           sum(failed)::integer AS failed,
-           ARRAY[${Array.from({ length: DELIVERY_BIN_COUNT }, (_, bin) => `sum(bins[${bin + 1}])`).join(', ')}]::integer[] AS bins
-         FROM ${s}.delivery_buckets WHERE bucket_ms = $1 AND start_at >= $2 AND start_at <= $3
-         GROUP BY channel, country
+         SELECT b.channel, b.country, sum(b.started)::integer AS started, sum(b.delivered)::integer AS delivered,
+           sum(b.failed)::integer AS failed,
+           ARRAY[${Array.from({ length: DELIVERY_BIN_COUNT }, (_, bin) => `sum(b.bins[${bin + 1}])`).join(', ')}]::integer[] AS bins
+         FROM ${inRanges(s)} AS b
+         GROUP BY b.channel, b.country
        ) AS sums LEFT JOIN (
          SELECT channel, country, jsonb_object_agg(reason, total) AS reasons FROM (
            SELECT b.channel, b.country, e.key AS reason, sum(e.value::integer)::integer AS total
-           FROM ${s}.delivery_buckets AS b, jsonb_each_text(b.reasons) AS e
-           WHERE b.bucket_ms = $1 AND b.start_at >= $2 AND b.start_at <= $3 AND b.failed > 0
+           FROM ${inRanges(s)} AS b, jsonb_each_text(b.reasons) AS e WHERE b.failed > 0
            GROUP BY b.channel, b.country, e.key
          ) AS per_reason GROUP BY channel, country
        ) AS r USING (channel, country)`,
     ),
     prune: make(
       'prune-delivery',
-      // A batch of messages the analytics have not heard of since the cutoff ($1), a batch of
-      // minute buckets older than $3 and one of hour buckets older than $4 (each in the order of
-      // an index); rows a tally holds are skipped.
+      // A batch of messages the analytics have not heard of since the cutoff ($1), a batch each
+      // of minute buckets and of blocks of ten minutes older than $3, and one of hour buckets
+      // older than $4 (each in the order of an index); rows a tally holds are skipped.
       `WITH old AS (
          SELECT ctid FROM ${s}.delivery_messages WHERE updated_at < $1
          ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -53,12 +67,15 @@ export function deliveryStatsStatements(schema: string): DeliveryStatsStatements
        ), old_minutes AS (
          SELECT ctid FROM ${s}.delivery_buckets WHERE bucket_ms = ${MINUTE_MS} AND start_at < $3
          ORDER BY start_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), old_tens AS (
+         SELECT ctid FROM ${s}.delivery_buckets WHERE bucket_ms = ${TEN_MINUTES_MS} AND start_at < $3
+         ORDER BY start_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), old_hours AS (
          SELECT ctid FROM ${s}.delivery_buckets WHERE bucket_ms = ${HOUR_MS} AND start_at < $4
          ORDER BY start_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), buckets AS (
          DELETE FROM ${s}.delivery_buckets WHERE ctid = ANY (ARRAY (
-           SELECT ctid FROM old_minutes UNION ALL SELECT ctid FROM old_hours)) RETURNING 1
+           SELECT ctid FROM old_minutes UNION ALL SELECT ctid FROM old_tens UNION ALL SELECT ctid FROM old_hours)) RETURNING 1
        )
        SELECT (SELECT count(*) FROM messages)::integer AS messages,
          (SELECT count(*) FROM buckets)::integer AS buckets`,

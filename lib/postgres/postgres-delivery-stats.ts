@@ -1,4 +1,4 @@
-import { HOUR_MS, deliveryWindowRange } from '../analytics/delivery-window.js';
+import { HOUR_MS } from '../analytics/delivery-window.js';
 import type {
   DeliveryBucketRow,
   DeliveryTally,
@@ -6,10 +6,14 @@ import type {
   DlrDeliveryStatsStore,
 } from '../interfaces/delivery-stats.interface.js';
 import { type DeliveryStatsStatements, deliveryStatsStatements } from './postgres-delivery-stats.queries.js';
+import { deliveryKeyRanges } from './postgres-delivery-stats.window.js';
 import type { RunStatement } from './postgres-outcomes.js';
 import { fromDbText, toDbText } from './postgres-text.js';
 
-/** Minute buckets are kept this long: the `1h` window, and room for clocks apart and a late prune. */
+/**
+ * Minute buckets and blocks of ten minutes are kept this long: the `1h` window, and room for
+ * clocks apart and a late prune.
+ */
 export const MINUTE_BUCKETS_KEPT_MS = 3 * HOUR_MS;
 /** Hour buckets are kept this long: the `24h` window, and as much again. */
 export const HOUR_BUCKETS_KEPT_MS = 48 * HOUR_MS;
@@ -41,7 +45,8 @@ interface BucketRecord {
  * The delivery analytics (`DlrDeliveryStatsStore`) of `PostgresDlrStore`: a batch of tallies is
  * one call of the schema's `tally_delivery` function (one round trip, atomic: each message's row
  * is locked for its decision, so instances tallying the same steps at once count them once), and
- * a window is one range of `delivery_buckets`' primary key. The store delegates to it.
+ * a window is a few ranges of `delivery_buckets`' primary key (`deliveryKeyRanges`). The store
+ * delegates to it.
  */
 export class PostgresDeliveryStats implements DlrDeliveryStatsStore {
   /** The statements, public so that the store's retention runs `prune` with its own. */
@@ -117,8 +122,7 @@ export class PostgresDeliveryStats implements DlrDeliveryStatsStore {
 
   /** {@inheritDoc DlrDeliveryStatsStore.deliveryBuckets} */
   async deliveryBuckets(window: DeliveryWindow, now: number): Promise<readonly DeliveryBucketRow[]> {
-    const { bucketMs, first, last } = deliveryWindowRange(window, now);
-    const { rows } = await this.run(this.sql.buckets, [bucketMs, first, last]);
+    const { rows } = await this.run(this.sql.buckets, deliveryKeyRanges(window, now));
     return (rows as BucketRecord[]).map((row) => ({
       channel: fromDbText(row.channel),
       country: fromDbText(row.country),
@@ -134,7 +138,8 @@ export class PostgresDeliveryStats implements DlrDeliveryStatsStore {
 
   /**
    * Deletes a batch of up to `batchSize` messages not tallied since before `olderThan` (ms), and
-   * of buckets older than kept (`MINUTE_BUCKETS_KEPT_MS`, `HOUR_BUCKETS_KEPT_MS` before `now`);
+   * of buckets older than kept (minutes and blocks of ten `MINUTE_BUCKETS_KEPT_MS`, hours
+   * `HOUR_BUCKETS_KEPT_MS` before `now`);
    * resolves with how many of each.
    */
   async prune(

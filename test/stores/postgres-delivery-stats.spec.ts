@@ -13,6 +13,7 @@ import {
 } from '../support/postgres-server.js';
 
 const DAY = 86_400_000;
+const TEN = 10 * MINUTE_MS;
 /** 10:30:15 UTC on a fixed day: windows are asked for with this `now`, so that no test races the clock. */
 const NOW = Date.UTC(2026, 0, 15, 10, 30, 15);
 
@@ -234,7 +235,27 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     expect(await deadlocks()).toBe(before);
   });
 
-  it('prunes silent messages past retentionDays, minute buckets after 3 hours and hour buckets after 48', async () => {
+  it('sums exactly the 60 minutes of 1h from blocks of ten and minutes, wherever the window begins', async () => {
+    const dlrStore = store();
+    // One message started in each minute of three hours: minute m's message started at m.
+    const from = NOW - (NOW % HOUR_MS) - 2 * HOUR_MS;
+    await dlrStore.tallyDelivery(
+      Array.from({ length: 180 }, (_, m) => tally(`each-${m}`, 'started', from + m * MINUTE_MS + 30_000)),
+    );
+    const s = schemaOf(dlrStore);
+    const tens = await admin.query(`SELECT count(*) AS n, sum(started) AS started FROM ${s}.delivery_buckets
+      WHERE bucket_ms = ${TEN}`);
+    expect(tens.rows[0]).toEqual({ n: '18', started: '180' });
+    // Every beginning in a block of ten and the minutes around the three hours' edges.
+    for (let minute = 50; minute <= 190; minute += minute < 65 || minute > 175 ? 1 : 7) {
+      const now = from + minute * MINUTE_MS + 59_999;
+      const expected = Math.min(minute, 179) - Math.max(minute - 59, 0) + 1;
+      const [row] = await dlrStore.deliveryBuckets('1h', now);
+      expect([minute, row?.started]).toEqual([minute, expected]);
+    }
+  });
+
+  it('prunes silent messages past retentionDays, minutes and blocks of ten after 3 hours, hours after 48', async () => {
     const dlrStore = store({ retentionDays: 30, pruneBatchSize: 2 });
     const now = Date.now();
     const old = now - 31 * DAY;
@@ -255,18 +276,22 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
         (await admin.query(`SELECT count(*) AS n FROM ${s}.delivery_buckets WHERE bucket_ms = ${MINUTE_MS}`))
           .rows[0].n,
       ),
+      tens: Number(
+        (await admin.query(`SELECT count(*) AS n FROM ${s}.delivery_buckets WHERE bucket_ms = ${TEN}`))
+          .rows[0].n,
+      ),
       hours: Number(
         (await admin.query(`SELECT count(*) AS n FROM ${s}.delivery_buckets WHERE bucket_ms = ${HOUR_MS}`))
           .rows[0].n,
       ),
     });
-    // The buckets of 31 and 29 days, 46 h, 3 h 2 min and 2 h ago: five minutes and five hours.
-    expect(await left()).toMatchObject({ minutes: 5, hours: 5 });
+    // The buckets of 31 and 29 days, 46 h, 3 h 2 min and 2 h ago: five of each size.
+    expect(await left()).toMatchObject({ minutes: 5, tens: 5, hours: 5 });
     await dlrStore.prune();
     const after = await left();
     // Five old messages in batches of two: the backlog is worked off in one run.
     expect(after.messages).toEqual(['hour-kept', 'minute-gone', 'minute-kept', 'recent']);
-    expect(after).toMatchObject({ minutes: 1, hours: 3 });
+    expect(after).toMatchObject({ minutes: 1, tens: 1, hours: 3 });
   });
 
   it('serves the window query and every statement of a tally from an index (EXPLAIN)', async () => {
@@ -283,18 +308,21 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     });
     const dlrStore = store({ pool: given, schema: planned });
     await dlrStore.ensureSchema();
-    // 20 days of hour buckets and 2 days of minute buckets for 20 pairs, and 20 000 messages.
+    // 20 days of hour buckets and 2 days of minutes and blocks of ten (a block started 10, the sum
+    // of its minutes) for 20 pairs, and 20 000 messages.
     await admin.query(
       `INSERT INTO ${planned}.delivery_buckets (bucket_ms, start_at, channel, country, started, delivered, failed, bins, reasons)
-       SELECT ms, ${NOW} - (${NOW} % ms) - i * ms, 'ch-' || (p % 4), 'C' || (p / 4), 1, 1, 0,
+       SELECT ms, ${NOW} - (${NOW} % ms) - i * ms, 'ch-' || (p % 4), 'C' || (p / 4), ms / ${MINUTE_MS}, 1, 0,
          array_fill(0, ARRAY[${DELIVERY_BIN_COUNT}]), '{}'
-       FROM (VALUES (${MINUTE_MS}, 2880), (${HOUR_MS}, 480)) AS g(ms, n), generate_series(0, n) i, generate_series(0, 19) p;
+       FROM (VALUES (${MINUTE_MS}, 2880), (${TEN}, 288), (${HOUR_MS}, 480)) AS g(ms, n), generate_series(0, n) i,
+         generate_series(0, 19) p;
        INSERT INTO ${planned}.delivery_messages (message_id, started_at, final, updated_at)
        SELECT 'seed-' || i, ${NOW}, i % 2 = 0, ${NOW} - i * 1000 FROM generate_series(1, 20000) i;
        ANALYZE ${planned}.delivery_buckets; ANALYZE ${planned}.delivery_messages;`,
     );
     plans.length = 0;
-    // One row per pair, each the sum of the window's buckets: 60 minutes, or 24 hours.
+    // One row per pair, each the sum of the window's buckets: 60 minutes (9 + 5 blocks + 1 at
+    // 10:30:15), or 24 hours.
     const minutes = await dlrStore.deliveryBuckets('1h', NOW);
     expect(minutes).toHaveLength(20);
     expect(minutes.map((row) => row.started)).toEqual(new Array(20).fill(60));
@@ -310,11 +338,15 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     await dlrStore.prune();
     const text = plans.join('\n\n');
     writeFileSync(join(tmpdir(), 'messente-dlr-postgres-delivery-plans.txt'), text);
-    // The window query's own plans (1h and 24h): a range of the primary key.
-    const windowPlans = plans.filter((plan) => plan.includes('WHERE bucket_ms = $1 AND start_at >= $2'));
+    // The window query's own plans (1h and 24h): per range, a range of the primary key.
+    const windowPlans = plans.filter((plan) => plan.includes('WHERE bucket_ms = $7 AND start_at >= $8'));
     expect(windowPlans).toHaveLength(2);
     for (const plan of windowPlans) {
-      expect(plan).toMatch(/Index Scan using delivery_buckets_pkey on delivery_buckets\s+\(/);
+      // Three ranges, read twice (the sums and the reasons).
+      expect(plan.match(/Index Scan using delivery_buckets_pkey on delivery_buckets\b/g)).toHaveLength(6);
+      expect(plan).toMatch(
+        /Index Cond: \(\(bucket_ms = \$7\) AND \(start_at >= \$8\) AND \(start_at <= \$9\)\)/,
+      );
       expect(plan).not.toMatch(/Seq Scan/);
     }
     expect(text).not.toMatch(/Seq Scan on delivery_(buckets|messages)\b/);
