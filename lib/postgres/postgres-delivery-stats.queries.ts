@@ -1,6 +1,6 @@
 import { DELIVERY_BIN_COUNT } from '../analytics/delivery-bins.js';
 import { HOUR_MS, MINUTE_MS } from '../analytics/delivery-window.js';
-import { DELIVERY_KEY_RANGES, TEN_MINUTES_MS } from './postgres-delivery-stats.window.js';
+import { DELIVERY_KEY_RANGES, SIX_HOURS_MS, TEN_MINUTES_MS } from './postgres-delivery-stats.window.js';
 import { quoteSchema } from './postgres-dlr.schema.js';
 import type { Statement } from './postgres-dlr.queries.js';
 
@@ -57,8 +57,9 @@ export function deliveryStatsStatements(schema: string): DeliveryStatsStatements
     prune: make(
       'prune-delivery',
       // A batch of messages the analytics have not heard of since the cutoff ($1), a batch each
-      // of minute buckets and of blocks of ten minutes older than $3, and one of hour buckets
-      // older than $4 (each in the order of an index); rows a tally holds are skipped.
+      // of minute buckets and of blocks of ten minutes older than $3, and of hour buckets and of
+      // blocks of six hours older than $4 (each in the order of an index); rows a tally holds
+      // are skipped.
       `WITH old AS (
          SELECT ctid FROM ${s}.delivery_messages WHERE updated_at < $1
          ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -73,9 +74,13 @@ export function deliveryStatsStatements(schema: string): DeliveryStatsStatements
        ), old_hours AS (
          SELECT ctid FROM ${s}.delivery_buckets WHERE bucket_ms = ${HOUR_MS} AND start_at < $4
          ORDER BY start_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), old_sixes AS (
+         SELECT ctid FROM ${s}.delivery_buckets WHERE bucket_ms = ${SIX_HOURS_MS} AND start_at < $4
+         ORDER BY start_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), buckets AS (
          DELETE FROM ${s}.delivery_buckets WHERE ctid = ANY (ARRAY (
-           SELECT ctid FROM old_minutes UNION ALL SELECT ctid FROM old_tens UNION ALL SELECT ctid FROM old_hours)) RETURNING 1
+           SELECT ctid FROM old_minutes UNION ALL SELECT ctid FROM old_tens
+           UNION ALL SELECT ctid FROM old_hours UNION ALL SELECT ctid FROM old_sixes)) RETURNING 1
        )
        SELECT (SELECT count(*) FROM messages)::integer AS messages,
          (SELECT count(*) FROM buckets)::integer AS buckets`,

@@ -1,6 +1,6 @@
 import { DELIVERY_BIN_COUNT, DELIVERY_SECONDS_BOUNDS } from '../analytics/delivery-bins.js';
 import { HOUR_MS, MINUTE_MS } from '../analytics/delivery-window.js';
-import { TEN_MINUTES_MS } from './postgres-delivery-stats.window.js';
+import { SIX_HOURS_MS, TEN_MINUTES_MS } from './postgres-delivery-stats.window.js';
 
 /** The histogram's bins as SQL array elements, each built by `element(bin)` (bins from 0). */
 const perBin = (element: (bin: number) => string) =>
@@ -9,7 +9,8 @@ const perBin = (element: (bin: number) => string) =>
 /**
  * The delivery analytics part of the schema (version 4), in the quoted schema `s`: each
  * message's start and whether its final step was counted (`delivery_messages`), the counters of
- * every minute, block of ten minutes and hour per channel and country (`delivery_buckets`), and the
+ * every minute, block of ten minutes, hour and block of six hours per channel and country
+ * (`delivery_buckets`), and the
  * `tally_delivery` function that counts a batch of steps in one call. Idempotent, like the rest
  * of `postgresDlrSchemaSql`.
  *
@@ -31,9 +32,9 @@ CREATE TABLE IF NOT EXISTS ${s}.delivery_messages (
 CREATE INDEX IF NOT EXISTS delivery_messages_updated_idx ON ${s}.delivery_messages (updated_at);
 
 -- The counters of one channel and country over one minute (bucket_ms ${MINUTE_MS}), block of ten
--- minutes (${TEN_MINUTES_MS}: the sum of its minutes) or hour (${HOUR_MS}) starting at start_at: a
--- window is a few ranges of this primary key (the 1h window its whole blocks and the minutes at
--- either end).
+-- minutes (${TEN_MINUTES_MS}: the sum of its minutes), hour (${HOUR_MS}) or block of six hours
+-- (${SIX_HOURS_MS}) starting at start_at: a window is a few ranges of this primary key (its whole
+-- blocks and the minutes or hours at either end).
 CREATE TABLE IF NOT EXISTS ${s}.delivery_buckets (
   bucket_ms integer NOT NULL,
   start_at bigint NOT NULL,
@@ -118,12 +119,12 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- Each count in its minute, its block of ten minutes and its hour, one plain upsert each, in the
-  -- order of the key.
+  -- Each count in its minute, block of ten minutes, hour and block of six hours, one plain upsert
+  -- each, in the order of the key.
   FOR k IN SELECT w.bucket_ms, (floor(p_received_ats[c.i] / w.bucket_ms) * w.bucket_ms)::bigint AS start_at,
         p_channels[c.i] AS channel, p_countries[c.i] AS country, c.started, c.final, c.bin, c.reason
       FROM unnest(c_tally, c_started, c_final, c_bin, c_reason) AS c(i, started, final, bin, reason)
-        CROSS JOIN (VALUES (${MINUTE_MS}), (${TEN_MINUTES_MS}), (${HOUR_MS})) AS w(bucket_ms)
+        CROSS JOIN (VALUES (${MINUTE_MS}), (${TEN_MINUTES_MS}), (${HOUR_MS}), (${SIX_HOURS_MS})) AS w(bucket_ms)
       ORDER BY 1, 2, 3, 4 LOOP
     v_bins := '{${perBin(() => '0')}}';
     IF k.bin IS NOT NULL THEN v_bins[k.bin + 1] := 1; END IF;

@@ -15,7 +15,7 @@ import { fromDbText, toDbText } from './postgres-text.js';
  * clocks apart and a late prune.
  */
 export const MINUTE_BUCKETS_KEPT_MS = 3 * HOUR_MS;
-/** Hour buckets are kept this long: the `24h` window, and as much again. */
+/** Hour buckets and blocks of six hours are kept this long: the `24h` window, and as much again. */
 export const HOUR_BUCKETS_KEPT_MS = 48 * HOUR_MS;
 
 /** Most tallies sent in one call (calls that waited are sent together up to it; a larger call alone). */
@@ -138,8 +138,8 @@ export class PostgresDeliveryStats implements DlrDeliveryStatsStore {
 
   /**
    * Deletes a batch of up to `batchSize` messages not tallied since before `olderThan` (ms), and
-   * of buckets older than kept (minutes and blocks of ten `MINUTE_BUCKETS_KEPT_MS`, hours
-   * `HOUR_BUCKETS_KEPT_MS` before `now`);
+   * of buckets older than kept (minutes and blocks of ten `MINUTE_BUCKETS_KEPT_MS`, hours and
+   * blocks of six `HOUR_BUCKETS_KEPT_MS` before `now`);
    * resolves with how many of each.
    */
   async prune(

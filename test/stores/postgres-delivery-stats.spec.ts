@@ -14,6 +14,7 @@ import {
 
 const DAY = 86_400_000;
 const TEN = 10 * MINUTE_MS;
+const SIX = 6 * HOUR_MS;
 /** 10:30:15 UTC on a fixed day: windows are asked for with this `now`, so that no test races the clock. */
 const NOW = Date.UTC(2026, 0, 15, 10, 30, 15);
 
@@ -255,7 +256,26 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     }
   });
 
-  it('prunes silent messages past retentionDays, minutes and blocks of ten after 3 hours, hours after 48', async () => {
+  it('sums exactly the 24 hours of 24h from blocks of six and hours, wherever the window begins', async () => {
+    const dlrStore = store();
+    // One message started in each hour of three days: hour h's message started at h.
+    const from = NOW - (NOW % DAY) - 2 * DAY;
+    await dlrStore.tallyDelivery(
+      Array.from({ length: 72 }, (_, h) => tally(`each-${h}`, 'started', from + h * HOUR_MS + 1_800_000)),
+    );
+    const s = schemaOf(dlrStore);
+    const sixes = await admin.query(`SELECT count(*) AS n, sum(started) AS started FROM ${s}.delivery_buckets
+      WHERE bucket_ms = ${SIX}`);
+    expect(sixes.rows[0]).toEqual({ n: '12', started: '72' });
+    for (let hour = 20; hour <= 80; hour += 1) {
+      const now = from + hour * HOUR_MS + HOUR_MS - 1;
+      const expected = Math.min(hour, 71) - Math.max(hour - 23, 0) + 1;
+      const [row] = await dlrStore.deliveryBuckets('24h', now);
+      expect([hour, row?.started]).toEqual([hour, expected]);
+    }
+  });
+
+  it('prunes silent messages past retentionDays, minutes and blocks of ten after 3 hours, hours and blocks of six after 48', async () => {
     const dlrStore = store({ retentionDays: 30, pruneBatchSize: 2 });
     const now = Date.now();
     const old = now - 31 * DAY;
@@ -284,14 +304,33 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
         (await admin.query(`SELECT count(*) AS n FROM ${s}.delivery_buckets WHERE bucket_ms = ${HOUR_MS}`))
           .rows[0].n,
       ),
+      sixes: (
+        await admin.query<{ start_at: string }>(
+          `SELECT start_at FROM ${s}.delivery_buckets WHERE bucket_ms = ${SIX} ORDER BY 1`,
+        )
+      ).rows.map((row) => Number(row.start_at)),
     });
+    // The blocks of six hours of those times (some may share one), and those that start 48 h ago or later.
+    const times = [
+      old,
+      now - 29 * DAY,
+      now - 46 * HOUR_MS,
+      now - 3 * HOUR_MS - 2 * MINUTE_MS,
+      now - 2 * HOUR_MS,
+    ];
+    const blocks = [...new Set(times.map((at) => at - (at % SIX)))].sort((a, b) => a - b);
     // The buckets of 31 and 29 days, 46 h, 3 h 2 min and 2 h ago: five of each size.
-    expect(await left()).toMatchObject({ minutes: 5, tens: 5, hours: 5 });
+    expect(await left()).toMatchObject({ minutes: 5, tens: 5, hours: 5, sixes: blocks });
     await dlrStore.prune();
     const after = await left();
     // Five old messages in batches of two: the backlog is worked off in one run.
     expect(after.messages).toEqual(['hour-kept', 'minute-gone', 'minute-kept', 'recent']);
-    expect(after).toMatchObject({ minutes: 1, tens: 1, hours: 3 });
+    expect(after).toMatchObject({
+      minutes: 1,
+      tens: 1,
+      hours: 3,
+      sixes: blocks.filter((start) => start >= now - 48 * HOUR_MS),
+    });
   });
 
   it('serves the window query and every statement of a tally from an index (EXPLAIN)', async () => {
@@ -308,13 +347,13 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     });
     const dlrStore = store({ pool: given, schema: planned });
     await dlrStore.ensureSchema();
-    // 20 days of hour buckets and 2 days of minutes and blocks of ten (a block started 10, the sum
-    // of its minutes) for 20 pairs, and 20 000 messages.
+    // 20 days of hours and blocks of six (a block delivered 6, the sum of its hours), 2 days of
+    // minutes and blocks of ten (a block started 10) for 20 pairs, and 20 000 messages.
     await admin.query(
       `INSERT INTO ${planned}.delivery_buckets (bucket_ms, start_at, channel, country, started, delivered, failed, bins, reasons)
-       SELECT ms, ${NOW} - (${NOW} % ms) - i * ms, 'ch-' || (p % 4), 'C' || (p / 4), ms / ${MINUTE_MS}, 1, 0,
+       SELECT ms, ${NOW} - (${NOW} % ms) - i * ms, 'ch-' || (p % 4), 'C' || (p / 4), ms / ${MINUTE_MS}, greatest(ms / ${HOUR_MS}, 1), 0,
          array_fill(0, ARRAY[${DELIVERY_BIN_COUNT}]), '{}'
-       FROM (VALUES (${MINUTE_MS}, 2880), (${TEN}, 288), (${HOUR_MS}, 480)) AS g(ms, n), generate_series(0, n) i,
+       FROM (VALUES (${MINUTE_MS}, 2880), (${TEN}, 288), (${HOUR_MS}, 480), (${SIX}, 80)) AS g(ms, n), generate_series(0, n) i,
          generate_series(0, 19) p;
        INSERT INTO ${planned}.delivery_messages (message_id, started_at, final, updated_at)
        SELECT 'seed-' || i, ${NOW}, i % 2 = 0, ${NOW} - i * 1000 FROM generate_series(1, 20000) i;
@@ -322,7 +361,7 @@ describeWithPostgres('PostgresDlrStore delivery analytics', () => {
     );
     plans.length = 0;
     // One row per pair, each the sum of the window's buckets: 60 minutes (9 + 5 blocks + 1 at
-    // 10:30:15), or 24 hours.
+    // 10:30:15), or 24 hours (1 + 3 blocks + 5).
     const minutes = await dlrStore.deliveryBuckets('1h', NOW);
     expect(minutes).toHaveLength(20);
     expect(minutes.map((row) => row.started)).toEqual(new Array(20).fill(60));
