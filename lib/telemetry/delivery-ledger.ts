@@ -127,7 +127,7 @@ export class DeliveryLedger {
       seconds.forEach((value, index) => {
         const tally = tallies[index];
         if (value !== null && value !== undefined && tally)
-          this.measured(value, tally.channel, tally.country);
+          this.measured(Math.max(0, value), tally.channel, tally.country);
       });
     } catch (error) {
       this.failed(`the store could not count ${tallies.length} steps: ${errorMessage(error)}`);
