@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -634,6 +635,9 @@ describeWithPostgres('PostgresDlrStore', () => {
       );
     expect(await connections()).toBeGreaterThan(0);
     await owned.close();
+    // The server ends a backend shortly after its client hangs up: wait for it, boundedly.
+    const deadline = Date.now() + 5_000;
+    while ((await connections()) > 0 && Date.now() < deadline) await delay(20);
     expect(await connections()).toBe(0);
   });
 
