@@ -65,30 +65,41 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   try {
     await Promise.all(
       Array.from({ length: masters * 2 }, async () => {
-        const busPort = await freePort();
-        const server = await startRedisServer({
-          args: [
-            // Its own directory: a replica writes the RDB of its full sync there, which a node
-            // started later in a shared directory would load.
-            '--dir',
-            mkdtempSync(join(dir, 'node-')),
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            join(dir, `nodes-${busPort}.conf`),
-            '--cluster-node-timeout',
-            '2000',
-            '--cluster-port',
-            String(busPort),
-            // Replicas sync at once instead of after the default 5 s.
-            '--repl-diskless-sync-delay',
-            '0',
-          ],
-        });
-        servers.set(server.port, server);
-        admins.set(server.port, new Redis(server.port, '127.0.0.1', { lazyConnect: false }));
+        // Six nodes pick their ports at once, so two can be handed the same one (a node's port
+        // and another's bus port): the later then fails to bind, and tries fresh ports.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await startNode();
+          } catch (error) {
+            if (attempt >= 3) throw error;
+          }
+        }
       }),
     );
+    async function startNode(): Promise<void> {
+      const busPort = await freePort();
+      const server = await startRedisServer({
+        args: [
+          // Its own directory: a replica writes the RDB of its full sync there, which a node
+          // started later in a shared directory would load.
+          '--dir',
+          mkdtempSync(join(dir, 'node-')),
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${busPort}.conf`),
+          '--cluster-node-timeout',
+          '2000',
+          '--cluster-port',
+          String(busPort),
+          // Replicas sync at once instead of after the default 5 s.
+          '--repl-diskless-sync-delay',
+          '0',
+        ],
+      });
+      servers.set(server.port, server);
+      admins.set(server.port, new Redis(server.port, '127.0.0.1', { lazyConnect: false }));
+    }
     const ports = [...servers.keys()];
     await runOrSay('redis-cli', [
       '--cluster',
